@@ -1,0 +1,415 @@
+/**
+ * The ingest pipeline: validated events in, stored events and assessed incidents out, in ONE
+ * transaction per batch. Order inside the transaction:
+ *
+ *   1. drop duplicates of (source, sourceEventId) already stored or repeated in the batch
+ *   2. lock the batch's sites (several processes on PostgreSQL correlate one site at a time)
+ *   3. load the open incidents and pending POS exceptions of those sites
+ *   4. correlate in memory (domain/correlation), update device state
+ *   5. insert the events with their incident ids (one multi-row insert)
+ *   6. fold, assess (steps 2-4) and upsert every touched incident, its score history, its assets
+ *      and its workflow journal (steps 1-4 done, or pending for the runner if assessment failed)
+ *
+ * The caller gets its answer only after COMMIT: an accepted event is a stored event.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Policy } from '../config/schema.js';
+import { assessIncident, foldEvent, newAggregate, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
+import type { Chain } from '../domain/chain.js';
+import { Correlator, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
+import { timeId } from '../domain/ids.js';
+import type { IncidentType, SecurityEvent } from '../domain/types.js';
+import type { Metrics } from '../ops/metrics.js';
+import { loadSitesContext } from '../store/assessment-context.js';
+import type { Db, Queryable } from '../store/db.js';
+import { eventId } from '../store/event-ids.js';
+import { INCIDENT_WORKFLOW } from '../workflow/incident-response.js';
+import { INLINE_STEPS } from '../workflow/steps/assess.js';
+
+export interface IngestResult {
+  accepted: number;
+  duplicates: number;
+  /** Event ids in input order (existing ids for duplicates). */
+  ids: string[];
+  incidentsOpened: string[];
+  incidentsUpdated: string[];
+}
+
+export interface IngestOptions {
+  metrics?: Metrics;
+  /** Called after commit with the ids of incidents opened or changed. */
+  onCommitted?: (r: IngestResult) => void;
+  /** Test hook: throw from the inline assessment to exercise the runner's recovery path. */
+  failAssessment?: (incidentId: string) => boolean;
+  /** Clock (tests). */
+  now?: () => Date;
+}
+
+
+const POS_PATTERN_TYPES = (policy: Policy) =>
+  Object.entries(policy.eventRules)
+    .filter(([k, r]) => k.startsWith('pos.') && r.opens === 'posPattern')
+    .map(([k]) => k.slice(4));
+
+interface TouchedIncident {
+  ref: OpenIncidentRef;
+  agg: IncidentAggregate;
+  isNew: boolean;
+  openedAt: string;
+  scoreSeq: number;
+  events: number[];
+}
+
+export class IngestPipeline {
+  constructor(
+    private readonly db: Db,
+    private readonly chain: Chain,
+    private readonly opts: IngestOptions = {},
+  ) {}
+
+  private get policy(): Policy {
+    return this.chain.config.policy;
+  }
+
+  /** Stores and correlates one batch of validated events (all or nothing). */
+  async ingest(events: readonly SecurityEvent[]): Promise<IngestResult> {
+    if (events.length === 0) return { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
+    const started = performance.now();
+    const result = await this.db.transaction((tx) => this.ingestInTx(tx, events));
+    const m = this.opts.metrics;
+    if (m) {
+      m.ingestBatchSeconds.observe((performance.now() - started) / 1000);
+      if (result.duplicates) m.eventsDuplicate.inc(result.duplicates);
+    }
+    this.opts.onCommitted?.(result);
+    return result;
+  }
+
+  private async ingestInTx(tx: Queryable, events: readonly SecurityEvent[]): Promise<IngestResult> {
+    const policy = this.policy;
+    const now = this.opts.now?.() ?? new Date();
+    const ids: string[] = new Array(events.length);
+
+    // 1. Duplicates: already stored, or repeated within this batch.
+    const keyed = events.map((e, i) => (e.sourceEventId !== undefined ? i : -1)).filter((i) => i >= 0);
+    const existing = new Map<string, number>();
+    if (keyed.length > 0) {
+      const r = await tx.query<{ seq: number; source: string; source_event_id: string }>(
+        `SELECT e.seq, e.source, e.source_event_id FROM events e
+           JOIN unnest($1::text[], $2::text[]) AS k(source, sid) ON e.source = k.source AND e.source_event_id = k.sid`,
+        [keyed.map((i) => events[i].source), keyed.map((i) => events[i].sourceEventId)],
+      );
+      for (const row of r.rows) existing.set(`${row.source}\u0000${row.source_event_id}`, Number(row.seq));
+    }
+    const fresh: number[] = [];
+    const seenInBatch = new Map<string, number>();
+    let duplicates = 0;
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i];
+      if (e.sourceEventId !== undefined) {
+        const k = `${e.source}\u0000${e.sourceEventId}`;
+        const old = existing.get(k);
+        if (old !== undefined) {
+          ids[i] = eventId(old);
+          duplicates++;
+          continue;
+        }
+        const dupOf = seenInBatch.get(k);
+        if (dupOf !== undefined) {
+          ids[i] = `@${dupOf}`; // resolved to the first copy's id below
+          duplicates++;
+          continue;
+        }
+        seenInBatch.set(k, i);
+      }
+      fresh.push(i);
+    }
+    if (fresh.length === 0) return { accepted: 0, duplicates, ids, incidentsOpened: [], incidentsUpdated: [] };
+
+    // 2-3. Lock the sites, load their open incidents and pending POS exceptions.
+    fresh.sort((a, b) => (events[a].occurredAt < events[b].occurredAt ? -1 : events[a].occurredAt > events[b].occurredAt ? 1 : a - b));
+    const sites = [...new Set(fresh.map((i) => events[i].site))].sort();
+    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-site:' || s)) FROM unnest($1::text[]) AS s ORDER BY s`, [sites]);
+    const minAt = new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.windowMinutes * 60_000);
+    const openRows = await tx.query<{
+      id: string; site: string; zones: string[]; type: IncidentType; context: { agg: IncidentAggregate; group: 'pos' | 'physical'; device?: string }; opened_at: Date; score_seq: number;
+    }>(
+      `SELECT id, site, zones, type, context, opened_at,
+              (SELECT coalesce(max(seq), 0) FROM incident_scores s WHERE s.incident_id = i.id) AS score_seq
+         FROM incidents i
+        WHERE site = ANY($1) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= $2`,
+      [sites, minAt],
+    );
+    const known = new Map<string, TouchedIncident>();
+    const openRefs: OpenIncidentRef[] = openRows.rows.map((r) => {
+      const ref: OpenIncidentRef = {
+        id: r.id,
+        site: r.site,
+        zones: [...r.zones],
+        type: r.type,
+        group: r.context.group,
+        ...(r.context.device ? { device: r.context.device } : {}),
+        firstEventAt: Date.parse(r.context.agg.firstEventAt),
+        lastEventAt: Date.parse(r.context.agg.lastEventAt),
+      };
+      known.set(r.id, { ref, agg: r.context.agg, isNew: false, openedAt: r.opened_at.toISOString(), scoreSeq: Number(r.score_seq), events: [] });
+      return ref;
+    });
+    const posTypes = POS_PATTERN_TYPES(policy);
+    const posRows = fresh.some((i) => events[i].source === 'pos')
+      ? await tx.query<{ seq: number; site: string; device: string | null; occurred_at: Date; type: string; amount: string | null; currency: string | null; zone: string | null; badge: string | null; assets: string[] | null; details: Record<string, unknown> }>(
+          `SELECT seq, site, device, occurred_at, type, amount::text AS amount, currency, zone, badge, assets, details FROM events
+            WHERE site = ANY($1) AND source = 'pos' AND type = ANY($2) AND incident_id IS NULL AND occurred_at >= $3`,
+          [sites, posTypes, new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.pos.spreeMinutes * 60_000)],
+        )
+      : { rows: [] };
+    const pendingEvents = new Map<string, SecurityEvent>();
+    const pending: PendingPosEvent[] = posRows.rows.map((r) => {
+      const key = `s${r.seq}`;
+      const ev: SecurityEvent = { source: 'pos', type: r.type, occurredAt: r.occurred_at.toISOString(), site: r.site, details: r.details };
+      if (r.zone) ev.zone = r.zone;
+      if (r.device) ev.device = r.device;
+      if (r.badge) ev.badge = r.badge;
+      if (r.assets) ev.assets = r.assets;
+      if (r.amount !== null && r.currency) ev.amount = { value: r.amount, currency: r.currency };
+      pendingEvents.set(key, ev);
+      return { key, site: r.site, device: r.device ?? '-', occurredAt: r.occurred_at.getTime(), amountMinor: 0n };
+    });
+
+    // Sequence numbers for the new rows, allocated up front so correlation can refer to them.
+    const seqRows = await tx.query<{ seq: number }>(`SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $1)`, [fresh.length]);
+    const seqs = seqRows.rows.map((r) => Number(r.seq));
+
+    // 4. Correlate.
+    const correlator = new Correlator(this.chain, policy, openRefs, pending);
+    const incidentOf = new Array<string | null>(fresh.length).fill(null);
+    const attachUpdates: { seq: number; incident: string }[] = [];
+    const touched = new Map<string, TouchedIncident>();
+    const deviceUpdates = new Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>();
+    const newId = () => timeId('inc', now.getTime(), randomBytes(4));
+    for (let k = 0; k < fresh.length; k++) {
+      const e = events[fresh[k]];
+      ids[fresh[k]] = eventId(seqs[k]);
+      if (e.source === 'device' && e.device) this.trackDevice(deviceUpdates, e);
+      const d = correlator.decide(e, `s${seqs[k]}`, newId);
+      if (d.kind === 'ignore') continue;
+      let t: TouchedIncident | undefined;
+      if (d.kind === 'open') {
+        t = { ref: d.incident, agg: newAggregate(e, d.incident.type), isNew: true, openedAt: now.toISOString(), scoreSeq: 0, events: [] };
+        known.set(d.incident.id, t);
+        for (const key of d.attach) {
+          const pe = pendingEvents.get(key);
+          if (pe) {
+            foldEvent(t.agg, pe, this.chain, policy, t.ref.type);
+            attachUpdates.push({ seq: Number(key.slice(1)), incident: d.incident.id });
+          } else {
+            // Attached from earlier in this same batch: point that new row at the incident.
+            const idx = seqs.indexOf(Number(key.slice(1)));
+            if (idx >= 0) {
+              incidentOf[idx] = d.incident.id;
+              foldEvent(t.agg, events[fresh[idx]], this.chain, policy, t.ref.type);
+              t.events.push(seqs[idx]);
+            }
+          }
+        }
+      } else {
+        t = known.get(d.incidentId);
+        if (!t) continue;
+      }
+      incidentOf[k] = t.ref.id;
+      t.events.push(seqs[k]);
+      foldEvent(t.agg, e, this.chain, policy, t.ref.type);
+      touched.set(t.ref.id, t);
+    }
+    for (let i = 0; i < ids.length; i++) if (ids[i].startsWith('@')) ids[i] = ids[Number(ids[i].slice(1))];
+
+    // 5. Store the events.
+    await tx.query(
+      `INSERT INTO events (seq, source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details, incident_id)
+       SELECT seq, source, type, sid, at, site, zone, device, badge,
+              CASE WHEN assets IS NULL THEN NULL ELSE string_to_array(assets, ',') END, amount, currency, details, incident
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::text[], $11::numeric[], $12::text[], $13::jsonb[], $14::text[])
+           AS x(seq, source, type, sid, at, site, zone, device, badge, assets, amount, currency, details, incident)`,
+      [
+        seqs,
+        fresh.map((i) => events[i].source),
+        fresh.map((i) => events[i].type),
+        fresh.map((i) => events[i].sourceEventId ?? null),
+        fresh.map((i) => events[i].occurredAt),
+        fresh.map((i) => events[i].site),
+        fresh.map((i) => events[i].zone ?? null),
+        fresh.map((i) => events[i].device ?? null),
+        fresh.map((i) => events[i].badge ?? null),
+        fresh.map((i) => (events[i].assets ? events[i].assets!.join(',') : null)),
+        fresh.map((i) => events[i].amount?.value ?? null),
+        fresh.map((i) => events[i].amount?.currency ?? null),
+        fresh.map((i) => JSON.stringify(events[i].details)),
+        incidentOf,
+      ],
+    );
+    if (attachUpdates.length > 0) {
+      await tx.query(`UPDATE events e SET incident_id = u.incident FROM unnest($1::bigint[], $2::text[]) AS u(seq, incident) WHERE e.seq = u.seq`, [
+        attachUpdates.map((u) => u.seq),
+        attachUpdates.map((u) => u.incident),
+      ]);
+    }
+    if (deviceUpdates.size > 0) await this.writeDeviceState(tx, deviceUpdates);
+
+    // 6. Assess and write the touched incidents.
+    const opened: string[] = [];
+    const updated: string[] = [];
+    if (touched.size > 0) {
+      await this.writeIncidents(tx, [...touched.values()], sites, now);
+      for (const t of touched.values()) (t.isNew ? opened : updated).push(t.ref.id);
+    }
+    if (this.opts.metrics) {
+      const bySource = new Map<string, number>();
+      for (const i of fresh) bySource.set(events[i].source, (bySource.get(events[i].source) ?? 0) + 1);
+      for (const [s, n] of bySource) this.opts.metrics.eventsIngested.inc({ source: s }, n);
+    }
+    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated };
+  }
+
+  private trackDevice(updates: Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>, e: SecurityEvent): void {
+    const u = updates.get(e.device!) ?? { site: e.site, at: new Date(e.occurredAt) };
+    const at = new Date(e.occurredAt);
+    if (at >= u.at) u.at = at;
+    if (e.type === 'offline') u.online = false;
+    else if (e.type === 'online' || e.type === 'heartbeat') u.online = true;
+    else if (e.type === 'recording_on') u.recording = true;
+    else if (e.type === 'recording_off') u.recording = false;
+    updates.set(e.device!, u);
+  }
+
+  private async writeDeviceState(tx: Queryable, updates: Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>): Promise<void> {
+    const list = [...updates.entries()];
+    // Only the fields an event changed are written; the others keep their stored value.
+    await tx.query(
+      `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[]) AS u(id, site, online, recording, at))
+       INSERT INTO device_state (id, site, online, recording, last_seen_at, changed_at, updated_at)
+       SELECT id, site, coalesce(online, true), coalesce(recording, true), at, at, now() FROM u
+       ON CONFLICT (id) DO UPDATE SET
+         online = coalesce((SELECT u.online FROM u WHERE u.id = EXCLUDED.id), device_state.online),
+         recording = coalesce((SELECT u.recording FROM u WHERE u.id = EXCLUDED.id), device_state.recording),
+         last_seen_at = greatest(device_state.last_seen_at, EXCLUDED.last_seen_at),
+         changed_at = EXCLUDED.changed_at,
+         updated_at = now()`,
+      [list.map(([id]) => id), list.map(([, u]) => u.site), list.map(([, u]) => u.online ?? null), list.map(([, u]) => u.recording ?? null), list.map(([, u]) => u.at)],
+    );
+  }
+
+  private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date): Promise<void> {
+    const ctx = await loadSitesContext(tx, this.chain, sites, now);
+    const currency = this.chain.config.organization.currency;
+    const rows: Record<string, unknown>[] = [];
+    const scores: Record<string, unknown>[] = [];
+    const assetRows: Record<string, unknown>[] = [];
+    const stepRows: Record<string, unknown>[] = [];
+    const newZoneCounts = new Map<string, number>();
+    for (const t of list) {
+      const zoneKey = `${t.ref.site}|${t.agg.zone ?? ''}`;
+      const inBatch = newZoneCounts.get(zoneKey) ?? 0;
+      const prior = Math.max(0, (ctx.zoneCounts.get(zoneKey) ?? 0) + inBatch - (t.isNew ? 0 : 1));
+      if (t.isNew) newZoneCounts.set(zoneKey, inBatch + 1);
+      let assessment: Assessment | undefined;
+      let failure: string | undefined;
+      try {
+        if (this.opts.failAssessment?.(t.ref.id)) throw new Error('assessment failed (injected)');
+        assessment = assessIncident(t.agg, this.chain, this.policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents });
+      } catch (e) {
+        failure = (e as Error).message;
+      }
+      rows.push({
+        id: t.ref.id,
+        site: t.ref.site,
+        zone: t.agg.zone ?? null,
+        zones: t.agg.zones,
+        type: t.agg.type,
+        opened_at: t.openedAt,
+        first_event_at: t.agg.firstEventAt,
+        last_event_at: t.agg.lastEventAt,
+        event_count: t.agg.eventCount,
+        sources: t.agg.sources,
+        score: assessment?.severity.score ?? null,
+        band: assessment?.severity.band ?? null,
+        severity: assessment ? assessment.severity : null,
+        loss: assessment ? assessment.loss : null,
+        net_loss: assessment?.loss.net ?? null,
+        currency,
+        assets: assessment ? { touched: assessment.assets, adjacentHighRisk: assessment.adjacentHighRisk } : null,
+        context: { agg: t.agg, group: t.ref.group, ...(t.ref.device ? { device: t.ref.device } : {}) },
+      });
+      if (assessment) {
+        t.scoreSeq += 1;
+        scores.push({ incident_id: t.ref.id, seq: t.scoreSeq, score: assessment.severity.score, band: assessment.severity.band, factors: assessment.severity.factors, policy_version: assessment.severity.policyVersion, event_count: t.agg.eventCount, computed_at: now.toISOString() });
+        for (const a of assessment.assets) assetRows.push({ incident_id: t.ref.id, asset_id: a.id, relation: a.relation, opened_at: t.openedAt });
+        if (t.isNew) this.opts.metrics?.incidentsOpened.inc({ type: t.agg.type, band: assessment.severity.band });
+      }
+      const results = assessment ? INLINE_STEPS.results(t.agg, assessment, t.events) : undefined;
+      for (const [ord, stepId] of INCIDENT_WORKFLOW.entries()) {
+        const inline = INLINE_STEPS.ids.includes(stepId);
+        if (!t.isNew && !inline) continue;
+        const res = results?.[stepId];
+        stepRows.push({
+          incident_id: t.ref.id,
+          step: stepId,
+          ord,
+          status: inline ? (res ? 'done' : 'pending') : 'pending',
+          attempts: inline ? 1 : 0,
+          started_at: inline ? now.toISOString() : null,
+          finished_at: inline && res ? now.toISOString() : null,
+          // The first step after the inline ones is due now; later ones wait for their turn.
+          next_run_at: inline ? (res ? null : now.toISOString()) : ord === INLINE_STEPS.ids.length && !failure ? now.toISOString() : null,
+          error: inline && !res ? failure ?? null : null,
+          result: res ?? null,
+        });
+      }
+    }
+    await tx.query(
+      `INSERT INTO incidents (id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
+                              score, band, severity, loss, net_loss, currency, assets, context)
+       SELECT id, site, zone, zones, type, 'open', opened_at, first_event_at, last_event_at, now(), event_count, sources,
+              coalesce(score, 0), coalesce(band, 'low'), severity, loss, coalesce(net_loss, 0), currency, coalesce(assets, '[]'::jsonb), context
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, zone text, zones text[], type text, opened_at timestamptz, first_event_at timestamptz,
+              last_event_at timestamptz, event_count int, sources text[], score real, band text, severity jsonb, loss jsonb, net_loss numeric,
+              currency text, assets jsonb, context jsonb)
+       ON CONFLICT (id) DO UPDATE SET
+         zone = EXCLUDED.zone, zones = EXCLUDED.zones, type = EXCLUDED.type, first_event_at = EXCLUDED.first_event_at,
+         last_event_at = EXCLUDED.last_event_at, updated_at = now(), event_count = EXCLUDED.event_count, sources = EXCLUDED.sources,
+         score = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.score ELSE EXCLUDED.score END,
+         band = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.band ELSE EXCLUDED.band END,
+         severity = coalesce(EXCLUDED.severity, incidents.severity), loss = coalesce(EXCLUDED.loss, incidents.loss),
+         net_loss = CASE WHEN EXCLUDED.loss IS NULL THEN incidents.net_loss ELSE EXCLUDED.net_loss END,
+         assets = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.assets ELSE EXCLUDED.assets END,
+         context = EXCLUDED.context, version = incidents.version + 1`,
+      [JSON.stringify(rows)],
+    );
+    if (scores.length > 0) {
+      await tx.query(
+        `INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, seq int, score real, band text, factors jsonb, policy_version text, event_count int, computed_at timestamptz)
+         ON CONFLICT DO NOTHING`,
+        [JSON.stringify(scores)],
+      );
+    }
+    if (assetRows.length > 0) {
+      await tx.query(
+        `INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
+         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, asset_id text, relation text, opened_at timestamptz)
+         ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation`,
+        [JSON.stringify(assetRows)],
+      );
+    }
+    await tx.query(
+      `INSERT INTO workflow_steps (incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, result, updated_at)
+       SELECT incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, result, now()
+         FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, step text, ord int, status text, attempts int, started_at timestamptz,
+              finished_at timestamptz, next_run_at timestamptz, error text, result jsonb)
+       ON CONFLICT (incident_id, step) DO UPDATE SET
+         status = EXCLUDED.status, attempts = workflow_steps.attempts + 1, finished_at = EXCLUDED.finished_at,
+         next_run_at = EXCLUDED.next_run_at, error = EXCLUDED.error, result = EXCLUDED.result, updated_at = now()`,
+      [JSON.stringify(stepRows)],
+    );
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * Prometheus metrics of one process. A registry per process (not the global default) so tests
+ * that start several services in one process keep their counts apart.
+ */
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+export interface Metrics {
+  registry: Registry;
+  eventsIngested: Counter<'source'>;
+  eventsDuplicate: Counter;
+  eventsRejected: Counter;
+  incidentsOpened: Counter<'type' | 'band'>;
+  stepDuration: Histogram<'step' | 'status'>;
+  stepFailures: Counter<'step'>;
+  ingestBatchSeconds: Histogram;
+}
+
+/** Creates the metric set; `defaults` adds process metrics (memory, event loop). */
+export function createMetrics(defaults = false): Metrics {
+  const registry = new Registry();
+  if (defaults) collectDefaultMetrics({ register: registry, prefix: 'vigil_' });
+  return {
+    registry,
+    eventsIngested: new Counter({ name: 'vigil_events_ingested_total', help: 'Events accepted and stored', labelNames: ['source'], registers: [registry] }),
+    eventsDuplicate: new Counter({ name: 'vigil_events_duplicate_total', help: 'Events dropped as duplicates of (source, sourceEventId)', registers: [registry] }),
+    eventsRejected: new Counter({ name: 'vigil_events_rejected_total', help: 'Events refused by validation', registers: [registry] }),
+    incidentsOpened: new Counter({ name: 'vigil_incidents_opened_total', help: 'Incidents opened', labelNames: ['type', 'band'], registers: [registry] }),
+    stepDuration: new Histogram({
+      name: 'vigil_step_duration_seconds',
+      help: 'Workflow step duration',
+      labelNames: ['step', 'status'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+    stepFailures: new Counter({ name: 'vigil_step_failures_total', help: 'Workflow step attempts that failed', labelNames: ['step'], registers: [registry] }),
+    ingestBatchSeconds: new Histogram({
+      name: 'vigil_ingest_batch_seconds',
+      help: 'Time to validate, correlate, score and commit one ingest batch',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
+    }),
+  };
+}

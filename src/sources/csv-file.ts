@@ -1,0 +1,304 @@
+/**
+ * CSV files, streamed with csv-parse. A profile maps a CSV layout to events:
+ *
+ * - "vigil" (default): a header row naming event fields (source, type, sourceEventId, occurredAt,
+ *   site, zone, device, badge, assets as "a;b", amount, currency, details as JSON text); one event
+ *   per row. Problems name the row (physical line, header = 1) and the column.
+ * - "uci-online-retail": the UCI "Online Retail" transaction export. Cancellations and stock
+ *   write-offs become events; normal sales are skipped and counted (see `uciRowToRaw`).
+ */
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { parse, type CsvError } from 'csv-parse';
+import { InvalidError, type Problem } from '../domain/errors.js';
+import { validateEvent } from './event-input.js';
+import {
+  DEFAULT_CURRENCY,
+  isDecimal,
+  isoWithZone,
+  mulDecimal,
+  safeIdPart,
+  signOfDecimal,
+  zonedTimeToIso,
+  type ParsedRow,
+  type ParseOptions,
+  type ParseStats,
+} from './file-formats.js';
+
+/** The CSV mapping profiles that ship with the product. */
+export const CSV_PROFILES = ['vigil', 'uci-online-retail'] as const;
+export type CsvProfile = (typeof CSV_PROFILES)[number];
+
+/** Returns the profile named by the options (default "vigil"); InvalidError listing the known ones otherwise. */
+export function csvProfileOf(opts: ParseOptions): CsvProfile {
+  const name = opts.profile ?? 'vigil';
+  if ((CSV_PROFILES as readonly string[]).includes(name)) return name as CsvProfile;
+  throw new InvalidError([{ path: 'profile', message: `unknown CSV profile ${JSON.stringify(name)}; expected one of ${CSV_PROFILES.join(', ')}` }]);
+}
+
+/** Columns of the "vigil" profile, i.e. the fields of a SecurityEvent. */
+export const VIGIL_COLUMNS = ['source', 'type', 'sourceEventId', 'occurredAt', 'site', 'zone', 'device', 'badge', 'assets', 'amount', 'currency', 'details'] as const;
+
+/** Columns of the UCI Online Retail export, in file order. */
+export const UCI_COLUMNS = ['InvoiceNo', 'StockCode', 'Description', 'Quantity', 'InvoiceDate', 'UnitPrice', 'CustomerID', 'Country'] as const;
+
+/** One CSV record: its cells and the physical line it starts on. */
+interface CsvRecord {
+  cells: string[];
+  line: number;
+}
+
+/**
+ * Streams CSV records with the line each starts on. Malformed quoting is reported as a problem
+ * with the line csv-parse names, never dropped silently (csv-parse skips the record and tells us).
+ */
+async function* csvRecords(source: Readable): AsyncGenerator<CsvRecord | { line: number; problem: string }> {
+  const skipped: { line: number; problem: string }[] = [];
+  const parser = source.pipe(
+    parse({
+      bom: true,
+      info: true,
+      relax_column_count: true, // column count is checked here, with a message naming the columns
+      skip_empty_lines: true,
+      skip_records_with_error: true,
+      on_skip: (err: CsvError | undefined) => {
+        if (err) skipped.push({ line: typeof err.lines === 'number' ? err.lines : 0, problem: `malformed CSV: ${err.message}` });
+        return undefined;
+      },
+    }),
+  );
+  source.on('error', (e) => parser.destroy(e));
+  for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    while (skipped.length > 0) yield skipped.shift()!;
+    // info.lines is the line the record ends on; quoted fields may span lines.
+    const newlines = item.record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0);
+    yield { cells: item.record, line: item.info.lines - newlines };
+  }
+  while (skipped.length > 0) yield skipped.shift()!;
+}
+
+/** Streams parsed rows of a CSV file with the profile named in the options. */
+export async function* parseCsvFile(file: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
+  const profile = csvProfileOf(opts);
+  yield* parseCsvStream(createReadStream(file), profile, opts, stats);
+}
+
+/** Streams parsed rows of CSV text (tests, HTTP uploads) with the profile named in the options. */
+export async function* parseCsvText(text: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
+  const profile = csvProfileOf(opts);
+  yield* parseCsvStream(Readable.from([text]), profile, opts, stats);
+}
+
+async function* parseCsvStream(source: Readable, profile: CsvProfile, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
+  if (profile === 'uci-online-retail' && !opts.site) {
+    // Every row would fail the same way; one file-level problem says it once.
+    source.destroy();
+    yield { row: 0, problems: [{ path: 'site', message: 'expected --site for profile uci-online-retail (the export names no store)' }] };
+    return;
+  }
+  let header: string[] | undefined;
+  for await (const rec of csvRecords(source)) {
+    if ('problem' in rec) {
+      yield { row: rec.line, problems: [{ path: '', message: rec.problem, row: rec.line }] };
+      continue;
+    }
+    if (!header) {
+      header = rec.cells.map((c) => c.trim());
+      const bad = profile === 'vigil' ? checkVigilHeader(header, opts) : checkUciHeader(header);
+      if (bad) {
+        source.destroy();
+        yield { row: rec.line, problems: [{ path: 'header', message: bad, row: rec.line }] };
+        return;
+      }
+      continue;
+    }
+    if (rec.cells.length === 1 && rec.cells[0].trim() === '') continue; // a line of spaces
+    if (rec.cells.length !== header.length) {
+      yield {
+        row: rec.line,
+        problems: [{ path: '', message: `expected ${header.length} columns (${header.join(', ')}), got ${rec.cells.length}`, row: rec.line }],
+      };
+      continue;
+    }
+    if (profile === 'vigil') {
+      yield vigilRow(header, rec, opts);
+    } else {
+      const r = uciRowToRaw(rec.cells, rec.line, opts);
+      if ('skip' in r) stats.skipped++;
+      else if ('problems' in r) yield { row: rec.line, problems: r.problems };
+      else yield { row: rec.line, ...validateEvent(r.raw, '', rec.line) };
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile "vigil"
+
+function checkVigilHeader(header: string[], opts: ParseOptions): string | undefined {
+  const known = new Set<string>(VIGIL_COLUMNS);
+  const unknown = header.filter((h) => !known.has(h));
+  if (unknown.length > 0) return `unknown column(s) ${unknown.join(', ')}; expected columns among ${VIGIL_COLUMNS.join(', ')}`;
+  const dup = header.filter((h, i) => header.indexOf(h) !== i);
+  if (dup.length > 0) return `duplicate column(s) ${[...new Set(dup)].join(', ')}`;
+  const required = ['source', 'type', 'occurredAt', ...(opts.site ? [] : ['site'])];
+  const missing = required.filter((c) => !header.includes(c));
+  if (missing.length > 0) return `missing column(s) ${missing.join(', ')}${missing.includes('site') ? ' (or give --site)' : ''}`;
+  return undefined;
+}
+
+/** Maps a validation path back to the CSV column it came from ("amount.value" -> "amount"). */
+function columnOf(path: string): string {
+  if (path.startsWith('amount.currency')) return 'currency';
+  const m = /^([A-Za-z]+)/.exec(path);
+  return m ? m[1] : path;
+}
+
+function vigilRow(header: string[], rec: CsvRecord, opts: ParseOptions): ParsedRow {
+  const row = rec.line;
+  const cell: Record<string, string> = {};
+  header.forEach((h, i) => {
+    const v = rec.cells[i].trim();
+    if (v !== '') cell[h] = v;
+  });
+  const problems: Problem[] = [];
+  const raw: Record<string, unknown> = {};
+  for (const f of ['source', 'type', 'sourceEventId', 'site', 'zone', 'device', 'badge'] as const) {
+    if (cell[f] !== undefined) raw[f] = cell[f];
+  }
+  if (raw.site === undefined && opts.site) raw.site = opts.site;
+  if (raw.zone === undefined && typeof raw.device === 'string' && opts.zoneOf) {
+    const zone = opts.zoneOf(raw.device);
+    if (zone) raw.zone = zone;
+  }
+  if (cell.occurredAt !== undefined) {
+    // Spreadsheets drop offsets; a local time is read in the --timezone (default UTC).
+    raw.occurredAt = isoWithZone(cell.occurredAt, opts.timezone ?? 'UTC') ?? cell.occurredAt;
+  }
+  if (cell.assets !== undefined) {
+    raw.assets = cell.assets
+      .split(';')
+      .map((a) => a.trim())
+      .filter((a) => a !== '');
+  }
+  if (cell.amount !== undefined) {
+    raw.amount = { value: cell.amount, currency: cell.currency ?? opts.currency ?? DEFAULT_CURRENCY };
+  } else if (cell.currency !== undefined) {
+    problems.push({ path: 'amount', message: 'expected an amount where a currency is given', row });
+  }
+  if (cell.details !== undefined) {
+    try {
+      const d = JSON.parse(cell.details) as unknown;
+      if (typeof d !== 'object' || d === null || Array.isArray(d)) problems.push({ path: 'details', message: 'expected a JSON object like {"key":"value"}', row });
+      else raw.details = d;
+    } catch (e) {
+      problems.push({ path: 'details', message: `expected JSON object text: ${(e as Error).message}`, row });
+    }
+  }
+  const r = validateEvent(raw, '', row);
+  const all = [...problems, ...r.problems.map((p) => ({ ...p, path: columnOf(p.path) }))];
+  if (all.length > 0) return { row, problems: all };
+  return { row, event: r.event, problems: [] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile "uci-online-retail"
+
+function checkUciHeader(header: string[]): string | undefined {
+  const missing = UCI_COLUMNS.filter((c) => !header.includes(c));
+  if (missing.length > 0) return `missing column(s) ${missing.join(', ')}; expected the UCI Online Retail columns ${UCI_COLUMNS.join(', ')}`;
+  if (UCI_COLUMNS.some((c, i) => header[i] !== c)) return `expected the columns in the order ${UCI_COLUMNS.join(', ')}`;
+  return undefined;
+}
+
+/** Non-product stock codes of the UCI export and what they are. */
+export const UCI_NON_PRODUCT: Record<string, string> = {
+  D: 'discount',
+  M: 'manual',
+  POST: 'postage',
+  DOT: 'postage',
+  C2: 'carriage',
+  'BANK CHARGES': 'bank_charges',
+  CRUK: 'commission',
+  AMAZONFEE: 'marketplace_fee',
+  S: 'samples',
+  B: 'bad_debt_adjustment',
+  PADS: 'padding',
+};
+
+const UCI_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4}) (\d{1,2}):(\d{2})(?::(\d{2}))?$/;
+
+/**
+ * Maps one UCI Online Retail line (cells in UCI_COLUMNS order) to a raw event, problems, or a
+ * skip. Every line is checked first, so a malformed line is a problem even if it would be skipped.
+ *
+ * - Invoice "C…" (cancellation): `pos.refund`, amount |Quantity × UnitPrice|. This includes the
+ *   non-product lines of a cancellation (D = discount given, M = manual adjustment, POST...):
+ *   money went back to the customer either way; details.lineKind says which.
+ * - Any other line whose value Quantity × UnitPrice is negative (a return booked without a C
+ *   invoice): `pos.refund` too.
+ * - Negative quantity at price 0 on a normal invoice: stock written off without a sale
+ *   (damaged, lost, "?"), `inventory.shrink_discrepancy` without an amount (the export gives no
+ *   cost, and "0.00" would claim there was no loss).
+ * - Invoice "A…" (bad-debt accounting adjustments in the full dataset): skipped, not a loss event.
+ * - Everything else (sales, postage/bank charges billed, positive price-0 stock corrections): skipped.
+ */
+export function uciRowToRaw(
+  cells: string[],
+  row: number,
+  opts: ParseOptions,
+): { raw: Record<string, unknown> } | { problems: Problem[] } | { skip: string } {
+  const [invoiceNo, stockCodeRaw, description, quantity, invoiceDate, unitPrice, customerId, country] = cells.map((c) => c.trim());
+  const stockCode = stockCodeRaw.toUpperCase() === 'BANK CHARGES' ? 'BANK CHARGES' : stockCodeRaw;
+  const problems: Problem[] = [];
+  const bad = (path: string, message: string) => problems.push({ path, message, row });
+  if (!/^[A-Z]?\d+$/.test(invoiceNo)) bad('InvoiceNo', `expected an invoice number like 536365 or C536379, got ${JSON.stringify(invoiceNo)}`);
+  if (stockCode === '') bad('StockCode', 'expected a stock code');
+  if (!isDecimal(quantity)) bad('Quantity', `expected a number like 6 or -12, got ${JSON.stringify(quantity)}`);
+  if (!isDecimal(unitPrice)) bad('UnitPrice', `expected a decimal price like 2.55, got ${JSON.stringify(unitPrice)}`);
+  let occurredAt: string | undefined;
+  const d = UCI_DATE.exec(invoiceDate);
+  if (!d) bad('InvoiceDate', `expected a date like "12/1/2010 8:26" (M/D/YYYY H:MM), got ${JSON.stringify(invoiceDate)}`);
+  else {
+    occurredAt = zonedTimeToIso(
+      { year: Number(d[3]), month: Number(d[1]), day: Number(d[2]), hour: Number(d[4]), minute: Number(d[5]), second: d[6] ? Number(d[6]) : 0 },
+      opts.timezone ?? 'Europe/London',
+    );
+    if (!occurredAt) bad('InvoiceDate', `not a real date and time: ${JSON.stringify(invoiceDate)}`);
+  }
+  if (problems.length > 0) return { problems };
+
+  const cancellation = invoiceNo.startsWith('C');
+  if (invoiceNo.startsWith('A')) return { skip: 'accounting adjustment' };
+  const value = mulDecimal(quantity, unitPrice);
+  const qtySign = signOfDecimal(quantity);
+  const priceSign = signOfDecimal(unitPrice);
+  let kind: 'cancellation' | 'return' | 'stock_write_off';
+  if (cancellation) kind = 'cancellation';
+  else if (qtySign < 0 && priceSign === 0) kind = 'stock_write_off';
+  else if (signOfDecimal(value) < 0) kind = 'return';
+  else return { skip: 'sale' };
+
+  const details: Record<string, unknown> = {
+    kind,
+    invoice: invoiceNo,
+    stockCode,
+    description,
+    quantity: Number(quantity),
+    unitPrice,
+    customerId: customerId === '' ? null : customerId,
+    country,
+  };
+  const lineKind = UCI_NON_PRODUCT[stockCode];
+  if (lineKind) details.lineKind = lineKind;
+  const raw: Record<string, unknown> = {
+    source: kind === 'stock_write_off' ? 'inventory' : 'pos',
+    type: kind === 'stock_write_off' ? 'shrink_discrepancy' : 'refund',
+    sourceEventId: `uci-${safeIdPart(invoiceNo)}-${safeIdPart(stockCode)}-${row}`,
+    occurredAt,
+    site: opts.site,
+    details,
+  };
+  // The export's prices are in pounds sterling; --currency overrides.
+  if (kind !== 'stock_write_off') raw.amount = { value: value.replace(/^-/, ''), currency: opts.currency ?? 'GBP' };
+  return { raw };
+}

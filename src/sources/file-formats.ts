@@ -1,0 +1,300 @@
+/**
+ * File ingest: the common types of the file translators (NDJSON, CSV, POSLog XML, Frigate), format
+ * detection, and the helpers they share (local time to UTC, id sanitising, exact decimal product).
+ *
+ * Every translator produces raw event objects and sends them through `validateEvent`, so a bad row
+ * reads the same whatever the file format: row/line, field, what was expected. A record that is
+ * malformed always yields a ParsedRow with problems; a record that is legitimately not an event
+ * (a normal sale, a sign-on) is only counted in `ParseStats.skipped`.
+ */
+import { open } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { InvalidError, type Problem } from '../domain/errors.js';
+import type { SecurityEvent } from '../domain/types.js';
+
+/** The file formats `vigil ingest --format` accepts. */
+export type FileFormat = 'ndjson' | 'csv' | 'poslog' | 'frigate';
+
+/** All file formats, in the order help texts list them. */
+export const FILE_FORMATS: readonly FileFormat[] = ['ndjson', 'csv', 'poslog', 'frigate'];
+
+/**
+ * One input record that maps to an event, or is invalid. `row` is the 1-based line (NDJSON, CSV),
+ * transaction ordinal (POSLog) or array element ordinal (JSON arrays); 0 means the file as a whole
+ * (e.g. a refused DOCTYPE, a missing `--site`), after which the file yields nothing more.
+ */
+export interface ParsedRow {
+  row: number;
+  event?: SecurityEvent;
+  problems: Problem[];
+}
+
+/** What the caller knows that the file may not say. */
+export interface ParseOptions {
+  /** Site for events whose record names none (required by sources that never name one: UCI, Frigate). */
+  site?: string;
+  /** CSV mapping profile: "vigil" (default) or "uci-online-retail". */
+  profile?: string;
+  /** ISO 4217 currency for amounts whose record names none; default USD (the UCI profile defaults to GBP, its data's currency). */
+  currency?: string;
+  /** IANA time zone for timestamps without an offset; default UTC (UCI profile: Europe/London). */
+  timezone?: string;
+  /** Maps a device id to its zone (from the configuration), for records that name a device but no zone. */
+  zoneOf?: (device: string) => string | undefined;
+}
+
+/** Counters a parse fills in besides the rows it yields. */
+export interface ParseStats {
+  /** Records read that are not events (normal sales, sign-ons, Frigate updates...). */
+  skipped: number;
+}
+
+/** Currency used when neither the record nor the options name one. */
+export const DEFAULT_CURRENCY = 'USD';
+
+/** Lines (NDJSON) and messages longer than this are refused, so one hostile line cannot exhaust memory. */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** Whole-document inputs (JSON arrays, a single pretty-printed message) larger than this are refused. */
+export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
+
+/** Reads the first bytes of a file as text, for `detectFormat`. */
+export async function readHead(file: string, bytes = 4096): Promise<string> {
+  const fh = await open(file, 'r');
+  try {
+    const buf = Buffer.alloc(bytes);
+    const { bytesRead } = await fh.read(buf, 0, bytes, 0);
+    return buf.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Detects the format from the file name/extension and first bytes. Content wins over the
+ * extension (a POSLog export is often named .txt or .dat), except `.csv`, whose content is free text.
+ * Throws InvalidError when neither gives an answer.
+ */
+export function detectFormat(file: string, head: string): FileFormat {
+  const ext = extname(file).toLowerCase();
+  if (ext === '.csv' || ext === '.tsv') return 'csv';
+  const h = head.replace(/^\uFEFF/, '').trimStart();
+  if (h.startsWith('<')) return 'poslog';
+  if (h.startsWith('{') || h.startsWith('[')) {
+    // A Frigate `frigate/events` message carries before/after object states with a camera name.
+    const frigate = /"(before|after)"\s*:/.test(h) && /"camera"\s*:/.test(h) && /"type"\s*:/.test(h);
+    return frigate ? 'frigate' : 'ndjson';
+  }
+  if (ext === '.ndjson' || ext === '.jsonl' || ext === '.json') return 'ndjson';
+  if (ext === '.xml' || ext === '.poslog') return 'poslog';
+  const firstLine = h.split(/\r?\n/, 1)[0] ?? '';
+  if (firstLine.includes(',')) return 'csv';
+  throw new InvalidError([
+    { path: 'format', message: `cannot detect the format of ${file}; expected --format ${FILE_FORMATS.join('|')}` },
+  ]);
+}
+
+/**
+ * Streams parsed rows of a file. Throws InvalidError for bad options (unknown format or CSV
+ * profile, unknown time zone, bad currency) before reading anything; file-level problems in the
+ * content come back as a row 0 ParsedRow.
+ */
+export async function* parseFile(
+  file: string,
+  format: FileFormat,
+  opts: ParseOptions,
+  stats: ParseStats,
+): AsyncGenerator<ParsedRow> {
+  checkParseOptions(opts);
+  // Parsers are loaded on demand: ingesting NDJSON need not load the XML or CSV parser, and the
+  // parser modules can import the helpers below without an import cycle.
+  switch (format) {
+    case 'ndjson': {
+      const m = await import('./ndjson-file.js');
+      yield* m.parseNdjsonFile(file, opts, stats);
+      return;
+    }
+    case 'csv': {
+      const m = await import('./csv-file.js');
+      yield* m.parseCsvFile(file, opts, stats);
+      return;
+    }
+    case 'poslog': {
+      const m = await import('./poslog.js');
+      yield* m.parsePoslogFile(file, opts, stats);
+      return;
+    }
+    case 'frigate': {
+      const m = await import('./frigate.js');
+      yield* m.parseFrigateFile(file, opts, stats);
+      return;
+    }
+    default:
+      throw new InvalidError([
+        { path: 'format', message: `unknown format ${JSON.stringify(format)}; expected one of ${FILE_FORMATS.join(', ')}` },
+      ]);
+  }
+}
+
+/** Throws InvalidError listing every bad option (time zone, currency, site). */
+export function checkParseOptions(opts: ParseOptions): void {
+  const problems: Problem[] = [];
+  if (opts.timezone !== undefined && !isValidTimeZone(opts.timezone)) {
+    problems.push({ path: 'timezone', message: `unknown time zone ${JSON.stringify(opts.timezone)}; expected an IANA name like "America/New_York"` });
+  }
+  if (opts.currency !== undefined && !/^[A-Z]{3}$/.test(opts.currency)) {
+    problems.push({ path: 'currency', message: `expected an ISO 4217 currency code like "USD", got ${JSON.stringify(opts.currency)}` });
+  }
+  if (opts.site !== undefined && !/^[a-z0-9-]{1,100}$/.test(opts.site)) {
+    problems.push({ path: 'site', message: `expected a site id ([a-z0-9-]+), got ${JSON.stringify(opts.site)}` });
+  }
+  if (problems.length > 0) throw new InvalidError(problems);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time: records often carry local wall-clock times without an offset (POSLog EndDateTime, UCI
+// InvoiceDate). They are converted with the IANA rules of the given zone, never the host's zone.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+/** True when `tz` is an IANA time zone name this runtime knows. */
+export function isValidTimeZone(tz: string): boolean {
+  try {
+    formatterFor(tz);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function formatterFor(tz: string): Intl.DateTimeFormat {
+  let f = formatters.get(tz);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: tz,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    formatters.set(tz, f);
+  }
+  return f;
+}
+
+/** Offset of `tz` from UTC at the instant `ms`, in milliseconds (local = utc + offset). */
+function offsetAt(ms: number, tz: string): number {
+  const parts = formatterFor(tz).formatToParts(new Date(ms));
+  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
+  const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
+  return local - Math.floor(ms / 1000) * 1000;
+}
+
+/**
+ * Converts a local wall-clock time in `tz` to an ISO instant (UTC, "...Z"). Returns undefined for
+ * an impossible date (Feb 30, hour 25). In a DST gap the time is shifted forward by the gap; in
+ * an overlap the first (daylight) occurrence is taken.
+ */
+export function zonedTimeToIso(
+  t: { year: number; month: number; day: number; hour: number; minute: number; second?: number; ms?: number },
+  tz: string,
+): string | undefined {
+  const second = t.second ?? 0;
+  const ms = t.ms ?? 0;
+  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > 31 || t.hour > 23 || t.minute > 59 || second > 59) return undefined;
+  const d = new Date(0);
+  d.setUTCFullYear(t.year, t.month - 1, t.day);
+  d.setUTCHours(t.hour, t.minute, second, ms);
+  const wall = d.getTime();
+  if (d.getUTCDate() !== t.day || d.getUTCMonth() !== t.month - 1) return undefined;
+  // Two passes: the offset at the guessed instant may differ from the one at the real instant
+  // near a DST change.
+  const off1 = offsetAt(wall, tz);
+  let utc = wall - off1;
+  const off2 = offsetAt(utc, tz);
+  if (off2 !== off1) utc = wall - off2;
+  return new Date(utc).toISOString();
+}
+
+const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Normalises an ISO 8601 date-time text: with an offset it is kept (as "T" form); without one it
+ * is read as local time in `tz`. Returns undefined when the text is not an ISO date-time, so the
+ * caller can pass the original through to validation (which names the field and expected form).
+ */
+export function isoWithZone(text: string, tz: string): string | undefined {
+  const m = ISO_LOCAL.exec(text.trim());
+  if (!m) return undefined;
+  if (m[8] !== undefined) {
+    const off = m[8] === 'Z' ? 'Z' : m[8].length === 3 ? `${m[8]}:00` : m[8];
+    return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}${m[6] !== undefined ? `:${m[6]}` : ''}${m[7] !== undefined ? `.${m[7]}` : ''}${off}`;
+  }
+  return zonedTimeToIso(
+    {
+      year: Number(m[1]),
+      month: Number(m[2]),
+      day: Number(m[3]),
+      hour: Number(m[4]),
+      minute: Number(m[5]),
+      second: m[6] !== undefined ? Number(m[6]) : 0,
+      ms: m[7] !== undefined ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0,
+    },
+    tz,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ids and decimals.
+
+/** Lower-cases and reduces text to [a-z0-9-] (site, zone, device ids built from source fields). */
+export function slugId(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 100);
+}
+
+/** Replaces characters a sourceEventId may not hold ([A-Za-z0-9._:@/#-]) with "_". */
+export function safeIdPart(text: string): string {
+  return text.trim().replace(/[^A-Za-z0-9._:@/#-]/g, '_');
+}
+
+const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
+
+/** True when `text` is a plain decimal number ("-12", "0.29", "+3.5"). */
+export function isDecimal(text: string): boolean {
+  return DECIMAL.test(text.trim());
+}
+
+/** Absolute value of a decimal text, exactly ("-2.79" -> "2.79"). Assumes `isDecimal(text)`. */
+export function absDecimal(text: string): string {
+  return text.trim().replace(/^[+-]/, '');
+}
+
+/** Exact product of two decimal texts, with all fraction digits ("-24" x "0.29" -> "-6.96"). No floats involved. */
+export function mulDecimal(a: string, b: string): string {
+  const ma = DECIMAL.exec(a.trim());
+  const mb = DECIMAL.exec(b.trim());
+  if (!ma || !mb) throw new RangeError(`not decimals: ${a}, ${b}`);
+  const fa = ma[3] ?? '';
+  const fb = mb[3] ?? '';
+  const product = BigInt(ma[2] + fa) * BigInt(mb[2] + fb);
+  const negative = (ma[1] === '-') !== (mb[1] === '-') && product !== 0n;
+  const scale = fa.length + fb.length;
+  const all = product.toString().padStart(scale + 1, '0');
+  const digits = scale > 0 ? `${all.slice(0, all.length - scale)}.${all.slice(all.length - scale)}` : all;
+  return (negative ? '-' : '') + digits;
+}
+
+/** Sign of a decimal text: -1, 0 or 1. Assumes `isDecimal(text)`. */
+export function signOfDecimal(text: string): -1 | 0 | 1 {
+  const m = DECIMAL.exec(text.trim());
+  if (!m || /^0*$/.test(m[2] + (m[3] ?? ''))) return 0;
+  return m[1] === '-' ? -1 : 1;
+}

@@ -1,0 +1,49 @@
+/**
+ * The stores integration tests run on: the embedded store always, and a PostgreSQL server when
+ * VIGIL_TEST_DATABASE_URL is set (CI sets it). Each call gets a fresh, empty database.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+
+export interface TestStore {
+  name: 'pglite' | 'postgres';
+  /** Options for createService/openDb: a fresh store. */
+  fresh(): Promise<{ dataDir?: string; databaseUrl?: string; drop(): Promise<void> }>;
+}
+
+const serverUrl = process.env.VIGIL_TEST_DATABASE_URL;
+
+/** The stores to test on. */
+export const TEST_STORES: TestStore[] = [
+  {
+    name: 'pglite',
+    async fresh() {
+      return { dataDir: 'memory://', async drop() {} };
+    },
+  },
+  ...(serverUrl
+    ? [
+        {
+          name: 'postgres' as const,
+          async fresh() {
+            const db = `vigil_t_${randomBytes(5).toString('hex')}`;
+            const admin = new pg.Client({ connectionString: serverUrl });
+            await admin.connect();
+            await admin.query(`CREATE DATABASE ${db}`);
+            await admin.end();
+            const u = new URL(serverUrl);
+            u.pathname = `/${db}`;
+            return {
+              databaseUrl: u.toString(),
+              async drop() {
+                const c = new pg.Client({ connectionString: serverUrl });
+                await c.connect();
+                await c.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+                await c.end();
+              },
+            };
+          },
+        },
+      ]
+    : []),
+];
