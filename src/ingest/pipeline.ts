@@ -85,6 +85,26 @@ export class IngestPipeline {
     return result;
   }
 
+  /**
+   * Runs `fn` with a batch ingester bound to ONE transaction (a whole file): if `fn` throws, none of
+   * its batches is kept. Listeners hear of the batches only after the commit.
+   */
+  async inOneTransaction<T>(fn: (ingestBatch: (events: readonly SecurityEvent[]) => Promise<IngestResult>) => Promise<T>): Promise<T> {
+    const results: IngestResult[] = [];
+    const out = await this.db.transaction((tx) =>
+      fn(async (events) => {
+        const r = events.length === 0 ? { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] } : await this.ingestInTx(tx, events);
+        results.push(r);
+        return r;
+      }),
+    );
+    for (const r of results) {
+      if (r.duplicates) this.opts.metrics?.eventsDuplicate.inc(r.duplicates);
+      this.opts.onCommitted?.(r);
+    }
+    return out;
+  }
+
   private async ingestInTx(tx: Queryable, events: readonly SecurityEvent[]): Promise<IngestResult> {
     const policy = this.policy;
     const now = this.opts.now?.() ?? new Date();

@@ -59,20 +59,28 @@ async function* csvRecords(source: Readable): AsyncGenerator<CsvRecord | { line:
       bom: true,
       info: true,
       relax_column_count: true, // column count is checked here, with a message naming the columns
+      relax_quotes: true, // hand-written files put JSON like {"a":1} in unquoted details cells
       skip_empty_lines: true,
       skip_records_with_error: true,
       on_skip: (err: CsvError | undefined) => {
-        if (err) skipped.push({ line: typeof err.lines === 'number' ? err.lines : 0, problem: `malformed CSV: ${err.message}` });
+        if (!err) return undefined;
+        const line = typeof err.lines === 'number' ? err.lines : 0;
+        // One broken record can raise several errors (one per field); one problem per line is enough.
+        if (skipped.length > 0 && skipped[skipped.length - 1].line === line) return undefined;
+        skipped.push({ line, problem: `malformed CSV: ${err.message}` });
         return undefined;
       },
     }),
   );
   source.on('error', (e) => parser.destroy(e));
   for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-    while (skipped.length > 0) yield skipped.shift()!;
     // info.lines is the line the record ends on; quoted fields may span lines.
     const newlines = item.record.reduce((n, c) => n + (c.match(/\n/g)?.length ?? 0), 0);
-    yield { cells: item.record, line: item.info.lines - newlines };
+    const line = item.info.lines - newlines;
+    // csv-parse reports skipped records as it parses, ahead of the records we are still
+    // reading from its buffer: release them in line order.
+    while (skipped.length > 0 && skipped[0].line < line) yield skipped.shift()!;
+    yield { cells: item.record, line };
   }
   while (skipped.length > 0) yield skipped.shift()!;
 }

@@ -324,7 +324,7 @@ export function transactionToRaws(
   tx: Node,
   row: number,
   opts: ParseOptions,
-): { raws: { raw: Record<string, unknown>; lineSeq: string }[]; problems: Problem[] } {
+): { raws: { raw: Record<string, unknown>; path: string }[]; problems: Problem[] } {
   const at = (p: string) => `Transaction[${row}].${p}`;
   const problems: Problem[] = [];
   const need = (field: string): string | undefined => {
@@ -360,8 +360,9 @@ export function transactionToRaws(
   const device = `pos-${slugId(store)}-${slugId(workstation)}`;
   const site = opts.site ?? `store-${slugId(store)}`;
   const zone = opts.zoneOf?.(device);
-  const out: { raw: Record<string, unknown>; lineSeq: string }[] = [];
-  const emit = (type: string, lineSeq: string, amount: string | undefined, details: Record<string, unknown>) => {
+  const out: { raw: Record<string, unknown>; path: string }[] = [];
+  // `path` names the element the event comes from, for validation messages.
+  const emit = (type: string, path: string, lineSeq: string, amount: string | undefined, details: Record<string, unknown>) => {
     const raw: Record<string, unknown> = {
       source: 'pos',
       type,
@@ -373,7 +374,7 @@ export function transactionToRaws(
     };
     if (zone) raw.zone = zone;
     if (amount !== undefined) raw.amount = { value: amount, currency };
-    out.push({ raw, lineSeq });
+    out.push({ raw, path: path ? at(path) : `Transaction[${row}]` });
   };
   const money = (v: unknown, path: string): string | undefined => {
     const t = text(v);
@@ -411,18 +412,18 @@ export function transactionToRaws(
       };
       if (isTrue(li['@VoidFlag'])) {
         const amount = kind === 'Tender' ? money(body.Amount, `${path}.Tender.Amount`) : money(body.ExtendedAmount, `${path}.${kind ?? ''}.ExtendedAmount`);
-        emit('void', lineSeq, amount, { ...item, ...flags });
+        emit('void', path, lineSeq, amount, { ...item, ...flags });
         return;
       }
       if (kind === 'Return') {
-        emit('refund', lineSeq, money(body.ExtendedAmount, `${path}.Return.ExtendedAmount`), { ...item, ...flags, ...(text(body.Reason) ? { reason: text(body.Reason) } : {}) });
+        emit('refund', path, lineSeq, money(body.ExtendedAmount, `${path}.Return.ExtendedAmount`), { ...item, ...flags, ...(text(body.Reason) ? { reason: text(body.Reason) } : {}) });
         return;
       }
       const modifiers = list(body.RetailPriceModifier);
       const replaced = modifiers.some((m) => obj(m.Amount)?.['@Action'] === 'Replace');
       if (modifiers.length > 0 && (override || replaced)) {
         const m = modifiers[0];
-        emit('price_override', lineSeq, money(m.Amount, `${path}.${kind}.RetailPriceModifier.Amount`), {
+        emit('price_override', path, lineSeq, money(m.Amount, `${path}.${kind}.RetailPriceModifier.Amount`), {
           ...item,
           ...flags,
           ...(text(m.PreviousPrice) ? { previousPrice: text(m.PreviousPrice) } : {}),
@@ -433,10 +434,10 @@ export function transactionToRaws(
     });
     if (out.length === 0 && flags.cancelled) {
       const grand = list(rt.Total).find((t) => t['@TotalType'] === 'TransactionGrandAmount');
-      emit('void', 'txn', grand ? money(grand, 'Total[@TotalType=TransactionGrandAmount]') : undefined, { ...flags, voidScope: 'transaction' });
+      emit('void', '', 'txn', grand ? money(grand, 'Total[@TotalType=TransactionGrandAmount]') : undefined, { ...flags, voidScope: 'transaction' });
     }
   } else if (ct && 'NoSale' in ct) {
-    emit('no_sale', 'nosale', undefined, {
+    emit('no_sale', 'ControlTransaction.NoSale', 'nosale', undefined, {
       ...(text(ct.ReasonCode) ? { reasonCode: text(ct.ReasonCode) } : {}),
       ...(cancelled ? { cancelled: true } : {}),
     });
@@ -454,7 +455,7 @@ function transactionRows(xml: string, row: number, opts: ParseOptions): ParsedRo
   const tx = obj((parser.parse(xml) as Node).Transaction) ?? {};
   const { raws, problems } = transactionToRaws(tx, row, opts);
   if (problems.length > 0) return [{ row, problems }];
-  return raws.map(({ raw, lineSeq }) => ({ row, ...validateEvent(raw, `Transaction[${row}]${lineSeq === 'txn' || lineSeq === 'nosale' ? '' : `.LineItem[${lineSeq}]`}`, row) }));
+  return raws.map(({ raw, path }) => ({ row, ...validateEvent(raw, path, row) }));
 }
 
 /** Runs split items through the mapping, counting transactions without events as skipped. */

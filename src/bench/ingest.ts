@@ -1,0 +1,113 @@
+/**
+ * Ingest benchmark: file ingest through the whole pipeline (parse, validate, dedupe, correlate,
+ * score, loss, commit) against the raw batched-insert rate of the same store, same table, same
+ * events, measured in the same run on fresh embedded stores.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../config/loader.js';
+import type { SecurityEvent } from '../domain/types.js';
+import { createService } from '../service.js';
+import { openDb } from '../store/db.js';
+import { inventChain, simulateEvents } from '../sim/simulator.js';
+import { parseFile, type ParseStats } from '../sources/file-formats.js';
+
+export interface IngestBenchResult {
+  sites: number;
+  events: number;
+  rawEventsPerSec: number;
+  pipelineEventsPerSec: number;
+  ratio: number;
+  incidentsOpened: number;
+  pipelineSeconds: number;
+  rawSeconds: number;
+}
+
+const BATCH = 2000;
+
+/** Raw baseline: multi-row inserts of prepared arrays, no validation or correlation. */
+async function rawInsert(dir: string, events: SecurityEvent[]): Promise<number> {
+  const db = await openDb({ dataDir: join(dir, 'raw') });
+  try {
+    const started = performance.now();
+    for (let i = 0; i < events.length; i += BATCH) {
+      const b = events.slice(i, i + BATCH);
+      await db.transaction((tx) =>
+        tx.query(
+          `INSERT INTO events (source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details)
+           SELECT source, type, sid, at, site, zone, device, badge, CASE WHEN assets IS NULL THEN NULL ELSE string_to_array(assets, ',') END, amount, currency, details
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::numeric[], $11::text[], $12::jsonb[])
+               AS x(source, type, sid, at, site, zone, device, badge, assets, amount, currency, details)
+           ON CONFLICT DO NOTHING`,
+          [
+            b.map((e) => e.source),
+            b.map((e) => e.type),
+            b.map((e) => e.sourceEventId ?? null),
+            b.map((e) => e.occurredAt),
+            b.map((e) => e.site),
+            b.map((e) => e.zone ?? null),
+            b.map((e) => e.device ?? null),
+            b.map((e) => e.badge ?? null),
+            b.map((e) => (e.assets ? e.assets.join(',') : null)),
+            b.map((e) => e.amount?.value ?? null),
+            b.map((e) => e.amount?.currency ?? null),
+            b.map((e) => JSON.stringify(e.details)),
+          ],
+        ),
+      );
+    }
+    return (performance.now() - started) / 1000;
+  } finally {
+    await db.close();
+  }
+}
+
+/** Runs the ingest benchmark on `sites` invented sites over `days` days of simulated events. */
+export async function benchIngest(sites: number, days: number, log: (s: string) => void): Promise<IngestBenchResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  try {
+    const config = parseConfig(inventChain(sites, 7));
+    const events = simulateEvents(config, { seed: 11, start: new Date('2026-11-16T00:00:00Z'), end: new Date(Date.parse('2026-11-16T00:00:00Z') + days * 86_400_000) });
+    const file = join(dir, 'events.ndjson');
+    writeFileSync(file, events.map((e) => JSON.stringify(e)).join('\n') + '\n');
+    log(`ingest: ${events.length} events, ${sites} sites, ${days} day(s)`);
+
+    const rawSeconds = await rawInsert(dir, events);
+    log(`ingest: raw batched insert ${Math.round(events.length / rawSeconds)} events/s`);
+
+    const service = await createService({ config, dataDir: join(dir, 'pipeline') });
+    let opened = 0;
+    let accepted = 0;
+    const started = performance.now();
+    try {
+      const stats: ParseStats = { skipped: 0 };
+      await service.pipeline.inOneTransaction(async (ingest) => {
+        let batch: SecurityEvent[] = [];
+        for await (const row of parseFile(file, 'ndjson', {}, stats)) {
+          if (row.problems.length > 0) throw new Error(`bench data invalid at row ${row.row}: ${row.problems[0].message}`);
+          batch.push(row.event!);
+          if (batch.length >= BATCH) {
+            const r = await ingest(batch);
+            opened += r.incidentsOpened.length;
+            accepted += r.accepted;
+            batch = [];
+          }
+        }
+        const r = await ingest(batch);
+        opened += r.incidentsOpened.length;
+        accepted += r.accepted;
+      });
+    } finally {
+      await service.close();
+    }
+    const pipelineSeconds = (performance.now() - started) / 1000;
+    if (accepted !== events.length) throw new Error(`bench: expected ${events.length} accepted, got ${accepted}`);
+    const raw = events.length / rawSeconds;
+    const pipe = events.length / pipelineSeconds;
+    log(`ingest: pipeline ${Math.round(pipe)} events/s, ${opened} incidents opened`);
+    return { sites, events: events.length, rawEventsPerSec: raw, pipelineEventsPerSec: pipe, ratio: pipe / raw, incidentsOpened: opened, pipelineSeconds, rawSeconds };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,349 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { simulateCommand } from '../cli/simulate.js';
+import { loadConfig, loadDemoConfig, parseConfig } from '../config/loader.js';
+import type { Config, SiteConfig } from '../config/schema.js';
+import type { SecurityEvent } from '../domain/types.js';
+import { validateEvent } from '../sources/event-input.js';
+import { Rng, hashSeed } from './random.js';
+import { demoScenarioBurst, inventChain, simulateEvents, simulateStream, timeZoneOffsetMs } from './simulator.js';
+
+const demo = loadDemoConfig();
+const MONDAY = new Date('2026-11-16T00:00:00Z');
+const DAY = 86_400_000;
+const oneDay = simulateEvents(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
+
+/** Local "HH:MM" and weekday of an instant in a zone, computed independently of the simulator. */
+function localTime(tz: string, iso: string): { hhmm: string; weekday: string } {
+  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', weekday: 'short' }).formatToParts(new Date(iso));
+  const get = (t: string) => parts.find((p) => p.type === t)!.value;
+  return { hhmm: `${get('hour')}:${get('minute')}`, weekday: get('weekday').toLowerCase() };
+}
+
+function isOpen(site: SiteConfig, iso: string): boolean {
+  const { hhmm, weekday } = localTime(site.timezone, iso);
+  const { open, close, days } = site.businessHours;
+  if (days && !days.includes(weekday as never)) return false;
+  return hhmm >= open && hhmm < close;
+}
+
+function siteOf(config: Config, id: string): SiteConfig {
+  const s = config.sites.find((x) => x.id === id);
+  if (!s) throw new Error(`unknown site ${id}`);
+  return s;
+}
+
+/** Checks that every id an event names exists in the configuration, and returns the problems. */
+function referenceProblems(config: Config, ev: SecurityEvent): string[] {
+  const out: string[] = [];
+  const site = config.sites.find((s) => s.id === ev.site);
+  if (!site) return [`unknown site ${ev.site}`];
+  if (ev.zone && !site.zones.some((z) => z.id === ev.zone)) out.push(`unknown zone ${ev.zone}`);
+  if (ev.device) {
+    const d = site.devices.find((x) => x.id === ev.device);
+    if (!d) out.push(`unknown device ${ev.device}`);
+    // A device reports for its own zone or a zone it covers; alarm panels report for any zone.
+    else if (ev.zone && d.zone !== ev.zone && !d.covers.includes(ev.zone) && d.kind !== 'alarm_panel') out.push(`device ${d.id} does not see zone ${ev.zone}`);
+  }
+  if (ev.badge && !site.personnel.some((p) => p.badge === ev.badge)) out.push(`unknown badge ${ev.badge}`);
+  for (const a of ev.assets ?? []) if (!site.assets.some((x) => x.id === a)) out.push(`unknown asset ${a}`);
+  if (ev.amount && ev.amount.currency !== config.organization.currency) out.push(`currency ${ev.amount.currency}`);
+  return out;
+}
+
+describe('random', () => {
+  it('is deterministic by seed and within bounds', () => {
+    const a = new Rng(7);
+    const b = new Rng(7);
+    const xs = Array.from({ length: 1000 }, () => a.next());
+    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.next()));
+    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
+    expect(new Rng(8).next()).not.toBe(xs[0]);
+    const r = new Rng(1);
+    for (let i = 0; i < 1000; i++) {
+      const n = r.int(3, 6);
+      expect(n >= 3 && n <= 6 && Number.isInteger(n)).toBe(true);
+    }
+    expect(hashSeed(1, 'a')).toBe(hashSeed(1, 'a'));
+    expect(hashSeed('ab', 'c')).not.toBe(hashSeed('a', 'bc'));
+  });
+});
+
+describe('demo configuration', () => {
+  it('loads and has several sites in several time zones, with sensitive data and safe-1', () => {
+    expect(demo.organization).toMatchObject({ name: 'Northwind Retail Group', currency: 'USD', timezone: 'America/New_York' });
+    expect(demo.sites.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(demo.sites.map((s) => s.timezone)).size).toBeGreaterThanOrEqual(2);
+    expect(new Set(demo.sites.map((s) => s.kind))).toEqual(new Set(['store', 'warehouse', 'office']));
+    expect(demo.sites.flatMap((s) => s.assets).some((a) => a.sensitiveData)).toBe(true);
+    const store = siteOf(demo, 'store-101');
+    expect(store.assets.find((a) => a.id === 'safe-1')).toMatchObject({ name: 'Cash safe', zone: 'cash-office', value: '25000.00', vulnerability: 0.6 });
+    expect(store.zones.find((z) => z.id === 'cash-office')).toMatchObject({ restricted: true, requiredClearance: 'cash' });
+    expect(demo.sites.flatMap((s) => s.personnel).some((p) => !p.active)).toBe(true);
+    for (const role of ['security_lead', 'rapid_response', 'manager', 'executive', 'investigator']) {
+      expect(demo.contacts.some((c) => c.role === role)).toBe(true);
+    }
+    expect(demo.notify.sms?.baseUrl).toBe('http://127.0.0.1:8089');
+  });
+
+  it('is consistent: symmetric adjacency, positions inside their zone, readers on restricted zones, SMS contacts per site', () => {
+    const inside = ([x, y]: [number, number], poly: [number, number][]) => {
+      const xs = poly.map((p) => p[0]);
+      const ys = poly.map((p) => p[1]);
+      return x >= Math.min(...xs) && x <= Math.max(...xs) && y >= Math.min(...ys) && y <= Math.max(...ys); // zones are rectangles
+    };
+    for (const site of demo.sites) {
+      const zones = new Map(site.zones.map((z) => [z.id, z]));
+      for (const z of site.zones) for (const a of z.adjacent) expect(zones.get(a)!.adjacent, `${site.id} ${z.id}<->${a}`).toContain(z.id);
+      for (const x of [...site.assets, ...site.devices]) {
+        expect(x.position, `${x.id} has a position`).toBeDefined();
+        expect(inside(x.position!, zones.get(x.zone)!.polygon!), `${site.id} ${x.id} inside ${x.zone}`).toBe(true);
+      }
+      for (const z of site.zones.filter((q) => q.restricted)) {
+        expect(site.devices.some((d) => d.zone === z.id && d.kind === 'card_reader'), `${site.id} reader into ${z.id}`).toBe(true);
+      }
+      for (const d of site.devices.filter((q) => q.kind === 'camera')) expect(d.fov, d.id).toBeDefined();
+      for (const role of ['security_lead', 'rapid_response', 'investigator', 'manager']) {
+        expect(demo.contacts.some((c) => c.role === role && c.sites.includes(site.id)), `${role} for ${site.id}`).toBe(true);
+      }
+    }
+  });
+});
+
+describe('simulateEvents', () => {
+  it('is deterministic for a seed and differs across seeds', () => {
+    const again = simulateEvents(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
+    expect(JSON.stringify(again)).toBe(JSON.stringify(oneDay));
+    const other = simulateEvents(demo, { seed: 43, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
+    expect(JSON.stringify(other)).not.toBe(JSON.stringify(oneDay));
+  });
+
+  it('gives the same events whether a span is simulated at once or in pieces', () => {
+    const a = MONDAY.getTime() + 5 * 3_600_000;
+    const cut = a + 3 * 3_600_000 + 37 * 60_000 + 12_345;
+    const c = a + 8 * 3_600_000;
+    const whole = simulateEvents(demo, { seed: 5, start: new Date(a), end: new Date(c) });
+    const parts = [
+      ...simulateEvents(demo, { seed: 5, start: new Date(a), end: new Date(cut) }),
+      ...simulateEvents(demo, { seed: 5, start: new Date(cut), end: new Date(c) }),
+    ];
+    expect(parts).toEqual(whole);
+    expect(whole.length).toBeGreaterThan(0);
+  });
+
+  it('streams the same sequence lazily', () => {
+    const it = simulateStream(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
+    const first = Array.from({ length: 50 }, () => it.next().value);
+    expect(first).toEqual(oneDay.slice(0, 50));
+  });
+
+  it('produces only valid events that name configured things, sorted, with unique ids', () => {
+    expect(oneDay.length).toBeGreaterThan(1000);
+    const ids = new Set<string>();
+    let prev = '';
+    for (const [i, ev] of oneDay.entries()) {
+      const r = validateEvent(ev, `[${i}]`);
+      expect(r.problems, JSON.stringify(ev)).toEqual([]);
+      expect(r.event!.occurredAt).toBe(ev.occurredAt); // already UTC, already normalised
+      expect(referenceProblems(demo, ev), JSON.stringify(ev)).toEqual([]);
+      expect(ev.occurredAt >= prev).toBe(true);
+      prev = ev.occurredAt;
+      expect(ev.sourceEventId).toMatch(/^sim-[a-z0-9-]+-/);
+      expect(ids.has(ev.sourceEventId!)).toBe(false);
+      ids.add(ev.sourceEventId!);
+      expect(ev.occurredAt >= MONDAY.toISOString() && ev.occurredAt < new Date(MONDAY.getTime() + DAY).toISOString()).toBe(true);
+    }
+  });
+
+  it('keeps background noise below what opens incidents under the default policy', () => {
+    const noise = oneDay.filter((e) => e.details.scenario === undefined);
+    expect(new Set(noise.map((e) => e.type))).toEqual(new Set(['heartbeat', 'access_granted', 'motion', 'person_detected', 'void', 'no_sale']));
+    for (const ev of noise) {
+      const site = siteOf(demo, ev.site);
+      if (ev.type === 'heartbeat') continue;
+      expect(isOpen(site, ev.occurredAt), `${ev.type} at ${ev.occurredAt} local ${localTime(site.timezone, ev.occurredAt).hhmm}`).toBe(true);
+      if (ev.source === 'cctv') expect(site.zones.find((z) => z.id === ev.zone)!.restricted).toBe(false);
+      if (ev.source === 'pos') expect(Number(ev.amount!.value)).toBeLessThan(250);
+      if (ev.type === 'access_granted') {
+        const p = site.personnel.find((x) => x.badge === ev.badge)!;
+        expect(p.active).toBe(true);
+        const zone = site.zones.find((z) => z.id === ev.zone)!;
+        if (zone.restricted) expect(p.clearances).toContain(zone.requiredClearance);
+      }
+    }
+  });
+
+  it('runs at roughly the configured rate in business hours and sends only heartbeats after hours', () => {
+    // Monday 10:00-14:00 in New York.
+    const start = new Date('2026-11-16T15:00:00Z');
+    const end = new Date('2026-11-16T19:00:00Z');
+    for (const rate of [3, 6]) {
+      const evs = simulateEvents(demo, { seed: 9, start, end, ratePerSiteMinute: rate, scenarios: false }).filter((e) => e.site === 'store-101');
+      const expected = rate * 240;
+      expect(evs.length).toBeGreaterThan(expected * 0.85);
+      expect(evs.length).toBeLessThan(expected * 1.15);
+    }
+    // 03:00-05:00 in New York: closed.
+    const night = simulateEvents(demo, { seed: 9, start: new Date('2026-11-16T08:00:00Z'), end: new Date('2026-11-16T10:00:00Z'), scenarios: false }).filter(
+      (e) => e.site === 'store-101',
+    );
+    expect(night.length).toBeGreaterThan(0);
+    expect(night.every((e) => e.type === 'heartbeat')).toBe(true);
+    expect(simulateEvents(demo, { seed: 9, start, end, ratePerSiteMinute: 0 }).filter((e) => !e.details.scenario)).toEqual([]);
+  });
+
+  it('has forced doors after hours in site local time, corroborated and naming the asset', () => {
+    const week = simulateEvents(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + 7 * DAY), ratePerSiteMinute: 0.2 });
+    const forced = week.filter((e) => e.type === 'door_forced' && e.details.scenario === 'forced_door');
+    expect(forced.length).toBeGreaterThan(3);
+    const afterHours = forced.filter((e) => !isOpen(siteOf(demo, e.site), e.occurredAt));
+    expect(afterHours.length).toBeGreaterThan(0);
+    for (const door of afterHours) {
+      const site = siteOf(demo, door.site);
+      expect(site.zones.find((z) => z.id === door.zone)!.restricted).toBe(true);
+      expect(door.assets?.length).toBeGreaterThan(0);
+      const t = Date.parse(door.occurredAt);
+      const near = week.filter((e) => e.site === door.site && e.zone === door.zone && e.details.scenario === 'forced_door');
+      expect(near.some((e) => e.type === 'intrusion' && Date.parse(e.occurredAt) - t <= 60_000 && Date.parse(e.occurredAt) >= t)).toBe(true);
+    }
+    // Camera corroboration 1-3 minutes later, unless that camera happened to be down.
+    const withCamera = afterHours.filter((door) =>
+      week.some(
+        (e) =>
+          e.source === 'cctv' &&
+          e.details.scenario === 'forced_door' &&
+          e.site === door.site &&
+          e.zone === door.zone &&
+          Date.parse(e.occurredAt) - Date.parse(door.occurredAt) >= 60_000 &&
+          Date.parse(e.occurredAt) - Date.parse(door.occurredAt) <= 180_000,
+      ),
+    );
+    expect(withCamera.length).toBeGreaterThan(0);
+    // Every scenario kind shows up in a week of the demo chain.
+    const kinds = new Set(week.map((e) => e.details.scenario).filter(Boolean));
+    for (const k of ['forced_door', 'eas_gate_alarm', 'pos_void_spree', 'camera_offline', 'glass_break', 'tailgating', 'access_denied_burst', 'shrink_discrepancy']) {
+      expect(kinds, k).toContain(k);
+    }
+  });
+
+  it('silences a camera while it is offline and brings it back', () => {
+    const week = simulateEvents(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + 7 * DAY), ratePerSiteMinute: 1 });
+    const offs = week.filter((e) => e.type === 'offline');
+    expect(offs.length).toBeGreaterThan(0);
+    for (const off of offs) {
+      const back = week.find((e) => e.type === 'online' && e.device === off.device && e.occurredAt > off.occurredAt);
+      expect(back, `${off.device} comes back`).toBeDefined();
+      const silent = week.filter(
+        (e) => e.device === off.device && e.occurredAt > off.occurredAt && e.occurredAt < back!.occurredAt && (e.type === 'heartbeat' || e.source === 'cctv'),
+      );
+      expect(silent).toEqual([]);
+    }
+  });
+
+  it('handles empty and reversed spans', () => {
+    expect(simulateEvents(demo, { seed: 1, start: MONDAY, end: MONDAY })).toEqual([]);
+    expect(simulateEvents(demo, { seed: 1, start: new Date(MONDAY.getTime() + 1000), end: MONDAY })).toEqual([]);
+  });
+});
+
+describe('demoScenarioBurst', () => {
+  const at = new Date('2026-11-20T14:03:27.250Z');
+  const burst = demoScenarioBurst(demo, at, 42);
+
+  it('forces the store-101 cash office door naming safe-1, with an intrusion alarm and a POS void spree, right after `at`', () => {
+    const door = burst.find((e) => e.type === 'door_forced');
+    expect(door).toMatchObject({ site: 'store-101', zone: 'cash-office', device: 'cr-101-co' });
+    expect(door!.assets).toContain('safe-1');
+    expect(burst.some((e) => e.type === 'intrusion' && e.site === 'store-101' && e.zone === 'cash-office')).toBe(true);
+    const pos = burst.filter((e) => e.source === 'pos');
+    expect(pos.length).toBeGreaterThanOrEqual(4);
+    expect(new Set(pos.map((e) => e.device)).size).toBe(1);
+    expect(pos.every((e) => e.amount && (e.type === 'void' || e.type === 'refund'))).toBe(true);
+    for (const ev of burst) {
+      const t = Date.parse(ev.occurredAt);
+      expect(t).toBeGreaterThanOrEqual(at.getTime());
+      expect(t).toBeLessThan(at.getTime() + 5 * 60_000);
+      expect(validateEvent(ev, '').problems).toEqual([]);
+      expect(referenceProblems(demo, ev)).toEqual([]);
+    }
+    expect(new Set(burst.map((e) => e.sourceEventId)).size).toBe(burst.length);
+    expect(burst.map((e) => e.occurredAt)).toEqual([...burst.map((e) => e.occurredAt)].sort());
+    expect(demoScenarioBurst(demo, at, 42)).toEqual(burst);
+    // Another start gives other ids, so a restarted demo is not deduplicated away.
+    const later = demoScenarioBurst(demo, new Date(at.getTime() + 60_000), 42);
+    expect(later.some((e) => burst.some((b) => b.sourceEventId === e.sourceEventId))).toBe(false);
+  });
+});
+
+describe('inventChain', () => {
+  it('invents a valid 50-site chain across time zones, deterministically', () => {
+    const doc = inventChain(50, 7);
+    expect(inventChain(50, 7)).toEqual(doc);
+    expect(inventChain(50, 8)).not.toEqual(doc);
+    const cfg = parseConfig(JSON.parse(JSON.stringify(doc)));
+    expect(cfg.sites).toHaveLength(50);
+    expect(new Set(cfg.sites.map((s) => s.timezone)).size).toBeGreaterThanOrEqual(4);
+    expect(new Set(cfg.sites.map((s) => s.kind))).toEqual(new Set(['store', 'warehouse', 'office']));
+    for (const s of cfg.sites) {
+      expect(cfg.contacts.some((c) => c.role === 'security_lead' && c.sites.includes(s.id))).toBe(true);
+    }
+    const evs = simulateEvents(cfg, { seed: 7, start: MONDAY, end: new Date(MONDAY.getTime() + DAY), ratePerSiteMinute: 0.5 });
+    expect(new Set(evs.map((e) => e.site)).size).toBe(50);
+    for (const ev of evs) {
+      expect(validateEvent(ev, '').problems).toEqual([]);
+      expect(referenceProblems(cfg, ev)).toEqual([]);
+    }
+  });
+
+  it('refuses a non-positive size', () => {
+    expect(() => inventChain(0, 1)).toThrow(RangeError);
+  });
+});
+
+describe('timeZoneOffsetMs', () => {
+  it('follows daylight saving time', () => {
+    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-07-01T12:00:00Z'))).toBe(-4 * 3_600_000);
+    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-11-16T12:00:00Z'))).toBe(-5 * 3_600_000);
+    expect(timeZoneOffsetMs('America/Phoenix', Date.parse('2026-07-01T12:00:00Z'))).toBe(-7 * 3_600_000);
+    expect(timeZoneOffsetMs('Asia/Kolkata', Date.parse('2026-07-01T12:00:00Z'))).toBe(5.5 * 3_600_000);
+  });
+});
+
+describe('simulateCommand', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-sim-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('writes NDJSON and the invented configuration', async () => {
+    const out = join(dir, 'events.ndjson');
+    const configOut = join(dir, 'chain.yaml');
+    const stderr: string[] = [];
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((s: string) => (stderr.push(String(s)), true)) as typeof process.stderr.write;
+    try {
+      await simulateCommand({ sites: 4, days: 1, seed: 3, out, configOut });
+    } finally {
+      process.stderr.write = orig;
+    }
+    const cfg = loadConfig(configOut);
+    expect(cfg.sites).toHaveLength(4);
+    const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
+    const expected = simulateEvents(cfg, { seed: 3, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
+    expect(lines.length).toBe(expected.length);
+    expect(JSON.parse(lines[0])).toEqual(expected[0]);
+    expect(JSON.parse(lines[lines.length - 1])).toEqual(expected[expected.length - 1]);
+    expect(stderr.join('')).toMatch(new RegExp(`wrote ${expected.length} events for 4 sites`));
+  });
+
+  it('writes JSON configuration when asked and refuses bad arguments', async () => {
+    const configOut = join(dir, 'chain.json');
+    await simulateCommand({ sites: 2, days: 0.01, seed: 1, out: join(dir, 'e.ndjson'), configOut }).catch((e) => {
+      throw e;
+    });
+    expect(JSON.parse(readFileSync(configOut, 'utf8')).sites).toHaveLength(2);
+    await expect(simulateCommand({ days: 0, out: join(dir, 'x.ndjson') })).rejects.toThrow(/--days/);
+    await expect(simulateCommand({ start: 'yesterday', out: join(dir, 'x.ndjson') })).rejects.toThrow(/--start/);
+    await expect(simulateCommand({ configOut: join(dir, 'y.yaml') })).rejects.toThrow(/--sites/);
+  });
+});
