@@ -16,8 +16,11 @@ const DAY = 86_400_000;
 const oneDay = simulateEvents(demo, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
 
 /** Local "HH:MM" and weekday of an instant in a zone, computed independently of the simulator. */
+const formatters = new Map<string, Intl.DateTimeFormat>();
 function localTime(tz: string, iso: string): { hhmm: string; weekday: string } {
-  const parts = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', weekday: 'short' }).formatToParts(new Date(iso));
+  let f = formatters.get(tz);
+  if (!f) formatters.set(tz, (f = new Intl.DateTimeFormat('en-US', { timeZone: tz, hourCycle: 'h23', hour: '2-digit', minute: '2-digit', weekday: 'short' })));
+  const parts = f.formatToParts(new Date(iso));
   const get = (t: string) => parts.find((p) => p.type === t)!.value;
   return { hhmm: `${get('hour')}:${get('minute')}`, weekday: get('weekday').toLowerCase() };
 }
@@ -338,9 +341,13 @@ describe('simulateCommand', () => {
 
   it('writes JSON configuration when asked and refuses bad arguments', async () => {
     const configOut = join(dir, 'chain.json');
-    await simulateCommand({ sites: 2, days: 0.01, seed: 1, out: join(dir, 'e.ndjson'), configOut }).catch((e) => {
-      throw e;
-    });
+    const orig = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (() => true) as typeof process.stderr.write;
+    try {
+      await simulateCommand({ sites: 2, days: 0.01, seed: 1, out: join(dir, 'e.ndjson'), configOut });
+    } finally {
+      process.stderr.write = orig;
+    }
     expect(JSON.parse(readFileSync(configOut, 'utf8')).sites).toHaveLength(2);
     await expect(simulateCommand({ days: 0, out: join(dir, 'x.ndjson') })).rejects.toThrow(/--days/);
     await expect(simulateCommand({ start: 'yesterday', out: join(dir, 'x.ndjson') })).rejects.toThrow(/--start/);

@@ -27,6 +27,7 @@ import {
 
 /** The CSV mapping profiles that ship with the product. */
 export const CSV_PROFILES = ['vigil', 'uci-online-retail'] as const;
+/** A CSV mapping profile name. */
 export type CsvProfile = (typeof CSV_PROFILES)[number];
 
 /** Returns the profile named by the options (default "vigil"); InvalidError listing the known ones otherwise. */
@@ -255,8 +256,7 @@ export function uciRowToRaw(
   row: number,
   opts: ParseOptions,
 ): { raw: Record<string, unknown> } | { problems: Problem[] } | { skip: string } {
-  const [invoiceNo, stockCodeRaw, description, quantity, invoiceDate, unitPrice, customerId, country] = cells.map((c) => c.trim());
-  const stockCode = stockCodeRaw.toUpperCase() === 'BANK CHARGES' ? 'BANK CHARGES' : stockCodeRaw;
+  const [invoiceNo, stockCode, description, quantity, invoiceDate, unitPrice, customerId, country] = cells.map((c) => c.trim());
   const problems: Problem[] = [];
   const bad = (path: string, message: string) => problems.push({ path, message, row });
   if (!/^[A-Z]?\d+$/.test(invoiceNo)) bad('InvoiceNo', `expected an invoice number like 536365 or C536379, got ${JSON.stringify(invoiceNo)}`);

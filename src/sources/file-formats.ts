@@ -156,6 +156,7 @@ export function checkParseOptions(opts: ParseOptions): void {
 // InvoiceDate). They are converted with the IANA rules of the given zone, never the host's zone.
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
+const zonedCache = new Map<string, string>();
 
 /** True when `tz` is an IANA time zone name this runtime knows. */
 export function isValidTimeZone(tz: string): boolean {
@@ -195,8 +196,8 @@ function offsetAt(ms: number, tz: string): number {
 
 /**
  * Converts a local wall-clock time in `tz` to an ISO instant (UTC, "...Z"). Returns undefined for
- * an impossible date (Feb 30, hour 25). In a DST gap the time is shifted forward by the gap; in
- * an overlap the first (daylight) occurrence is taken.
+ * an impossible date (Feb 30, hour 25). A time in a DST gap is moved forward by the gap; a time
+ * that happens twice (clocks going back) is the earlier of the two instants.
  */
 export function zonedTimeToIso(
   t: { year: number; month: number; day: number; hour: number; minute: number; second?: number; ms?: number },
@@ -210,14 +211,23 @@ export function zonedTimeToIso(
   d.setUTCHours(t.hour, t.minute, second, ms);
   const wall = d.getTime();
   if (d.getUTCDate() !== t.day || d.getUTCMonth() !== t.month - 1) return undefined;
-  // Two passes: the offset at the guessed instant may differ from the one at the real instant
-  // near a DST change.
-  const off1 = offsetAt(wall, tz);
-  let utc = wall - off1;
-  const off2 = offsetAt(utc, tz);
-  if (off2 !== off1) utc = wall - off2;
-  return new Date(utc).toISOString();
+  // The offsets a day either side cover any single DST change near this time. Each gives a
+  // candidate instant, valid when the zone really has that offset then: two valid = an overlap
+  // (take the earlier), none = a gap (use the offset from before the change: moved forward).
+  const key = `${tz}|${wall}`;
+  const cached = zonedCache.get(key);
+  if (cached !== undefined) return cached;
+  const before = offsetAt(wall - 86_400_000, tz);
+  const after = offsetAt(wall + 86_400_000, tz);
+  const valid = [wall - before, wall - after].filter((u) => wall - offsetAt(u, tz) === u);
+  const utc = valid.length > 0 ? Math.min(...valid) : wall - before;
+  const iso = new Date(utc).toISOString();
+  // Files repeat timestamps (every line of an invoice); Intl is the slow part.
+  if (zonedCache.size >= 10_000) zonedCache.clear();
+  zonedCache.set(key, iso);
+  return iso;
 }
+
 
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -230,7 +240,7 @@ export function isoWithZone(text: string, tz: string): string | undefined {
   const m = ISO_LOCAL.exec(text.trim());
   if (!m) return undefined;
   if (m[8] !== undefined) {
-    const off = m[8] === 'Z' ? 'Z' : m[8].length === 3 ? `${m[8]}:00` : m[8];
+    const off = m[8] === 'Z' ? 'Z' : `${m[8].slice(0, 3)}:${m[8].length === 3 ? '00' : m[8].slice(-2)}`;
     return `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}${m[6] !== undefined ? `:${m[6]}` : ''}${m[7] !== undefined ? `.${m[7]}` : ''}${off}`;
   }
   return zonedTimeToIso(

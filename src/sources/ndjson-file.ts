@@ -25,7 +25,7 @@ export type Line = { line: number; text: string; problem?: undefined } | { line:
  * would hold an unbounded line in memory before we could look at its length, which is why this
  * does not use readline.
  */
-export async function* splitLines(source: AsyncIterable<Buffer | string>, maxBytes = MAX_LINE_BYTES): AsyncGenerator<Line> {
+export async function* splitLines(source: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, maxBytes = MAX_LINE_BYTES): AsyncGenerator<Line> {
   const decoder = new TextDecoder('utf-8', { fatal: true });
   let parts: Buffer[] = [];
   let size = 0;

@@ -1,0 +1,259 @@
+/**
+ * Incidents: the list, one incident in the CONTRACT shape, and the lifecycle actions
+ * (acknowledge, resolve, reopen).
+ *
+ * Lifecycle:   open ──acknowledge──> acknowledged
+ *              open | acknowledged | investigating ──resolve──> resolved ──reopen──> open
+ * Anything else is a 409 naming the current status. A transition is an optimistic update guarded
+ * by the status it was checked against (not by the row version: events keep arriving while a
+ * guard acknowledges, and an ingest that bumps the version must not make the click fail). It writes
+ * the audit record in the same transaction, and a resolve nudges the workflow steps that wait for it.
+ */
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { BANDS, INCIDENT_STATUSES, INCIDENT_STEP_IDS, INCIDENT_TYPES } from '../../domain/types.js';
+import type { Db } from '../../store/db.js';
+import { getIncident, incidentState, listIncidents, type IncidentDetail, type SiteScope } from '../../store/read-models.js';
+import { WorkflowRunner } from '../../workflow/runner.js';
+import { principalOf } from '../auth.js';
+import type { RouteDeps } from '../server.js';
+import { EVENT_ITEM_SCHEMA } from './events.js';
+
+/** A lifecycle action of the API. */
+export type LifecycleAction = 'acknowledge' | 'resolve' | 'reopen';
+
+/** Valid transitions: the statuses an action starts from, and where it leads. */
+export const TRANSITIONS: Record<LifecycleAction, { from: readonly string[]; to: string }> = {
+  acknowledge: { from: ['open'], to: 'acknowledged' },
+  resolve: { from: ['open', 'acknowledged', 'investigating'], to: 'resolved' },
+  reopen: { from: ['resolved'], to: 'open' },
+};
+
+/**
+ * Applies a lifecycle action in one transaction: status check, guarded update, audit record,
+ * workflow nudge (resolve). Returns the updated incident; 404 when unknown or out of scope, 409
+ * when the action is not valid from the current status.
+ */
+export async function applyLifecycle(
+  db: Db,
+  input: { id: string; action: LifecycleAction; actor: string; scope: SiteScope; now: Date; resolution?: string; note?: string },
+): Promise<IncidentDetail> {
+  const { id, action, actor, scope, now } = input;
+  const t = TRANSITIONS[action];
+  return db.transaction(async (tx) => {
+    const st = await incidentState(tx, id, scope);
+    if (!st) throw new NotFoundError(`incident ${id}`);
+    if (!t.from.includes(st.status)) {
+      throw new ConflictError(`incident ${id} is ${st.status}; ${action} applies to ${t.from.join(' or ')} incidents only`);
+    }
+    const set =
+      action === 'acknowledge'
+        ? `acknowledged_at = $3, acknowledged_by = $4`
+        : action === 'resolve'
+          ? `resolved_at = $3, resolved_by = $4, resolution = $5`
+          : `resolved_at = NULL, resolved_by = NULL, resolution = NULL`;
+    const params: unknown[] = [id, st.status];
+    if (action !== 'reopen') params.push(now, actor);
+    if (action === 'resolve') params.push(input.resolution ?? null);
+    const upd = await tx.query(
+      `UPDATE incidents SET status = '${t.to}', ${set}, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+      params,
+    );
+    if (upd.rowCount === 0) {
+      const cur = await incidentState(tx, id, scope);
+      throw new ConflictError(`incident ${id} changed to ${cur?.status ?? 'an unknown status'} meanwhile; ${action} applies to ${t.from.join(' or ')} incidents only`);
+    }
+    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [
+      now,
+      actor,
+      `incident.${action}`,
+      id,
+      JSON.stringify({ from: st.status, to: t.to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) }),
+    ]);
+    // Steps waiting for the resolution (archive-resolved-incident) become due now.
+    if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
+    const detail = await getIncident(tx, id, scope);
+    if (!detail) throw new NotFoundError(`incident ${id}`);
+    return detail;
+  });
+}
+
+const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
+
+const summaryFields = {
+  id: z.string(),
+  site: z.string(),
+  zone: z.string().nullable(),
+  zones: z.array(z.string()),
+  type: z.enum(INCIDENT_TYPES),
+  status: z.enum(INCIDENT_STATUSES),
+  openedAt: z.string(),
+  firstEventAt: z.string(),
+  lastEventAt: z.string(),
+  updatedAt: z.string(),
+  eventCount: z.number().int(),
+  sources: z.array(z.string()),
+  acknowledgedAt: z.string().nullable(),
+  acknowledgedBy: z.string().nullable(),
+  resolvedAt: z.string().nullable(),
+  resolvedBy: z.string().nullable(),
+};
+
+const summarySchema = z.object({
+  ...summaryFields,
+  severity: z.object({ score: z.number(), band: z.enum(BANDS) }),
+  loss: z.object({ currency: z.string(), net: z.string(), gross: z.string().nullable() }),
+});
+
+const assetViewSchema = z.looseObject({
+  id: z.string(),
+  status: z.string().nullable().meta({ description: 'current registry status' }),
+  name: z.string().optional(),
+  zone: z.string().optional(),
+  value: z.string().optional(),
+  category: z.string().optional(),
+  relation: z.enum(['named', 'zone', 'reach']).optional(),
+  highRisk: z.boolean().optional(),
+  highRiskReasons: z.array(z.string()).optional(),
+});
+
+const detailSchema = z.object({
+  ...summaryFields,
+  severity: z.object({ score: z.number(), band: z.enum(BANDS), policyVersion: z.string().nullable(), factors: z.array(factorSchema) }),
+  severityHistory: z.array(
+    z.object({ seq: z.number().int(), score: z.number(), band: z.enum(BANDS), policyVersion: z.string(), eventCount: z.number().int(), computedAt: z.string(), factors: z.array(factorSchema) }),
+  ),
+  loss: z
+    .looseObject({
+      currency: z.string(),
+      replacement: z.string(),
+      downtime: z.string(),
+      fines: z.string(),
+      remediation: z.string(),
+      recovered: z.string(),
+      gross: z.string(),
+      net: z.string(),
+      items: z.array(z.looseObject({ kind: z.string(), description: z.string(), amount: z.string(), assetId: z.string().optional() })),
+    })
+    .nullable(),
+  events: z.array(EVENT_ITEM_SCHEMA).meta({ description: 'the incident\'s events, oldest first, at most 500' }),
+  assets: z.array(assetViewSchema),
+  adjacentHighRisk: z.array(assetViewSchema),
+  workflow: z.array(
+    z.object({
+      step: z.enum(INCIDENT_STEP_IDS),
+      status: z.enum(['pending', 'running', 'done', 'skipped', 'failed']),
+      attempts: z.number().int(),
+      startedAt: z.string().nullable(),
+      finishedAt: z.string().nullable(),
+      nextRunAt: z.string().nullable(),
+      error: z.string().nullable(),
+      reason: z.string().nullable(),
+      result: z.unknown(),
+    }),
+  ),
+  notifications: z.array(z.unknown()),
+  patrols: z.array(z.unknown()),
+  tasks: z.array(z.unknown()),
+  accessFindings: z.array(z.unknown()),
+  equipmentFindings: z.array(z.unknown()),
+  resolution: z.string().nullable(),
+  version: z.number().int(),
+});
+
+/** Incident routes. */
+export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  const { service, query: Q } = deps;
+
+  const listQuery = z
+    .object({
+      status: Q.list('statuses', INCIDENT_STATUSES),
+      site: Q.list('site ids'),
+      band: Q.list('bands', BANDS),
+      type: Q.list('incident types', INCIDENT_TYPES),
+      from: Q.instant('opened at or after (ISO 8601 with offset)'),
+      to: Q.instant('opened before (ISO 8601 with offset)'),
+      limit: Q.limit(500, 50),
+      cursor: Q.cursor(),
+    })
+    .strict();
+
+  app.get(
+    '/incidents',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'Incidents, newest first',
+        querystring: deps.input(listQuery),
+        response: { 200: deps.output(z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() })), ...deps.errors(400, 401) },
+      },
+    },
+    async (request) => {
+      const q = request.query as z.output<typeof listQuery>;
+      return listIncidents(
+        service.db,
+        { statuses: q.status, sites: q.site, bands: q.band, types: q.type, from: q.from, to: q.to, limit: q.limit, cursor: q.cursor },
+        principalOf(request).sites,
+      );
+    },
+  );
+
+  const params = z.object({ id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'expected an incident id') }).strict();
+  const paramsJson = deps.input(params);
+  const detailJson = deps.output(detailSchema);
+
+  app.get(
+    '/incidents/:id',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'One incident',
+        params: paramsJson,
+        response: { 200: detailJson, ...deps.errors(400, 401, 404) },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { id } = request.params as z.output<typeof params>;
+      const detail = await getIncident(service.db, id, principalOf(request).sites);
+      if (!detail) throw new NotFoundError(`incident ${id}`);
+      return detail;
+    },
+  );
+
+  const actionBodies: Record<LifecycleAction, z.ZodType> = {
+    acknowledge: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
+    resolve: z.object({ resolution: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
+    reopen: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
+  };
+  for (const action of Object.keys(TRANSITIONS) as LifecycleAction[]) {
+    const t = TRANSITIONS[action];
+    app.post(
+      `/incidents/:id/${action}`,
+      {
+        config: { permission: 'incidents:act' },
+        schema: {
+          tags: ['incidents'],
+          summary: `${action[0].toUpperCase()}${action.slice(1)} an incident (${t.from.join(' | ')} -> ${t.to})`,
+          params: paramsJson,
+          body: deps.input(actionBodies[action]),
+          response: { 200: detailJson, ...deps.errors(400, 401, 403, 404, 409) },
+        },
+      },
+      async (request: FastifyRequest) => {
+        const { id } = request.params as z.output<typeof params>;
+        const body = (request.body ?? {}) as { resolution?: string; note?: string };
+        const principal = principalOf(request);
+        return applyLifecycle(service.db, {
+          id,
+          action,
+          actor: principal.name,
+          scope: principal.sites,
+          now: service.now(),
+          ...(body.resolution !== undefined ? { resolution: body.resolution } : {}),
+          ...(body.note !== undefined ? { note: body.note } : {}),
+        });
+      },
+    );
+  }
+};
