@@ -79,16 +79,18 @@ export function computeLoss(input: LossInput, policy: Policy): Loss {
   if (remediation > 0n) add('remediation', remediation, `standard remediation for ${input.incidentType}`);
 
   const gross = replacement + downtime + fines + remediation;
-  let recoveredRaw = 0n;
+  // Recoveries are capped at gross, and so are their items: the itemised list always adds up.
+  let recovered = 0n;
   for (const r of input.recoveries) {
     if (r.amount.currency !== cur) continue;
     const m = toMinor(r.amount.value, cur);
-    if (m > 0n) {
-      recoveredRaw += m;
-      items.push({ kind: 'recovered', amount: fromMinor(m, cur), description: r.description });
+    const room = gross - recovered;
+    const take = m > room ? room : m;
+    if (take > 0n) {
+      recovered += take;
+      items.push({ kind: 'recovered', amount: fromMinor(take, cur), description: take < m ? `${r.description} (capped at the gross loss)` : r.description });
     }
   }
-  const recovered = recoveredRaw > gross ? gross : recoveredRaw;
   const net = gross - recovered;
   return {
     currency: cur,

@@ -96,14 +96,13 @@ export function computeSeverity(input: SeverityInput, policy: Policy): Severity 
     ['recurrence', recurrence, `${input.priorIncidents} earlier incident(s) in the zone within ${s.recurrenceDays} days`],
     ['corroboration', corroboration, `${input.distinctSources} distinct source(s)`],
   ];
-  const factors: SeverityFactor[] = raw.map(([name, value, detail]) => ({
-    name,
-    value: round2(clamp(value)),
-    weight: w[name],
-    contribution: round2(100 * w[name] * clamp(value)),
-    detail,
-  }));
-  const exact = raw.reduce((sum, [name, value]) => sum + 100 * w[name] * clamp(value), 0);
+  // Values are stored to 4 decimals and contributions computed from the stored value, so anyone
+  // multiplying the numbers shown gets the contribution shown, and the contributions add up to the score.
+  const factors: SeverityFactor[] = raw.map(([name, value, detail]) => {
+    const v = Math.round(clamp(value) * 10_000) / 10_000;
+    return { name, value: v, weight: w[name], contribution: round2(100 * w[name] * v), detail };
+  });
+  const exact = factors.reduce((sum, f) => sum + f.contribution, 0);
   const score = Math.min(100, Math.max(0, Math.round(exact * 10) / 10));
   return { score, band: bandFor(score, policy), policyVersion: policy.version, factors };
 }
