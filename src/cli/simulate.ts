@@ -53,7 +53,7 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<voi
     const doc = inventChain(opts.sites, seed);
     config = parseConfig(doc); // the invented chain is checked like any user configuration
     if (opts.configOut) {
-      const text = opts.configOut.endsWith('.json') ? `${JSON.stringify(doc, null, 2)}\n` : YAML.stringify(doc, { lineWidth: 0 });
+      const text = opts.configOut.endsWith('.json') ? `${JSON.stringify(doc, null, 2)}\n` : configYaml(doc);
       await writeFile(opts.configOut, text, 'utf8');
     }
   } else {
@@ -84,7 +84,10 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<voi
     }
   } catch (e) {
     if (toFile) sink.destroy();
-    throw new Error(`simulate: cannot write ${toFile ? opts.out : 'stdout'}: ${(failure ?? (e as Error)).message}`);
+    // `vigil simulate | head`: the reader had enough; stop quietly like any Unix filter.
+    const cause = (failure ?? e) as NodeJS.ErrnoException;
+    if (!toFile && cause.code === 'EPIPE') return;
+    throw new Error(`simulate: cannot write ${toFile ? opts.out : 'stdout'}: ${cause.message}`);
   } finally {
     sink.off('error', onError);
   }
@@ -95,6 +98,25 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<voi
       `${start.toISOString()} to ${end.toISOString()} (${days} day${days === 1 ? '' : 's'}, seed ${seed})` +
       `${toFile ? ` to ${opts.out}` : ''}${opts.configOut ? `; configuration in ${opts.configOut}` : ''}\n`,
   );
+}
+
+/**
+ * The invented chain as readable YAML: short lists of scalars (points, polygons, adjacency,
+ * clearances) on one line, and "HH:MM" times quoted so that YAML 1.1 readers do not take them
+ * for sexagesimal numbers.
+ */
+export function configYaml(doc: unknown): string {
+  const d = new YAML.Document(doc);
+  YAML.visit(d, {
+    Seq(_, node) {
+      const flat = node.items.every((it) => YAML.isScalar(it) || (YAML.isSeq(it) && it.items.every((x) => YAML.isScalar(x))));
+      if (flat && node.items.length <= 12) node.flow = true;
+    },
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && /^\d{1,2}:\d{2}$/.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return d.toString({ lineWidth: 0 });
 }
 
 /** Writes a chunk and waits for 'drain' when the stream's buffer is full (backpressure). */

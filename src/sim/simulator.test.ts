@@ -331,6 +331,8 @@ describe('simulateCommand', () => {
     }
     const cfg = loadConfig(configOut);
     expect(cfg.sites).toHaveLength(4);
+    // Local times are quoted (YAML 1.1 readers would see 08:00 as the number 480).
+    expect(readFileSync(configOut, 'utf8')).toMatch(/open: "\d{2}:\d{2}"/);
     const lines = readFileSync(out, 'utf8').trimEnd().split('\n');
     const expected = simulateEvents(cfg, { seed: 3, start: MONDAY, end: new Date(MONDAY.getTime() + DAY) });
     expect(lines.length).toBe(expected.length);
