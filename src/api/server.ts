@@ -383,6 +383,26 @@ export function toHttpError(err: unknown, bodyLimit: number): { status: number; 
   return { status: 500, body: { error: { code: 'internal', message: 'internal error; the server log has the details', details: [] } } };
 }
 
+/**
+ * @fastify/swagger marks every request body required; a body whose schema also accepts null
+ * (the lifecycle actions' optional notes) is optional, so say so and drop the null branch.
+ */
+function markOptionalBodies<T>(doc: T): T {
+  const paths = (doc as { paths?: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: JsonSchema }> } }>> }).paths ?? {};
+  for (const ops of Object.values(paths)) {
+    for (const op of Object.values(ops)) {
+      for (const media of Object.values(op.requestBody?.content ?? {})) {
+        const anyOf = media.schema?.anyOf as JsonSchema[] | undefined;
+        if (!op.requestBody || !anyOf?.some((b) => b.type === 'null')) continue;
+        op.requestBody.required = false;
+        const rest = anyOf.filter((b) => b.type !== 'null');
+        media.schema = rest.length === 1 ? rest[0] : { anyOf: rest };
+      }
+    }
+  }
+  return doc;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The server
 
@@ -436,6 +456,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
   });
 
   await app.register(swagger, {
+    transformObject: (doc) => markOptionalBodies('openapiObject' in doc ? doc.openapiObject : doc.swaggerObject),
     openapi: {
       openapi: '3.1.0',
       info: {

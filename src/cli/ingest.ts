@@ -8,6 +8,7 @@ import { InvalidError, type Problem } from '../domain/errors.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { createService } from '../service.js';
 import { acquireStore } from '../store/lock.js';
+import { checkRefs } from '../sources/event-input.js';
 import { detectFormat, parseFile, type FileFormat, type ParseStats } from '../sources/file-formats.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 
@@ -45,6 +46,7 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'ingest' });
   const service = await createService({ config, ...store });
   const zoneOf = (device: string) => service.chain.devices.get(device)?.zone;
+  const refs = { zonesBySite: new Map([...service.chain.sites].map(([id, m]) => [id, m.zones])) };
   const summaries: FileSummary[] = [];
   try {
     for (const file of files) {
@@ -71,6 +73,7 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
           };
           for await (const row of parseFile(file, format, { site: opts.site, profile: opts.profile, currency: config.organization.currency, zoneOf }, stats)) {
             s.read++;
+            if (row.event && row.problems.length === 0) row.problems.push(...checkRefs(row.event, refs, '', row.row));
             if (row.problems.length > 0) {
               s.rejected++;
               if (s.problems.length < 1000) s.problems.push(...row.problems);

@@ -3,7 +3,7 @@
  * config is reported with its path; nothing is half-loaded.
  */
 import { z } from 'zod';
-import { INCIDENT_TYPES } from '../domain/types.js';
+import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
 const id = z.string().regex(/^[a-z0-9-]+$/, 'expected an id of lowercase letters, digits and dashes ([a-z0-9-]+)');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local time "HH:MM"');
@@ -191,6 +191,21 @@ export const policySchema = z.object({
     backoffMaxMs: z.number().int().min(1),
   }),
   retention: z.object({ archiveAfterHours: z.number().min(0), keepYears: z.number().min(1) }),
+  notify: z.object({
+    smsMinBand: z.enum(BANDS),
+    managementMinBand: z.enum(BANDS),
+    executiveMinBand: z.enum(BANDS),
+    rateLimit: z.object({ perRecipient: z.number().int().min(1), windowMinutes: z.number().positive() }),
+    escalation: z.object({ afterMinutes: z.number().positive(), maxLevels: z.number().int().min(0) }),
+    retry: z.object({ maxAttempts: z.number().int().min(1), baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }),
+  }),
+  patrol: z.object({
+    minBand: z.enum(BANDS),
+    ackMinutes: z.number().positive(),
+    maxReassignments: z.number().int().min(0),
+    walkingSpeedMps: z.number().positive(),
+    checkpointAfterIncidents: z.number().int().min(1),
+  }),
 });
 
 export const configSchema = z.object({
@@ -202,6 +217,8 @@ export const configSchema = z.object({
   sites: z.array(siteSchema).min(1, 'expected at least one site'),
   contacts: z.array(contactSchema).default([]),
   notify: notifySchema,
+  /** Where people reach this Vigil (links in SMS and email). */
+  publicUrl: z.string().url().default('http://127.0.0.1:8080'),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
 });

@@ -16,6 +16,8 @@ import { randomBytes } from 'node:crypto';
 import type { Policy } from '../config/schema.js';
 import { assessIncident, foldEvent, newAggregate, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
 import type { Chain } from '../domain/chain.js';
+import { InvalidError, type Problem } from '../domain/errors.js';
+import { checkRefs } from '../sources/event-input.js';
 import { Correlator, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
 import { timeId } from '../domain/ids.js';
 import type { IncidentType, SecurityEvent } from '../domain/types.js';
@@ -65,7 +67,9 @@ export class IngestPipeline {
     private readonly db: Db,
     private readonly chain: Chain,
     private readonly opts: IngestOptions = {},
-  ) {}
+  ) {
+    this.zonesBySite = new Map([...chain.sites].map(([id, m]) => [id, m.zones]));
+  }
 
   private get policy(): Policy {
     return this.chain.config.policy;
@@ -74,6 +78,7 @@ export class IngestPipeline {
   /** Stores and correlates one batch of validated events (all or nothing). */
   async ingest(events: readonly SecurityEvent[]): Promise<IngestResult> {
     if (events.length === 0) return { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
+    this.checkRefs(events);
     const started = performance.now();
     const result = await this.db.transaction((tx) => this.ingestInTx(tx, events));
     const m = this.opts.metrics;
@@ -93,6 +98,7 @@ export class IngestPipeline {
     const results: IngestResult[] = [];
     const out = await this.db.transaction((tx) =>
       fn(async (events) => {
+        if (events.length > 0) this.checkRefs(events);
         const r = events.length === 0 ? { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] } : await this.ingestInTx(tx, events);
         results.push(r);
         return r;
@@ -104,6 +110,17 @@ export class IngestPipeline {
     }
     return out;
   }
+
+  /** Refuses the whole batch when an event names an unknown site or zone (paths like "[3].site"). */
+  private checkRefs(events: readonly SecurityEvent[]): void {
+    const problems: Problem[] = [];
+    for (let i = 0; i < events.length && problems.length < 1000; i++) {
+      problems.push(...checkRefs(events[i], { zonesBySite: this.zonesBySite }, events.length === 1 ? '' : `[${i}]`));
+    }
+    if (problems.length > 0) throw new InvalidError(problems);
+  }
+
+  private readonly zonesBySite: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
   private async ingestInTx(tx: Queryable, events: readonly SecurityEvent[]): Promise<IngestResult> {
     const policy = this.policy;

@@ -75,9 +75,12 @@ export function validateEvent(raw: unknown, prefix: string, row?: number): { eve
   }
   const details = v.details ?? {};
   if (v.details) {
-    const size = JSON.stringify(details).length;
-    if (size > MAX_DETAILS_BYTES) problems.push({ path: at('details'), message: `expected at most ${MAX_DETAILS_BYTES} bytes, got ${size}`, ...(row !== undefined ? { row } : {}) });
-    else if (depth(details) > MAX_DETAILS_DEPTH) problems.push({ path: at('details'), message: `expected nesting of at most ${MAX_DETAILS_DEPTH} levels`, ...(row !== undefined ? { row } : {}) });
+    // Depth first: it stops early, while serialising a hostile, deeply nested value would overflow the stack.
+    if (depth(details) > MAX_DETAILS_DEPTH) problems.push({ path: at('details'), message: `expected nesting of at most ${MAX_DETAILS_DEPTH} levels`, ...(row !== undefined ? { row } : {}) });
+    else {
+      const size = JSON.stringify(details).length;
+      if (size > MAX_DETAILS_BYTES) problems.push({ path: at('details'), message: `expected at most ${MAX_DETAILS_BYTES} bytes, got ${size}`, ...(row !== undefined ? { row } : {}) });
+    }
   }
   if (problems.length > 0) return { problems };
   const event: SecurityEvent = {
@@ -126,4 +129,26 @@ export function validateEvents(
   }
   if (problems.length > 0) throw new InvalidError(problems);
   return events;
+}
+
+/** What an event may refer to: the configured sites and their zones. */
+export interface KnownRefs {
+  zonesBySite: ReadonlyMap<string, { has(zone: string): boolean }>;
+}
+
+/**
+ * Checks that an event names a configured site (and, when it names a zone, a zone of that site).
+ * An event for an unknown site could never be correlated or alerted on, so it is refused.
+ */
+export function checkRefs(e: SecurityEvent, refs: KnownRefs, prefix: string, row?: number): Problem[] {
+  const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
+  const zones = refs.zonesBySite.get(e.site);
+  if (!zones) {
+    const known = [...refs.zonesBySite.keys()];
+    return [{ path: at('site'), message: `unknown site "${e.site}"; expected one of ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`, ...(row !== undefined ? { row } : {}) }];
+  }
+  if (e.zone !== undefined && !zones.has(e.zone)) {
+    return [{ path: at('zone'), message: `unknown zone "${e.zone}" in site ${e.site}`, ...(row !== undefined ? { row } : {}) }];
+  }
+  return [];
 }

@@ -125,24 +125,24 @@ const EVENT_COLUMNS = `seq, source, type, source_event_id, occurred_at, received
   amount::text AS amount, currency, details, incident_id, ${CURSOR_AT_SQL('occurred_at')} AS cursor_at`;
 
 function toEventItem(r: EventRow): EventItem {
-  const e: EventItem = {
+  // Keys in the order of the SecurityEvent shape; absent optional fields are left out, as on input.
+  return {
     id: eventId(Number(r.seq)),
     source: r.source,
     type: r.type,
+    ...(r.source_event_id !== null ? { sourceEventId: r.source_event_id } : {}),
     occurredAt: r.occurred_at.toISOString(),
     site: r.site,
+    ...(r.zone !== null ? { zone: r.zone } : {}),
+    ...(r.device !== null ? { device: r.device } : {}),
+    ...(r.badge !== null ? { badge: r.badge } : {}),
+    ...(r.assets !== null ? { assets: r.assets } : {}),
+    // numeric(20,4) comes back as "120.5000"; show it with the currency's own minor digits.
+    ...(r.amount !== null && r.currency ? { amount: { value: normalizeAmount(r.amount, r.currency), currency: r.currency } } : {}),
     details: r.details ?? {},
     receivedAt: r.received_at.toISOString(),
     incidentId: r.incident_id,
   };
-  if (r.source_event_id !== null) e.sourceEventId = r.source_event_id;
-  if (r.zone !== null) e.zone = r.zone;
-  if (r.device !== null) e.device = r.device;
-  if (r.badge !== null) e.badge = r.badge;
-  if (r.assets !== null) e.assets = r.assets;
-  // numeric(20,4) comes back as "120.5000"; show it with the currency's own minor digits.
-  if (r.amount !== null && r.currency) e.amount = { value: normalizeAmount(r.amount, r.currency), currency: r.currency };
-  return e;
 }
 
 /** Filters of the event log. Times: from inclusive, to exclusive. */

@@ -1,0 +1,292 @@
+/**
+ * The outbox dispatcher: delivers queued notifications exactly once per (incident, recipient,
+ * channel, kind).
+ *
+ *   claim  (own statement) queued -> sending, attempts+1, lease      FOR UPDATE SKIP LOCKED
+ *   send   the provider call, outside any transaction
+ *   record sending -> sent | queued (retry with backoff) | failed
+ *
+ * A crash between the provider's accept and our record leaves the row `sending`. Whoever claims it
+ * next sees it was `sending` before and, for SMS, first asks the provider's message list whether
+ * the message went out (same recipient, same body since the row was created): if so it records
+ * that message and does not send again. Email carries a fixed Message-ID and webhooks a fixed
+ * delivery id for every attempt, so their receivers can drop a repeat after such a crash.
+ *
+ * SMS are rate-limited per recipient: beyond `perRecipient` within `windowMinutes` an alert is
+ * folded into one digest SMS sent when the window allows.
+ */
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import { digestSms } from '../domain/alert-content.js';
+import { PermanentError, RetryableError } from '../domain/errors.js';
+import type { Band } from '../domain/types.js';
+import type { Logger } from '../ops/log.js';
+import type { Db } from '../store/db.js';
+import { enqueue } from '../store/outbox.js';
+import { backoffMs } from '../workflow/runner.js';
+import { SmtpSender } from './email-smtp.js';
+import { listSentSms, sendSms, type SentMessage, type TwilioConfig } from './sms-twilio.js';
+import { postWebhook } from './webhook.js';
+
+/** The delivery providers; each may be absent when the configuration has none. */
+export interface Providers {
+  sms?: { send(to: string, body: string): Promise<SentMessage>; list(to: string, since: Date): Promise<SentMessage[]> };
+  email?: { send(m: { to: string; subject: string; text: string; html: string; messageId: string }): Promise<string>; close?(): void };
+  webhook: { post(url: string, secret: string, body: string, deliveryId: string): Promise<number> };
+}
+
+/** Real providers from the configuration's `notify` block. */
+export function providersFromConfig(config: Config): Providers {
+  const sms = config.notify.sms as TwilioConfig | undefined;
+  const email = config.notify.email ? new SmtpSender(config.notify.email) : undefined;
+  return {
+    ...(sms ? { sms: { send: (to: string, body: string) => sendSms(sms, to, body), list: (to: string, since: Date) => listSentSms(sms, to, since) } } : {}),
+    ...(email ? { email: { send: (m: Parameters<SmtpSender['send']>[0]) => email.send(m), close: () => email.close() } } : {}),
+    webhook: { post: postWebhook },
+  };
+}
+
+export interface NotificationRow {
+  id: string;
+  incident_id: string;
+  channel: 'sms' | 'email' | 'webhook';
+  kind: string;
+  recipient: string;
+  address: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+  status: string;
+  attempts: number;
+  created_at: Date;
+  prev_status?: string;
+}
+
+export interface DispatcherOptions {
+  now?: () => Date;
+  log?: Logger;
+  random?: () => number;
+  pollMs?: number;
+  leaseMs?: number;
+  /** Told about every notification whose state changed (live stream). */
+  onChange?: (n: { id: string; incidentId: string; channel: string; kind: string; status: string; recipient: string }) => void;
+  /** Fault injection for tests: called after a provider accepted an SMS, before it is recorded. */
+  afterSmsAccepted?: (n: NotificationRow) => void;
+}
+
+export class Dispatcher {
+  readonly workerId = `d-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private timer: NodeJS.Timeout | undefined;
+  private running = false;
+  private kicked = false;
+  private stopped = true;
+  private idle: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+    private readonly providers: Providers,
+    private readonly opts: DispatcherOptions = {},
+  ) {}
+
+  private now(): Date {
+    return this.opts.now?.() ?? new Date();
+  }
+
+  /**
+   * Makes notifications left `sending` by a dead process claimable now. Only safe when this is the
+   * only dispatcher on the store (the embedded store); on a server the lease expiry does it.
+   */
+  async releaseOrphans(): Promise<number> {
+    const r = await this.db.query(`UPDATE notifications SET locked_until = NULL, locked_by = NULL WHERE status = 'sending'`);
+    return r.rowCount;
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.idle;
+    this.providers.email?.close?.();
+  }
+
+  /** Asks for a delivery pass now (a step queued something). */
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.kicked = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.idle = this.pass().catch((e) => this.opts.log?.error({ err: (e as Error).message }, 'dispatch pass failed'));
+    }, ms);
+  }
+
+  private async pass(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      let n: number;
+      do {
+        this.kicked = false;
+        n = await this.runDue();
+      } while ((n > 0 || this.kicked) && !this.stopped);
+    } finally {
+      this.running = false;
+      this.schedule(this.opts.pollMs ?? 1000);
+    }
+  }
+
+  /** Claims and delivers what is due; returns how many were claimed. */
+  async runDue(limit = 20): Promise<number> {
+    const now = this.now();
+    const r = await this.db.query<NotificationRow>(
+      `WITH due AS (
+         SELECT id, status AS prev_status FROM notifications
+          WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
+          ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+       UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
+         FROM due WHERE n.id = due.id
+       RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status`,
+      [now, new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)), this.workerId, limit],
+    );
+    await Promise.all(r.rows.map((n) => this.deliver(n, now)));
+    return r.rows.length;
+  }
+
+  /** Runs passes until nothing is due (tests, CLI). */
+  async drain(maxPasses = 100): Promise<void> {
+    for (let i = 0; i < maxPasses; i++) if ((await this.runDue()) === 0) return;
+  }
+
+  private async deliver(n: NotificationRow, now: Date): Promise<void> {
+    const started = this.now();
+    try {
+      if (n.channel === 'sms') {
+        if (!this.providers.sms) throw new PermanentError('no SMS provider configured (notify.sms)');
+        if (n.prev_status === 'sending') {
+          // Ambiguous: we may have sent it before a crash. Ask the provider before sending again.
+          const sent = (await this.providers.sms.list(n.address, n.created_at)).find((m) => m.body === n.body);
+          if (sent) return await this.record(n, 'sent', started, `reconciled with provider message ${sent.sid}`, sent.sid);
+        }
+        if (!n.kind.startsWith('digest') && (await this.foldIfRateLimited(n, now))) return;
+        const body = n.kind.startsWith('digest') ? await this.digestBody(n) : n.body;
+        if (body === undefined) return await this.record(n, 'cancelled', started, 'nothing left to digest');
+        if (body !== n.body) await this.db.query(`UPDATE notifications SET body = $2 WHERE id = $1`, [n.id, body]);
+        const msg = await this.providers.sms.send(n.address, body);
+        this.opts.afterSmsAccepted?.(n);
+        return await this.record(n, 'sent', started, `provider accepted ${msg.sid}`, msg.sid);
+      }
+      if (n.channel === 'email') {
+        if (!this.providers.email) throw new PermanentError('no SMTP server configured (notify.email)');
+        const resp = await this.providers.email.send({ to: n.address, subject: n.subject ?? '(no subject)', text: n.body, html: n.html ?? `<pre>${n.body}</pre>`, messageId: `<${n.id}@vigil>` });
+        return await this.record(n, 'sent', started, resp);
+      }
+      const hook = this.config.notify.webhooks[Number(n.recipient.replace(/^webhook-/, ''))];
+      if (!hook) throw new PermanentError(`webhook ${n.recipient} is no longer configured`);
+      const status = await this.providers.webhook.post(n.address, hook.secret, n.body, n.id);
+      return await this.record(n, 'sent', started, `HTTP ${status}`);
+    } catch (e) {
+      const err = e as Error;
+      const permanent = err instanceof PermanentError || !(err instanceof RetryableError);
+      const final = (permanent && !(err instanceof RetryableError) && err instanceof PermanentError) || n.attempts >= this.config.policy.notify.retry.maxAttempts;
+      const retry = this.config.policy.notify.retry;
+      const delay = Math.max(backoffMs(n.attempts, retry.baseMs, retry.maxMs, (this.opts.random ?? Math.random)()), err instanceof RetryableError ? err.retryAfterMs ?? 0 : 0);
+      await this.recordFailure(n, started, err.message, final ? undefined : new Date(now.getTime() + delay));
+      this.opts.log?.warn({ notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message }, 'delivery failed');
+    }
+  }
+
+  private async record(n: NotificationRow, status: 'sent' | 'cancelled', started: Date, detail: string, providerId?: string): Promise<void> {
+    const done = this.now();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE notifications SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN $3::timestamptz ELSE sent_at END, provider_id = coalesce($4, provider_id),
+                error = NULL, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now()
+          WHERE id = $1 AND locked_by = $5`,
+        [n.id, status, done, providerId ?? null, this.workerId],
+      );
+      await tx.query(
+        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
+        [n.id, n.attempts, started, done, status, detail.slice(0, 500)],
+      );
+      if (status === 'sent' && n.kind.startsWith('digest')) {
+        await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = $1 AND status = 'folded'`, [n.id]);
+      }
+    });
+    this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status, recipient: n.recipient });
+  }
+
+  private async recordFailure(n: NotificationRow, started: Date, message: string, retryAt: Date | undefined): Promise<void> {
+    const done = this.now();
+    await this.db.transaction(async (tx) => {
+      await tx.query(
+        `UPDATE notifications SET status = $2, next_attempt_at = $3, error = $4, locked_until = NULL, locked_by = NULL, updated_at = now()
+          WHERE id = $1 AND locked_by = $5`,
+        [n.id, retryAt ? 'queued' : 'failed', retryAt ?? null, message.slice(0, 1000), this.workerId],
+      );
+      await tx.query(
+        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
+         ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
+        [n.id, n.attempts, started, done, retryAt ? 'retry' : 'failed', message.slice(0, 500)],
+      );
+    });
+    this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: retryAt ? 'queued' : 'failed', recipient: n.recipient });
+  }
+
+  /**
+   * Folds an SMS into a digest when its recipient already got the maximum in the window.
+   * Returns true when folded.
+   */
+  private async foldIfRateLimited(n: NotificationRow, now: Date): Promise<boolean> {
+    const { perRecipient, windowMinutes } = this.config.policy.notify.rateLimit;
+    const windowMs = windowMinutes * 60_000;
+    const since = new Date(now.getTime() - windowMs);
+    const sent = await this.db.query<{ n: number; oldest: Date | null }>(
+      `SELECT count(*)::int AS n, min(sent_at) AS oldest FROM notifications WHERE channel = 'sms' AND address = $1 AND sent_at > $2 AND status IN ('sent', 'acknowledged')`,
+      [n.address, since],
+    );
+    const count = Number(sent.rows[0].n);
+    if (count < perRecipient) return false;
+    const oldest = sent.rows[0].oldest ?? now;
+    const due = new Date(oldest.getTime() + windowMs + 1000);
+    const bucket = Math.floor(now.getTime() / windowMs);
+    await this.db.transaction(async (tx) => {
+      await enqueue(tx, [{ incidentId: n.incident_id, channel: 'sms', kind: `digest:${n.address}:${bucket}`, recipient: n.recipient, address: n.address, body: '(digest)' }], now);
+      const digest = await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [`${n.incident_id}|${n.recipient}|sms|digest:${n.address}:${bucket}`]);
+      // Another alert may have created this window's digest under its own incident id; reuse it.
+      const existing = await tx.query<{ id: string }>(
+        `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at LIMIT 1`,
+        [n.address, `digest:${n.address}:${bucket}`],
+      );
+      const digestId = existing.rows[0]?.id ?? digest.rows[0].id;
+      await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
+      await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
+    });
+    this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: 'folded', recipient: n.recipient });
+    return true;
+  }
+
+  /** The digest's body from the alerts folded into it (undefined when none remain). */
+  private async digestBody(n: NotificationRow): Promise<string | undefined> {
+    const r = await this.db.query<{ band: Band | null; type: string; site: string; ack_code: string | null }>(
+      `SELECT coalesce(f.band, i.band) AS band, i.type, i.site, i.ack_code FROM notifications f JOIN incidents i ON i.id = f.incident_id
+        WHERE f.digest_id = $1 AND f.status = 'folded' ORDER BY f.created_at`,
+      [n.id],
+    );
+    if (r.rows.length === 0) return undefined;
+    const names = new Map(this.config.sites.map((s) => [s.id, s.name]));
+    return digestSms(
+      r.rows.map((x) => ({ band: (x.band ?? 'high') as Band, type: x.type, siteName: names.get(x.site) ?? x.site, ...(x.ack_code ? { ackCode: x.ack_code } : {}) })),
+      this.config.policy.notify.rateLimit.windowMinutes,
+    );
+  }
+}
