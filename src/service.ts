@@ -3,6 +3,8 @@
  * wired together. The HTTP server, the CLI and the tests all start from here.
  */
 import { createHash } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { Dispatcher, providersFromConfig, type DispatcherOptions, type Providers } from './channels/dispatcher.js';
 import type { Config } from './config/schema.js';
 import { buildChain, type Chain } from './domain/chain.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
@@ -10,7 +12,15 @@ import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { openDb, type Db } from './store/db.js';
 import { incidentSteps } from './workflow/incident-response.js';
+import { ResponseMonitor } from './workflow/response-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
+
+/** Live changes the dashboard stream and webhooks hear about. */
+export interface LiveEvent {
+  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'step.finished';
+  incidentId?: string;
+  data: Record<string, unknown>;
+}
 
 export interface ServiceOptions {
   config: Config;
@@ -26,6 +36,11 @@ export interface ServiceOptions {
   /** Start the workflow runner's polling loop (the server does; one-shot CLI commands drain instead). */
   startRunner?: boolean;
   ingest?: Pick<IngestOptions, 'failAssessment'>;
+  /** Delivery providers (tests pass their own; default: from the configuration). */
+  providers?: Providers;
+  /** Start the dispatcher and the response monitor loops (the server does). */
+  startDelivery?: boolean;
+  dispatcher?: Pick<DispatcherOptions, 'afterSmsAccepted' | 'random' | 'leaseMs'>;
 }
 
 export interface Service {
@@ -38,6 +53,10 @@ export interface Service {
   log: Logger;
   adminTokenHash?: string;
   now(): Date;
+  dispatcher: Dispatcher;
+  monitor: ResponseMonitor;
+  /** Live changes (SSE stream); emits 'change' with a LiveEvent. */
+  bus: EventEmitter;
   /** Listeners told about committed ingests (live stream, tests). */
   onIngest: Set<(r: IngestResult) => void>;
   close(): Promise<void>;
@@ -58,6 +77,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   await syncRegistry(db, opts.config);
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
+  const bus = new EventEmitter();
+  bus.setMaxListeners(1000);
+  const emit = (e: LiveEvent) => bus.emit('change', e);
+  const dispatcher = new Dispatcher(db, opts.config, opts.providers ?? providersFromConfig(opts.config), {
+    now,
+    log,
+    ...opts.dispatcher,
+    onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
+  });
+  const monitor = new ResponseMonitor(db, chain, opts.config, { now, log, onQueued: () => dispatcher.kick() });
   const runner = new WorkflowRunner(db, {
     steps: incidentSteps(chain),
     maxAttempts: policy.workflow.maxAttempts,
@@ -66,6 +95,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     metrics,
     log,
     now,
+    onStepFinished: (incidentId, step, status) => {
+      if (step === 'send-emergency-sms' || step === 'notify-management' || step === 'assign-guard-patrol') dispatcher.kick();
+      emit({ kind: 'step.finished', incidentId, data: { step, status } });
+    },
   });
   const pipeline = new IngestPipeline(db, chain, {
     metrics,
@@ -73,10 +106,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...opts.ingest,
     onCommitted: (r) => {
       if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) runner.kick();
+      for (const id of r.incidentsOpened) emit({ kind: 'incident.opened', incidentId: id, data: {} });
+      for (const id of r.incidentsUpdated) emit({ kind: 'incident.updated', incidentId: id, data: {} });
       for (const l of onIngest) l(r);
     },
   });
   if (opts.startRunner) runner.start();
+  if (opts.startDelivery) {
+    // On the embedded store this is the only process: a notification left `sending` is an orphan
+    // of a crash and is settled (reconciled with the provider) right away.
+    if (db.kind === 'pglite') await dispatcher.releaseOrphans();
+    dispatcher.start();
+    monitor.start();
+  }
   return {
     db,
     config: opts.config,
@@ -87,9 +129,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     log,
     ...(opts.adminToken ? { adminTokenHash: hashToken(opts.adminToken) } : {}),
     now,
+    dispatcher,
+    monitor,
+    bus,
     onIngest,
     async close() {
+      monitor.stop();
       await runner.stop();
+      await dispatcher.stop();
       await db.close();
     },
   };
@@ -115,6 +162,20 @@ export async function syncRegistry(db: Db, config: Config): Promise<void> {
       status: a.status,
     })),
   );
+  const guards = config.sites.flatMap((s) =>
+    s.guards.map((g) => ({ id: g.id, site: s.id, name: g.name, phone: g.phone, position: g.position ?? null, on_shift: g.onShift, shift: g.shift ?? null })),
+  );
+  if (guards.length > 0) {
+    // Identity and shift come from configuration; live position, availability and status are kept.
+    await db.query(
+      `INSERT INTO guards (id, site, name, phone, position, on_shift, shift)
+       SELECT id, site, name, phone, position, on_shift, shift
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, name text, phone text, position jsonb, on_shift boolean, shift jsonb)
+       ON CONFLICT (id) DO UPDATE SET site = EXCLUDED.site, name = EXCLUDED.name, phone = EXCLUDED.phone, shift = EXCLUDED.shift,
+         position = coalesce(guards.position, EXCLUDED.position), updated_at = now()`,
+      [JSON.stringify(guards)],
+    );
+  }
   if (assets.length === 0) return;
   await db.query(
     `INSERT INTO assets (id, site, zone, name, category, value, currency, vulnerability, sensitive_data, position, status)

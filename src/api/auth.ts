@@ -24,14 +24,14 @@ export const ROLES = ['admin', 'manager', 'security_lead', 'guard', 'investigato
 export type Role = (typeof ROLES)[number];
 
 /** What a route may require. `read` is any authenticated caller. */
-export type Permission = 'read' | 'events:write' | 'incidents:act';
+export type Permission = 'read' | 'events:write' | 'incidents:act' | 'patrols:act';
 
 /** Who may do what. Reads are open to every role; writes to the roles that own them. */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'events:write', 'incidents:act'],
-  manager: ['read', 'events:write', 'incidents:act'],
-  security_lead: ['read', 'incidents:act'],
-  guard: ['read'],
+  admin: ['read', 'events:write', 'incidents:act', 'patrols:act'],
+  manager: ['read', 'events:write', 'incidents:act', 'patrols:act'],
+  security_lead: ['read', 'incidents:act', 'patrols:act'],
+  guard: ['read', 'patrols:act'],
   investigator: ['read'],
   auditor: ['read'],
   ingest: ['read', 'events:write'],

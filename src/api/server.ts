@@ -25,6 +25,7 @@ import { assetRoutes } from './routes/assets.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { opsRoutes } from './routes/ops.js';
+import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 
 /** Options of buildServer. */
 export interface ServerOptions {
@@ -55,7 +56,7 @@ export interface RouteDeps {
 }
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -471,6 +472,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'events', description: 'the event log and ingest' },
         { name: 'incidents', description: 'incidents and their lifecycle' },
         { name: 'assets', description: 'the asset registry' },
+        { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
         { name: 'ops', description: 'health, metrics, this document' },
       ],
     },
@@ -493,6 +495,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
     metrics: opts.metrics ?? true,
   };
   await app.register(opsRoutes, deps);
+  await app.register(smsWebhookRoutes, { service });
   await app.register(
     async (api) => {
       for (const routes of API_ROUTES) await api.register(routes, deps);

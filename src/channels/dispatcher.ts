@@ -157,7 +157,14 @@ export class Dispatcher {
        RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status`,
       [now, new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)), this.workerId, limit],
     );
-    await Promise.all(r.rows.map((n) => this.deliver(n, now)));
+    // Different recipients in parallel; one recipient's messages in order, so its rate limit holds.
+    const byAddress = new Map<string, NotificationRow[]>();
+    for (const n of r.rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
+    await Promise.all(
+      [...byAddress.values()].map(async (list) => {
+        for (const n of list) await this.deliver(n, now);
+      }),
+    );
     return r.rows.length;
   }
 
@@ -250,27 +257,36 @@ export class Dispatcher {
     const { perRecipient, windowMinutes } = this.config.policy.notify.rateLimit;
     const windowMs = windowMinutes * 60_000;
     const since = new Date(now.getTime() - windowMs);
-    const sent = await this.db.query<{ n: number; oldest: Date | null }>(
-      `SELECT count(*)::int AS n, min(sent_at) AS oldest FROM notifications WHERE channel = 'sms' AND address = $1 AND sent_at > $2 AND status IN ('sent', 'acknowledged')`,
-      [n.address, since],
-    );
-    const count = Number(sent.rows[0].n);
-    if (count < perRecipient) return false;
-    const oldest = sent.rows[0].oldest ?? now;
-    const due = new Date(oldest.getTime() + windowMs + 1000);
     const bucket = Math.floor(now.getTime() / windowMs);
-    await this.db.transaction(async (tx) => {
-      await enqueue(tx, [{ incidentId: n.incident_id, channel: 'sms', kind: `digest:${n.address}:${bucket}`, recipient: n.recipient, address: n.address, body: '(digest)' }], now);
-      const digest = await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [`${n.incident_id}|${n.recipient}|sms|digest:${n.address}:${bucket}`]);
-      // Another alert may have created this window's digest under its own incident id; reuse it.
-      const existing = await tx.query<{ id: string }>(
-        `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at LIMIT 1`,
-        [n.address, `digest:${n.address}:${bucket}`],
+    const folded = await this.db.transaction(async (tx) => {
+      // One recipient at a time across processes; messages in flight to it count as sent.
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-sms:' || $1))`, [n.address]);
+      const sent = await tx.query<{ n: number; oldest: Date | null }>(
+        `SELECT count(*)::int AS n, min(coalesce(sent_at, sending_at)) AS oldest FROM notifications
+          WHERE channel = 'sms' AND address = $1 AND id <> $3
+            AND ((status IN ('sent', 'acknowledged') AND sent_at > $2) OR (status = 'sending' AND locked_until > $4))`,
+        [n.address, since, n.id, now],
       );
-      const digestId = existing.rows[0]?.id ?? digest.rows[0].id;
+      const count = Number(sent.rows[0].n);
+      if (count < perRecipient) return false;
+      const oldest = sent.rows[0].oldest ?? now;
+      const due = new Date(oldest.getTime() + windowMs + 1000);
+      // One digest per recipient and window (the advisory lock above makes this check-then-insert safe).
+      const kind = `digest:${n.address}:${bucket}`;
+      const existing = await tx.query<{ id: string }>(
+        `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at, id LIMIT 1`,
+        [n.address, kind],
+      );
+      let digestId = existing.rows[0]?.id;
+      if (!digestId) {
+        await enqueue(tx, [{ incidentId: n.incident_id, channel: 'sms', kind, recipient: n.recipient, address: n.address, body: '(digest)' }], now);
+        digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [`${n.incident_id}|${n.recipient}|sms|${kind}`])).rows[0].id;
+      }
       await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
       await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
+      return true;
     });
+    if (!folded) return false;
     this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: 'folded', recipient: n.recipient });
     return true;
   }

@@ -31,7 +31,18 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'serve' });
   const generated = !process.env.VIGIL_ADMIN_TOKEN;
   const adminToken = process.env.VIGIL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
-  const service = await createService({ config, ...store, adminToken, log, metrics: createMetrics(true), startRunner: true });
+  // Fault injection for the crash tests only: die the moment a provider accepted an SMS, before it is recorded.
+  const killAfterSms = process.env.VIGIL_FAULT_KILL_AFTER_SMS_ACCEPT === '1';
+  const service = await createService({
+    config,
+    ...store,
+    adminToken,
+    log,
+    metrics: createMetrics(true),
+    startRunner: true,
+    startDelivery: true,
+    ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
+  });
   const app = await buildServer(service);
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');

@@ -25,7 +25,8 @@ import type { Metrics } from '../ops/metrics.js';
 import { loadSitesContext } from '../store/assessment-context.js';
 import type { Db, Queryable } from '../store/db.js';
 import { eventId } from '../store/event-ids.js';
-import { INCIDENT_WORKFLOW } from '../workflow/incident-response.js';
+import { INCIDENT_WORKFLOW, RESPONSE_STEPS } from '../workflow/incident-response.js';
+import { BANDS } from '../domain/types.js';
 import { INLINE_STEPS } from '../workflow/steps/assess.js';
 
 export interface IngestResult {
@@ -60,6 +61,8 @@ interface TouchedIncident {
   openedAt: string;
   scoreSeq: number;
   events: number[];
+  /** Band before this batch (existing incidents). */
+  band?: string;
 }
 
 export class IngestPipeline {
@@ -169,9 +172,9 @@ export class IngestPipeline {
     await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-site:' || s)) FROM unnest($1::text[]) AS s ORDER BY s`, [sites]);
     const minAt = new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.windowMinutes * 60_000);
     const openRows = await tx.query<{
-      id: string; site: string; zones: string[]; type: IncidentType; context: { agg: IncidentAggregate; group: 'pos' | 'physical'; device?: string }; opened_at: Date; score_seq: number;
+      id: string; site: string; zones: string[]; type: IncidentType; band: string; context: { agg: IncidentAggregate; group: 'pos' | 'physical'; device?: string }; opened_at: Date; score_seq: number;
     }>(
-      `SELECT id, site, zones, type, context, opened_at,
+      `SELECT id, site, zones, type, band, context, opened_at,
               (SELECT coalesce(max(seq), 0) FROM incident_scores s WHERE s.incident_id = i.id) AS score_seq
          FROM incidents i
         WHERE site = ANY($1) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= $2`,
@@ -189,7 +192,7 @@ export class IngestPipeline {
         firstEventAt: Date.parse(r.context.agg.firstEventAt),
         lastEventAt: Date.parse(r.context.agg.lastEventAt),
       };
-      known.set(r.id, { ref, agg: r.context.agg, isNew: false, openedAt: r.opened_at.toISOString(), scoreSeq: Number(r.score_seq), events: [] });
+      known.set(r.id, { ref, agg: r.context.agg, isNew: false, openedAt: r.opened_at.toISOString(), scoreSeq: Number(r.score_seq), events: [], band: r.band });
       return ref;
     });
     const posTypes = POS_PATTERN_TYPES(policy);
@@ -384,9 +387,12 @@ export class IngestPipeline {
         if (t.isNew) this.opts.metrics?.incidentsOpened.inc({ type: t.agg.type, band: assessment.severity.band });
       }
       const results = assessment ? INLINE_STEPS.results(t.agg, assessment, t.events) : undefined;
+      // A band that rises re-runs the response steps (their outbox keys carry the band, so only the new band alerts).
+      const rose = !t.isNew && assessment !== undefined && t.band !== undefined && BANDS.indexOf(assessment.severity.band) > BANDS.indexOf(t.band as never);
       for (const [ord, stepId] of INCIDENT_WORKFLOW.entries()) {
         const inline = INLINE_STEPS.ids.includes(stepId);
-        if (!t.isNew && !inline) continue;
+        const rerun = rose && (RESPONSE_STEPS as readonly string[]).includes(stepId);
+        if (!t.isNew && !inline && !rerun) continue;
         const res = results?.[stepId];
         stepRows.push({
           incident_id: t.ref.id,
@@ -398,6 +404,7 @@ export class IngestPipeline {
           finished_at: inline && res ? now.toISOString() : null,
           // The first step after the inline ones is due now; later ones wait for their turn.
           next_run_at: inline ? (res ? null : now.toISOString()) : ord === INLINE_STEPS.ids.length && !failure ? now.toISOString() : null,
+          reason: null,
           error: inline && !res ? failure ?? null : null,
           result: res ?? null,
         });
@@ -444,8 +451,9 @@ export class IngestPipeline {
          FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, step text, ord int, status text, attempts int, started_at timestamptz,
               finished_at timestamptz, next_run_at timestamptz, error text, result jsonb)
        ON CONFLICT (incident_id, step) DO UPDATE SET
-         status = EXCLUDED.status, attempts = workflow_steps.attempts + 1, finished_at = EXCLUDED.finished_at,
-         next_run_at = EXCLUDED.next_run_at, error = EXCLUDED.error, result = EXCLUDED.result, updated_at = now()`,
+         status = EXCLUDED.status, attempts = workflow_steps.attempts + CASE WHEN EXCLUDED.started_at IS NULL THEN 0 ELSE 1 END,
+         finished_at = EXCLUDED.finished_at, next_run_at = EXCLUDED.next_run_at, error = EXCLUDED.error, reason = NULL,
+         result = coalesce(EXCLUDED.result, workflow_steps.result), updated_at = now()`,
       [JSON.stringify(stepRows)],
     );
   }

@@ -8,6 +8,7 @@
  * meanwhile neither repeat nor vanish. The time part of a cursor is formatted by the database
  * (to_char in UTC, microseconds) so it round-trips exactly whatever precision a writer stored.
  */
+import { listNotifications, listPatrols, type NotificationView, type PatrolView } from './response-read.js';
 import { InvalidError } from '../domain/errors.js';
 import { normalizeAmount } from '../domain/money.js';
 import type { Queryable } from './db.js';
@@ -348,8 +349,8 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
   assets: IncidentAssetView[];
   adjacentHighRisk: IncidentAssetView[];
   workflow: WorkflowStepView[];
-  notifications: unknown[];
-  patrols: unknown[];
+  notifications: NotificationView[];
+  patrols: PatrolView[];
   tasks: unknown[];
   accessFindings: unknown[];
   equipmentFindings: unknown[];
@@ -417,9 +418,9 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
       reason: s.reason,
       result: s.result ?? null,
     })),
-    // Filled by later workflow steps (notifications, patrols, tasks, access review, equipment audit).
-    notifications: [],
-    patrols: [],
+    notifications: await listNotifications(q, { incident: id }, null),
+    patrols: await listPatrols(q, { incident: id }, null),
+    // Filled by later workflow steps (tasks, access review, equipment audit).
     tasks: [],
     accessFindings: [],
     equipmentFindings: [],

@@ -73,6 +73,14 @@ export async function applyLifecycle(
     ]);
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
+    // Somebody took charge: alerts not yet sent that only ask for that are moot.
+    if (action === 'acknowledge' || action === 'resolve') {
+      await tx.query(
+        `UPDATE notifications SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+          WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))`,
+        [id, action === 'resolve'],
+      );
+    }
     const detail = await getIncident(tx, id, scope);
     if (!detail) throw new NotFoundError(`incident ${id}`);
     return detail;

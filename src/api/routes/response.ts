@@ -1,0 +1,285 @@
+/**
+ * The response API (steps 5-7): notifications with their delivery state, patrols and their
+ * lifecycle, guards' live state, CAP 1.2 alerts, the live stream (server-sent events), and the SMS
+ * provider's inbound-message webhook for "ACK 4821" replies.
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { capAlertXml, capFeedXml, capIdentifier, type CapMessage } from '../../channels/cap.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import type { LiveEvent, Service } from '../../service.js';
+import { getIncident, type IncidentDetail } from '../../store/read-models.js';
+import { listGuards, listNotifications, listPatrols } from '../../store/response-read.js';
+import { principalOf } from '../auth.js';
+import type { RouteDeps } from '../server.js';
+import { applyLifecycle } from './incidents.js';
+
+const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'expected an id');
+
+/** Patrol lifecycle, in order; an action moves a patrol forward only. */
+const PATROL_STAGES = ['assigned', 'acknowledged', 'en_route', 'on_site', 'completed'] as const;
+const PATROL_ACTIONS: Record<string, { to: (typeof PATROL_STAGES)[number]; column: string }> = {
+  acknowledge: { to: 'acknowledged', column: 'acknowledged_at' },
+  'en-route': { to: 'en_route', column: 'en_route_at' },
+  'on-site': { to: 'on_site', column: 'on_site_at' },
+  complete: { to: 'completed', column: 'completed_at' },
+};
+
+/** Moves a patrol forward (also used by the SMS webhook); 409 when it cannot move there. */
+export async function advancePatrol(service: Service, patrolId: string, action: keyof typeof PATROL_ACTIONS, actor: string, scope: readonly string[] | null): Promise<void> {
+  const a = PATROL_ACTIONS[action];
+  const now = service.now();
+  await service.db.transaction(async (tx) => {
+    const p = (await tx.query<{ status: string; site: string; guard_id: string | null; incident_id: string | null }>(`SELECT status, site, guard_id, incident_id FROM patrols WHERE id = $1 FOR UPDATE`, [patrolId])).rows[0];
+    if (!p || (scope && !scope.includes(p.site))) throw new NotFoundError(`patrol ${patrolId}`);
+    const from = PATROL_STAGES.indexOf(p.status as never);
+    const to = PATROL_STAGES.indexOf(a.to);
+    if (from < 0 || to <= from) throw new ConflictError(`patrol ${patrolId} is ${p.status}; ${action} needs a patrol before ${a.to.replace('_', ' ')}`);
+    // Reaching a later stage implies the guard acknowledged.
+    const ack = a.column === 'acknowledged_at' ? '' : ', acknowledged_at = coalesce(acknowledged_at, $3)';
+    await tx.query(`UPDATE patrols SET status = $2, ${a.column} = $3, ack_deadline = NULL${ack}, updated_at = now() WHERE id = $1`, [patrolId, a.to, now]);
+    if (a.to === 'completed' && p.guard_id) await tx.query(`UPDATE guards SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'assigned'`, [p.guard_id]);
+    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [now, actor, `patrol.${action}`, p.incident_id ?? patrolId, JSON.stringify({ patrol: patrolId, from: p.status, to: a.to })]);
+  });
+  service.bus.emit('change', { kind: 'patrol.updated', data: { id: patrolId, status: a.to } } satisfies LiveEvent);
+}
+
+/** The CAP messages of an incident so far: the first alert, an update per band change, a cancel on resolve. */
+export function capMessages(service: Service, inc: IncidentDetail): CapMessage[] {
+  const cfg = service.config;
+  const site = service.chain.sites.get(inc.site);
+  const host = new URL(cfg.publicUrl).hostname;
+  const sender = `vigil@${host}`;
+  const versions: { band: string; score: number; at: Date }[] = [];
+  for (const h of inc.severityHistory) {
+    if (versions.length === 0 || versions[versions.length - 1].band !== h.band) versions.push({ band: h.band, score: h.score, at: new Date(h.computedAt) });
+  }
+  if (versions.length === 0) versions.push({ band: inc.severity.band, score: inc.severity.score, at: new Date(inc.openedAt) });
+  const zoneName = inc.zone ? site?.zones.get(inc.zone)?.name ?? inc.zone : undefined;
+  const incidentFor = (v: { band: string; score: number }) => ({
+    id: inc.id,
+    type: inc.type as CapMessage['incident']['type'],
+    band: v.band as CapMessage['incident']['band'],
+    score: v.score,
+    status: inc.status,
+    siteId: inc.site,
+    siteName: site?.site.name ?? inc.site,
+    ...(inc.zone ? { zone: inc.zone } : {}),
+    ...(zoneName ? { zoneName } : {}),
+    openedAt: inc.firstEventAt,
+    headline: `${inc.type.replace(/_/g, ' ')} at ${site?.site.name ?? inc.site}${zoneName ? `, ${zoneName}` : ''} (${v.band})`,
+    description: (inc.severity.factors ?? []).filter((f) => f.contribution > 0).map((f) => `${f.name} +${f.contribution}: ${f.detail ?? ''}`).join('; ') || 'scored incident',
+    url: `${cfg.publicUrl.replace(/\/+$/, '')}/#incident=${encodeURIComponent(inc.id)}`,
+    ...(site?.site.location ? { location: site.site.location } : {}),
+    ...(inc.loss && typeof inc.loss.net === 'string' ? { netLoss: inc.loss.net, currency: String(inc.loss.currency) } : {}),
+  });
+  const out: CapMessage[] = [];
+  versions.forEach((v, k) => {
+    out.push({
+      identifier: capIdentifier(inc.id, k + 1),
+      sender,
+      sent: v.at,
+      msgType: k === 0 ? 'Alert' : 'Update',
+      references: out.map((m) => ({ sender: m.sender, identifier: m.identifier, sent: m.sent })),
+      incident: incidentFor(v),
+      ...(site ? { timezone: site.site.timezone } : {}),
+    });
+  });
+  if ((inc.status === 'resolved' || inc.status === 'archived') && inc.resolvedAt) {
+    const last = versions[versions.length - 1];
+    out.push({
+      identifier: capIdentifier(inc.id, versions.length + 1),
+      sender,
+      sent: new Date(inc.resolvedAt),
+      msgType: 'Cancel',
+      references: out.map((m) => ({ sender: m.sender, identifier: m.identifier, sent: m.sent })),
+      incident: incidentFor(last),
+      ...(site ? { timezone: site.site.timezone } : {}),
+    });
+  }
+  return out;
+}
+
+/** Routes under /api/v1 (bearer token). */
+export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
+  const { service } = deps;
+
+  const notifQuery = z
+    .object({
+      incident: id.optional(),
+      status: z.enum(['queued', 'sending', 'sent', 'failed', 'acknowledged', 'folded', 'folded_sent', 'cancelled']).optional(),
+      channel: z.enum(['sms', 'email', 'webhook']).optional(),
+      limit: deps.query.limit(2000, 500),
+    })
+    .strict();
+  app.get('/notifications', { schema: { tags: ['response'], summary: 'Notifications and their delivery state', querystring: deps.input(notifQuery), response: deps.errors(400, 401) } }, async (request) => {
+    const q = request.query as z.output<typeof notifQuery>;
+    return { items: await listNotifications(service.db, q, principalOf(request).sites), nextCursor: null };
+  });
+
+  const patrolQuery = z.object({ site: id.optional(), status: z.string().max(40).optional(), incident: id.optional(), limit: deps.query.limit(1000, 200) }).strict();
+  app.get('/patrols', { schema: { tags: ['response'], summary: 'Patrols, newest first', querystring: deps.input(patrolQuery), response: deps.errors(400, 401) } }, async (request) => {
+    const q = request.query as z.output<typeof patrolQuery>;
+    return { items: await listPatrols(service.db, q, principalOf(request).sites), nextCursor: null };
+  });
+
+  const patrolParams = z.object({ id }).strict();
+  for (const action of Object.keys(PATROL_ACTIONS)) {
+    app.post(
+      `/patrols/:id/${action}`,
+      { config: { permission: 'patrols:act' }, schema: { tags: ['response'], summary: `Patrol: ${action}`, params: deps.input(patrolParams), response: deps.errors(400, 401, 403, 404, 409) } },
+      async (request: FastifyRequest) => {
+        const { id: pid } = request.params as { id: string };
+        const principal = principalOf(request);
+        await advancePatrol(service, pid, action, principal.name, principal.sites);
+        return (await listPatrols(service.db, { id: pid }, principal.sites))[0];
+      },
+    );
+  }
+
+  const guardQuery = z.object({ site: id.optional() }).strict();
+  app.get('/guards', { schema: { tags: ['response'], summary: 'Guards with live position and status', querystring: deps.input(guardQuery), response: deps.errors(400, 401) } }, async (request) => {
+    const q = request.query as z.output<typeof guardQuery>;
+    return { items: await listGuards(service.db, q, principalOf(request).sites), nextCursor: null };
+  });
+  const guardBody = z
+    .object({
+      position: z.tuple([z.number().finite(), z.number().finite()]).optional(),
+      onShift: z.boolean().optional(),
+      status: z.enum(['available', 'unavailable', 'off_duty']).optional(),
+    })
+    .strict();
+  app.patch(
+    '/guards/:id',
+    { config: { permission: 'patrols:act' }, schema: { tags: ['response'], summary: "Update a guard's position or availability", params: deps.input(patrolParams), body: deps.input(guardBody), response: deps.errors(400, 401, 403, 404) } },
+    async (request: FastifyRequest) => {
+      const { id: gid } = request.params as { id: string };
+      const b = request.body as z.output<typeof guardBody>;
+      const principal = principalOf(request);
+      const current = (await listGuards(service.db, { id: gid }, principal.sites))[0];
+      if (!current) throw new NotFoundError(`guard ${gid}`);
+      await service.db.query(
+        `UPDATE guards SET position = coalesce($2::jsonb, position), on_shift = coalesce($3, on_shift), status = coalesce($4, status), updated_at = now() WHERE id = $1`,
+        [gid, b.position ? JSON.stringify(b.position) : null, b.onShift ?? null, b.status ?? null],
+      );
+      service.bus.emit('change', { kind: 'patrol.updated', data: { guard: gid } } satisfies LiveEvent);
+      return (await listGuards(service.db, { id: gid }, principal.sites))[0];
+    },
+  );
+
+  const capParams = z.object({ id }).strict();
+  app.get('/incidents/:id/cap', { schema: { tags: ['response'], summary: 'The incident as an OASIS CAP 1.2 alert (latest message)', params: deps.input(capParams), response: deps.errors(400, 401, 404) } }, async (request, reply) => {
+    const { id: iid } = request.params as { id: string };
+    const inc = await getIncident(service.db, iid, principalOf(request).sites, { maxEvents: 1 });
+    if (!inc) throw new NotFoundError(`incident ${iid}`);
+    const msgs = capMessages(service, inc);
+    return reply.type('application/cap+xml; charset=utf-8').send(capAlertXml(msgs[msgs.length - 1]));
+  });
+
+  const feedQuery = z.object({ limit: deps.query.limit(200, 50) }).strict();
+  app.get('/alerts/cap', { schema: { tags: ['response'], summary: 'Atom feed of CAP 1.2 alerts (latest message of each alerted incident)', querystring: deps.input(feedQuery), response: deps.errors(400, 401) } }, async (request, reply) => {
+    const q = request.query as z.output<typeof feedQuery>;
+    const scope = principalOf(request).sites;
+    const ids = await service.db.query<{ id: string }>(
+      `SELECT id FROM incidents WHERE alerted_band IS NOT NULL ${scope ? 'AND site = ANY($2::text[])' : ''} ORDER BY updated_at DESC LIMIT $1`,
+      scope ? [q.limit, scope] : [q.limit],
+    );
+    const alerts: CapMessage[] = [];
+    for (const r of ids.rows) {
+      const inc = await getIncident(service.db, r.id, scope, { maxEvents: 1 });
+      if (inc) alerts.push(capMessages(service, inc).at(-1)!);
+    }
+    const base = service.config.publicUrl.replace(/\/+$/, '');
+    return reply
+      .type('application/atom+xml; charset=utf-8')
+      .send(capFeedXml({ id: `${base}/api/v1/alerts/cap`, title: `Vigil alerts – ${service.config.organization.name}`, updated: service.now(), selfUrl: `${base}/api/v1/alerts/cap`, alerts }));
+  });
+
+  app.get('/stream', { schema: { tags: ['response'], summary: 'Server-sent events: incidents, notifications, patrols as they change', response: deps.errors(401) } }, async (request, reply) => {
+    const scope = principalOf(request).sites;
+    const siteOf = new Map<string, string | null>();
+    reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
+    let seq = 0;
+    const send = async (e: LiveEvent) => {
+      if (scope && e.incidentId) {
+        if (!siteOf.has(e.incidentId)) {
+          const r = await service.db.query<{ site: string }>(`SELECT site FROM incidents WHERE id = $1`, [e.incidentId]).catch(() => ({ rows: [] }));
+          siteOf.set(e.incidentId, r.rows[0]?.site ?? null);
+        }
+        const s = siteOf.get(e.incidentId);
+        if (!s || !scope.includes(s)) return;
+      }
+      reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ incidentId: e.incidentId ?? null, ...e.data })}\n\n`);
+    };
+    const listener = (e: LiveEvent) => void send(e);
+    service.bus.on('change', listener);
+    const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
+    ping.unref();
+    request.raw.on('close', () => {
+      clearInterval(ping);
+      service.bus.off('change', listener);
+    });
+    return reply.hijack();
+  });
+};
+
+/** Twilio's request signature: base64 HMAC-SHA1 of the URL followed by the sorted form fields. */
+export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
+  const data = url + Object.keys(params).sort().map((k) => k + params[k]).join('');
+  return createHmac('sha1', authToken).update(data).digest('base64');
+}
+
+const twiml = (text: string) => `<?xml version="1.0" encoding="UTF-8"?><Response><Message>${text.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!)}</Message></Response>`;
+
+/**
+ * POST /webhooks/sms/inbound: the SMS provider's inbound-message webhook (form fields From, Body),
+ * outside /api because providers cannot send a bearer token; it is authenticated by the provider's
+ * X-Twilio-Signature instead. "ACK 4821" acknowledges the incident with that code when the sender
+ * is one of its site's contacts; "ACK <6 chars>" from a guard acknowledges that guard's patrol.
+ */
+export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service }> = async (app, { service }) => {
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  app.post('/webhooks/sms/inbound', { schema: { hide: true } }, async (request, reply) => {
+    const sms = service.config.notify.sms;
+    if (!sms) throw new NotFoundError('SMS is not configured');
+    const params = (request.body ?? {}) as Record<string, string>;
+    const url = `${service.config.publicUrl.replace(/\/+$/, '')}/webhooks/sms/inbound`;
+    const expected = Buffer.from(twilioSignature(sms.authToken, url, params));
+    const got = Buffer.from(String(request.headers['x-twilio-signature'] ?? ''));
+    if (expected.length !== got.length || !timingSafeEqual(expected, got)) throw new ForbiddenError('invalid X-Twilio-Signature');
+    const from = String(params.From ?? '');
+    const m = /^\s*ACK\s+([A-Za-z0-9-]{4,12})\s*$/i.exec(String(params.Body ?? ''));
+    reply.type('text/xml');
+    if (!m) return twiml('Vigil: reply ACK followed by the code in the alert.');
+    const code = m[1].toLowerCase();
+    // A patrol acknowledgement by its guard.
+    const patrol = await service.db.query<{ id: string; guard_id: string; site: string }>(
+      `SELECT p.id, p.guard_id, p.site FROM patrols p JOIN guards g ON g.id = p.guard_id WHERE p.status = 'assigned' AND g.phone = $1 AND right(p.id, 6) = $2`,
+      [from, code],
+    );
+    if (patrol.rows[0]) {
+      await advancePatrol(service, patrol.rows[0].id, 'acknowledge', `sms:${from}`, null);
+      return twiml(`Vigil: patrol ${patrol.rows[0].id} acknowledged. Thank you.`);
+    }
+    const inc = await service.db.query<{ id: string; site: string; status: string; acknowledged_by: string | null }>(
+      `SELECT id, site, status, acknowledged_by FROM incidents WHERE ack_code = $1 AND status NOT IN ('resolved', 'archived') ORDER BY opened_at DESC`,
+      [code],
+    );
+    const contact = (site: string) => service.config.contacts.find((c) => c.phone === from && (c.sites.length === 0 || c.sites.includes(site)));
+    const target = inc.rows.find((r) => contact(r.site));
+    if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
+    const who = contact(target.site)!;
+    if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledged_by ? ` by ${target.acknowledged_by}` : ''}.`);
+    await applyLifecycle(service.db, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
+    await service.db.query(
+      `UPDATE notifications SET status = 'acknowledged', acknowledged_at = $3, updated_at = now() WHERE incident_id = $1 AND recipient = $2 AND status = 'sent'`,
+      [target.id, who.id, service.now()],
+    );
+    service.bus.emit('change', { kind: 'incident.updated', incidentId: target.id, data: { status: 'acknowledged', by: who.id } } satisfies LiveEvent);
+    return twiml(`Vigil: incident acknowledged by ${who.name}. Thank you.`);
+  });
+};

@@ -1,0 +1,260 @@
+/**
+ * The dashboard in a real browser (Chromium through playwright-core) against a real server on the
+ * embedded store: login through `#token=`, the live incident list, the detail pane's charts (one
+ * factor bar per severity factor, the site plan with the incident zone and the touched asset, one
+ * timeline mark per event), the lifecycle buttons, the login again on a wrong token, escaping of
+ * API text, and the Content-Security-Policy (no violation in the console). Also GET /api/v1/sites
+ * and its site scope.
+ *
+ * Skipped only when /usr/bin/chromium is missing (CI installs it).
+ */
+import { existsSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApiToken } from '../src/api/auth.js';
+import { dashboardRoutes, WEB_ROOT } from '../src/api/routes/dashboard.js';
+import { siteRoutes } from '../src/api/routes/sites.js';
+import { API_ROUTES, buildServer } from '../src/api/server.js';
+import { loadDemoConfig } from '../src/config/loader.js';
+import type { SecurityEvent } from '../src/domain/types.js';
+import { createService, type Service } from '../src/service.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ADMIN = 'dashboard-test-admin-token';
+const SCREENSHOT = '/tmp/vigil-dashboard.png';
+
+const iso = (s: string) => new Date(s).toISOString();
+const ev = (e: Partial<SecurityEvent> & Pick<SecurityEvent, 'source' | 'type' | 'occurredAt'>): SecurityEvent => ({
+  site: 'store-101',
+  details: {},
+  ...e,
+  occurredAt: iso(e.occurredAt),
+});
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+describe.skipIf(!existsSync(CHROMIUM))('dashboard in Chromium', () => {
+  let service: Service;
+  let app: FastifyInstance;
+  let base: string;
+  let browser: Browser;
+  let doorId: string;
+  let fraudId: string;
+  const problems: string[] = [];
+
+  const get = async (path: string, token = ADMIN): Promise<{ status: number; body: Json; headers: Headers }> => {
+    const res = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
+    const text = await res.text();
+    return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
+  };
+
+  const watch = (page: Page) => {
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  };
+
+  beforeAll(async () => {
+    console.time('svc');
+    service = await createService({ config: loadDemoConfig(), dataDir: 'memory://', adminToken: ADMIN });
+    // The sites route belongs under /api/v1 with the other resources (server.ts lists them in API_ROUTES).
+    if (!API_ROUTES.includes(siteRoutes)) API_ROUTES.push(siteRoutes);
+    console.timeEnd('svc'); console.time('build');
+    app = await buildServer(service);
+    await app.register(dashboardRoutes);
+
+    console.timeEnd('build'); console.time('ingest');
+    const door = await service.pipeline.ingest([
+      ev({ source: 'access_control', type: 'door_forced', sourceEventId: 'dash-door-1', occurredAt: '2026-11-20T02:14:00-05:00', zone: 'cash-office', device: 'cr-101-co', assets: ['safe-1'] }),
+    ]);
+    doorId = door.incidentsOpened[0];
+    // A POS void spree on one till; the third void opens a fraud incident with all three. The
+    // source's own id carries markup, which the page must show as text.
+    let fraud: string | undefined;
+    for (const [k, m] of [0, 4, 9].entries()) {
+      const r = await service.pipeline.ingest([
+        ev({
+          source: 'pos',
+          type: 'void',
+          sourceEventId: k === 2 ? '<img src=x onerror="window.__xss=1">' : `dash-void-${k}`,
+          occurredAt: `2026-11-23T15:${String(10 + m).padStart(2, '0')}:00-05:00`,
+          zone: 'sales-floor',
+          device: 'pos-101-1',
+          amount: { value: '19.99', currency: 'USD' },
+        }),
+      ]);
+      fraud ??= r.incidentsOpened[0];
+    }
+    fraudId = fraud!;
+    expect(doorId).toBeTruthy();
+    expect(fraudId).toBeTruthy();
+
+    console.timeEnd('ingest'); console.time('listen');
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+    });
+    console.timeEnd('listen');
+  }, 60_000);
+
+  afterAll(async () => {
+    console.time('after');
+    await browser?.close();
+    await app?.close();
+    await service?.close();
+    console.timeEnd('after');
+  });
+
+  it('resolves the web directory from src/ (and the same relative path from dist/)', () => {
+    expect(WEB_ROOT.replace(/\/$/, '')).toBe(new URL('../web', import.meta.url).pathname);
+    expect(existsSync(`${WEB_ROOT}index.html`)).toBe(true);
+  });
+
+  it('serves the page with a strict Content-Security-Policy and no API token needed', async () => {
+    const res = await fetch(`${base}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await res.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+    expect(html).not.toMatch(/\sstyle=/);
+    const js = await fetch(`${base}/web/app.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect(js.headers.get('content-security-policy')).toContain("default-src 'self'");
+    expect((await fetch(`${base}/web/%2e%2e/package.json`)).status).toBe(404);
+    // The API keeps its own rules.
+    expect((await fetch(`${base}/api/v1/incidents`)).status).toBe(401);
+  });
+
+  it('GET /api/v1/sites lists the site plans within the token scope', async () => {
+    const all = await get('/api/v1/sites');
+    expect(all.status).toBe(200);
+    expect(all.body.items.map((s: Json) => s.id)).toEqual(['store-101', 'store-102', 'dc-201', 'hq-301']);
+    const s101 = all.body.items[0];
+    expect(s101).toMatchObject({ timezone: 'America/New_York', businessHours: { open: '08:00', close: '22:00' } });
+    expect(s101.zones.find((z: Json) => z.id === 'cash-office')).toMatchObject({ restricted: true, polygon: [[34, 0], [40, 0], [40, 8], [34, 8]], adjacent: ['back-hall'] });
+    expect(s101.assets.find((a: Json) => a.id === 'safe-1')).toMatchObject({ zone: 'cash-office', position: [37, 4], value: '25000.00' });
+    expect(s101.devices.find((d: Json) => d.id === 'cam-101-co')).toMatchObject({ kind: 'camera', fov: { direction: 315, angle: 90, range: 9 } });
+    expect(s101.guards[0]).toEqual({ id: 'guard-101-1', name: 'Sam Ortiz', position: [15, 15], onShift: true });
+    expect(JSON.stringify(all.body)).not.toContain('+1555'); // no phone numbers, no personnel
+    expect(JSON.stringify(all.body)).not.toContain('B-1017');
+
+    const { token } = await createApiToken(service.db, { name: 'dc lead', role: 'security_lead', sites: ['dc-201'] });
+    const scoped = await get('/api/v1/sites', token);
+    expect(scoped.body.items.map((s: Json) => s.id)).toEqual(['dc-201']);
+    expect((await get('/api/v1/sites?site=store-101', token)).body.items).toEqual([]);
+    expect((await get('/api/v1/sites?site=store-101,hq-301')).body.items.map((s: Json) => s.id)).toEqual(['store-101', 'hq-301']);
+    expect((await get('/api/v1/sites?site=NOT VALID')).status).toBe(400);
+    expect((await get('/api/v1/sites', 'wrong')).status).toBe(401);
+  });
+
+  it('shows the live list, explains the selected incident and acknowledges it', async () => {
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    watch(page);
+    await page.goto(`${base}/#token=${encodeURIComponent(ADMIN)}`);
+
+    // The token leaves the address bar.
+    await page.waitForSelector('#app:not([hidden])');
+    expect(page.url()).not.toContain(ADMIN);
+
+    const door = (await get(`/api/v1/incidents/${doorId}`)).body;
+    expect(door.type).toBe('unauthorized_entry');
+    const item = page.locator(`#incident-list button[data-id="${doorId}"]`);
+    await item.waitFor();
+    expect(await item.getAttribute('data-type')).toBe('unauthorized_entry');
+    expect((await item.locator('[data-band]').textContent())?.trim()).toBe(door.severity.band);
+    expect(await item.textContent()).toContain('Cash office'); // zone name from the site plan
+    await page.locator(`#incident-list button[data-id="${fraudId}"]`).waitFor();
+    // Newest first.
+    const order = await page.locator('#incident-list button.inc').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+    expect(order.indexOf(fraudId)).toBeLessThan(order.indexOf(doorId));
+    // Header counters and the 24 h chart.
+    await page.locator('#counters [data-band="critical"]').waitFor();
+    const counted = Number(await page.locator(`#counters [data-band="${door.severity.band}"] .n`).textContent());
+    expect(counted).toBeGreaterThanOrEqual(1);
+    await page.locator('#hourly svg [data-hour="23"]').waitFor();
+
+    // (a) one bar per factor, (c) the plan with the zone and the asset, (d) one mark per event.
+    await item.click();
+    await page.waitForSelector(`#detail[data-incident-id="${doorId}"] svg.factor-chart`);
+    expect(await page.locator('svg.factor-chart [data-factor]').count()).toBe(door.severity.factors.length);
+    const stacked = await page.locator('svg.factor-chart [data-segment]').count();
+    expect(stacked).toBe(door.severity.factors.filter((f: Json) => f.contribution > 0).length);
+    const afterHours = page.locator('svg.factor-chart [data-factor="afterHours"] title');
+    expect(await afterHours.textContent()).toContain(door.severity.factors.find((f: Json) => f.name === 'afterHours').detail);
+    expect(await page.locator('svg.sparkline [data-history]').count()).toBe(door.severityHistory.length);
+
+    const zone = page.locator('svg.site-plan [data-zone="cash-office"]');
+    expect(await zone.getAttribute('data-highlight')).toBe('true');
+    expect(await zone.getAttribute('data-restricted')).toBe('true');
+    expect(await page.locator('svg.site-plan [data-highlight="true"]').count()).toBe(1);
+    const safe = page.locator('svg.site-plan [data-asset="safe-1"]');
+    expect(await safe.getAttribute('data-touched')).toBe('true');
+    expect(await safe.getAttribute('data-high-risk')).toBe('true');
+    expect(await page.locator('svg.site-plan [data-fov="cam-101-co"]').count()).toBe(1);
+    expect(await page.locator('svg.site-plan [data-device="cr-101-co"]').getAttribute('data-involved')).toBe('true');
+
+    expect(await page.locator('svg.timeline [data-event]').count()).toBe(door.events.length);
+    expect(await page.locator('svg.loss-chart [data-loss]').count()).toBeGreaterThan(0);
+    expect(await page.locator('.steps [data-step]').count()).toBe(14);
+    expect(await page.locator('.steps [data-step="calculate-severity"]').getAttribute('data-step-status')).toBe('done');
+
+    // The fraud incident: three voids, three marks; the markup in a source id stays text.
+    await page.locator(`#incident-list button[data-id="${fraudId}"]`).click();
+    await page.waitForSelector(`#detail[data-incident-id="${fraudId}"] svg.timeline`);
+    expect(await page.locator('svg.timeline [data-event]').count()).toBe(3);
+    expect(await page.locator('.event-table').textContent()).toContain('<img src=x onerror="window.__xss=1">');
+    expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator('#detail img').count()).toBe(0);
+
+    // Keyboard: arrow down from the fraud incident selects the next one (the forced door).
+    await page.locator(`#incident-list button[data-id="${fraudId}"]`).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.waitForSelector(`#detail[data-incident-id="${doorId}"] svg.factor-chart`);
+
+    // (f) Acknowledge
+    expect(await page.locator('#detail-status').getAttribute('data-status')).toBe('open');
+    await page.locator('#detail button[data-action="acknowledge"]').click();
+    await page.waitForSelector('#detail-status[data-status="acknowledged"]');
+    expect(await page.locator('#detail button[data-action="acknowledge"]').isDisabled()).toBe(true);
+    expect(await page.locator('#detail button[data-action="resolve"]').isEnabled()).toBe(true);
+    expect((await get(`/api/v1/incidents/${doorId}`)).body.status).toBe('acknowledged');
+    await page.waitForSelector(`#incident-list button[data-id="${doorId}"][data-status="acknowledged"]`);
+
+    await page.screenshot({ path: SCREENSHOT, fullPage: true });
+    expect(problems).toEqual([]);
+    await context.close();
+  });
+
+  it('shows the login again on a wrong token, and signs in with a good one', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    watch(page);
+    await page.goto(`${base}/#token=not-a-valid-token`);
+    await page.waitForSelector('#login:not([hidden])');
+    expect(await page.locator('#app').isHidden()).toBe(true);
+    await page.waitForFunction(() => (document.getElementById('login-error')?.textContent ?? '').includes('refused'));
+    expect(await page.evaluate(() => localStorage.getItem('vigil.token'))).toBeNull();
+
+    await page.fill('#token-input', ADMIN);
+    await page.click('#login-form button[type="submit"]');
+    await page.waitForSelector(`#incident-list button[data-id="${doorId}"]`);
+    expect(await page.locator('#login').isHidden()).toBe(true);
+    // A reload keeps the session (token in localStorage).
+    await page.reload();
+    await page.waitForSelector(`#incident-list button[data-id="${doorId}"]`);
+    // A 401 response is the only console error expected here (the browser logs failed fetches).
+    expect(problems.filter((p) => !p.includes('401'))).toEqual([]);
+    await context.close();
+  });
+});
