@@ -87,8 +87,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
   });
   const monitor = new ResponseMonitor(db, chain, opts.config, { now, log, onQueued: () => dispatcher.kick() });
+  const steps = incidentSteps(chain);
   const runner = new WorkflowRunner(db, {
-    steps: incidentSteps(chain),
+    steps,
     maxAttempts: policy.workflow.maxAttempts,
     backoffBaseMs: policy.workflow.backoffBaseMs,
     backoffMaxMs: policy.workflow.backoffMaxMs,
@@ -103,9 +104,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const pipeline = new IngestPipeline(db, chain, {
     metrics,
     now,
+    inlineStep: steps.find((s) => s.id === 'send-emergency-sms'),
     ...opts.ingest,
     onCommitted: (r) => {
-      if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) runner.kick();
+      if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) {
+        dispatcher.kick(); // alerts decided in the ingest transaction go out first
+        runner.kick();
+      }
       for (const id of r.incidentsOpened) emit({ kind: 'incident.opened', incidentId: id, data: {} });
       for (const id of r.incidentsUpdated) emit({ kind: 'incident.updated', incidentId: id, data: {} });
       for (const l of onIngest) l(r);

@@ -117,7 +117,8 @@ const bandClass = (band) => (known(BANDS, band) ? `band-${band}` : '');
 const statusClass = (st) => (known(STATUSES, st) ? `s-${st}` : '');
 const humanize = (id) => {
   const t = String(id ?? '').replace(/[_-]+/g, ' ').trim();
-  return t ? t[0].toUpperCase() + t.slice(1) : '';
+  const out = t ? t[0].toUpperCase() + t.slice(1) : '';
+  return out.replace(/\b(sms|pos|cctv|id)\b/gi, (m) => m.toUpperCase());
 };
 let uid = 0;
 const nextId = (p) => `${p}-${++uid}`;
@@ -395,7 +396,8 @@ async function tick() {
   if (!state.running) return;
   const gen = state.generation;
   clearTimeout(state.timer);
-  const jobs = [refreshList(), refreshTotals()];
+  const jobs = [refreshList()];
+  if (state.ticks % 2 === 0) jobs.push(refreshTotals());
   if (!state.sitesLoaded) jobs.push(loadSites());
   if (state.ticks % 5 === 0) jobs.push(refreshHourly());
   if (state.selectedId) jobs.push(refreshDetail());
@@ -534,7 +536,7 @@ function renderHourly() {
   const box = $('hourly');
   const data = state.hourly;
   if (!data) return;
-  const W = 300;
+  const W = 340;
   const H = 58;
   const top = 4;
   const base = 44;
@@ -585,8 +587,8 @@ function renderHourly() {
   svg.append(s('text', { x: 0, y: H - 2, 'font-size': 10, class: 'muted-t' }, '24 h ago'));
   svg.append(s('text', { x: W / 2, y: H - 2, 'font-size': 10, 'text-anchor': 'middle', class: 'muted-t' }, '12 h'));
   svg.append(s('text', { x: W, y: H - 2, 'font-size': 10, 'text-anchor': 'end', class: 'muted-t' }, 'now'));
-  svg.append(s('text', { x: W, y: 10, 'font-size': 10, 'text-anchor': 'end', class: 'muted-t' }, `max ${Math.max(...totals)}/h`));
   box.replaceChildren(svg);
+  $('hourly-caption').textContent = `Incidents per hour, last 24 h · peak ${Math.max(...totals)}${data.more ? '+' : ''}`;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -607,7 +609,7 @@ function renderList() {
     const band = it.severity ? it.severity.band : '';
     const score = it.severity ? Number(it.severity.score) : 0;
     const tz = siteTz(it.site);
-    const where = [siteName(it.site), zoneName(it.site, it.zone)].filter(Boolean).join(' · ');
+    const where = [zoneName(it.site, it.zone), siteName(it.site)].filter(Boolean).join(' · ');
     const selected = it.id === state.selectedId;
     const net = it.loss ? fmtMoney(it.loss.net, it.loss.currency) : '';
     const btn = h(
@@ -815,9 +817,9 @@ function renderSeverity(d) {
   const colourOf = (f, i) => (FACTORS[f.name] ? FACTORS[f.name].colour : EXTRA_FACTOR_COLOURS[i % EXTRA_FACTOR_COLOURS.length]);
   const labelOf = (f) => (FACTORS[f.name] ? FACTORS[f.name].label : humanize(f.name));
 
-  const W = 560;
-  const labelW = 130;
-  const valueW = 92;
+  const W = 470;
+  const labelW = 124;
+  const valueW = 70;
   const barW = W - labelW - valueW;
   const rowH = 22;
   const stackH = 18;
@@ -903,7 +905,7 @@ function renderSparkline(d) {
   const wrap = h('div', { class: 'spark' });
   wrap.append(h('p', { class: 'sub-h' }, `Score history · ${hist.length} assessment${hist.length === 1 ? '' : 's'}`));
   if (hist.length === 0) return wrap;
-  const W = 560;
+  const W = 470;
   const H = 64;
   const padL = 30;
   const padR = 40;
@@ -949,7 +951,7 @@ function renderLoss(d) {
   const gross = Number(loss.gross) || parts.reduce((a, p) => a + p.amount, 0);
   const recovered = Math.max(0, Number(loss.recovered) || 0);
   const net = Number(loss.net) || 0;
-  const W = 560;
+  const W = 470;
   const H = 74;
   const x0 = 0;
   const bw = W - 4;
@@ -1051,6 +1053,41 @@ function centroid(pts) {
   return [cx / (6 * a), cy / (6 * a)];
 }
 
+function pointInPolygon([px, py], pts) {
+  let inside = false;
+  for (let i = 0, j = pts.length - 1; i < pts.length; j = i++) {
+    const [xi, yi] = pts[i];
+    const [xj, yj] = pts[j];
+    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+/**
+ * Places asset labels without overlap (with each other, the dots and the zone names): right of
+ * the dot, else left, above or below; a label that fits nowhere is left out (the dot keeps its tooltip and the asset list names it).
+ */
+function placeLabels(wanted, layer, W, H, obstacles = []) {
+  // Zone names and the labelled dots themselves are obstacles too.
+  const placed = [...obstacles, ...wanted.map((l) => ({ x0: l.x - l.r, y0: l.y - l.r, x1: l.x + l.r, y1: l.y + l.r }))];
+  const fits = (b) => b.x0 >= 2 && b.x1 <= W - 2 && b.y0 >= 2 && b.y1 <= H - 2 && !placed.some((p) => !(b.x1 < p.x0 || b.x0 > p.x1 || b.y1 < p.y0 || b.y0 > p.y1));
+  wanted.sort((a, b) => b.rank - a.rank || b.value - a.value);
+  for (const l of wanted) {
+    const text = l.name.length > 26 ? `${l.name.slice(0, 25)}…` : l.name;
+    const w = text.length * 6.4;
+    const candidates = [
+      { x: l.x + l.r + 6, y: l.y + 4, anchor: 'start', box: { x0: l.x + l.r + 6, y0: l.y - 8, x1: l.x + l.r + 6 + w, y1: l.y + 5 } },
+      { x: l.x - l.r - 6, y: l.y + 4, anchor: 'end', box: { x0: l.x - l.r - 6 - w, y0: l.y - 8, x1: l.x - l.r - 6, y1: l.y + 5 } },
+      { x: l.x, y: l.y - l.r - 6, anchor: 'middle', box: { x0: l.x - w / 2, y0: l.y - l.r - 18, x1: l.x + w / 2, y1: l.y - l.r - 3 } },
+      { x: l.x, y: l.y + l.r + 14, anchor: 'middle', box: { x0: l.x - w / 2, y0: l.y + l.r + 3, x1: l.x + w / 2, y1: l.y + l.r + 17 } },
+    ];
+    const c = candidates.find((k) => fits(k.box));
+    if (!c) continue;
+    placed.push(c.box);
+    layer.append(s('text', { x: r1(c.x), y: r1(c.y), 'font-size': 11, 'font-weight': 600, 'text-anchor': c.anchor, class: 'halo' }, text));
+  }
+}
+
 function niceStep(span, target) {
   const raw = span / target;
   const p = 10 ** Math.floor(Math.log10(raw));
@@ -1081,7 +1118,7 @@ function renderPlanCard(d, site) {
     }
   const spanX = Math.max(1, maxX - minX);
   const spanY = Math.max(1, maxY - minY);
-  const W = 700;
+  const W = 600;
   const pad = 16;
   const bottom = 26;
   const k = Math.min((W - 2 * pad) / spanX, 520 / spanY);
@@ -1112,6 +1149,7 @@ function renderPlanCard(d, site) {
   // Zones
   const zoneLayer = s('g', { class: 'zones' });
   const labelLayer = s('g', { class: 'zone-labels', 'pointer-events': 'none' });
+  const zoneLabelBoxes = [];
   for (const z of zones) {
     const hit = incidentZones.has(z.id);
     const pts = z.polygon.map(P).join(' ');
@@ -1122,14 +1160,28 @@ function renderPlanCard(d, site) {
     if (hit) g.append(s('polygon', { points: pts, fill: 'none', stroke: bandCol, 'stroke-width': 3, 'stroke-linejoin': 'round', class: 'zone-hit' }));
     zoneLayer.append(g);
 
-    const [cx, cy] = centroid(z.polygon);
     const zx = z.polygon.map((p) => p[0]);
+    const zy = z.polygon.map((p) => p[1]);
     const widthPx = (Math.max(...zx) - Math.min(...zx)) * k;
     const fs = 11;
-    const maxChars = Math.max(3, Math.floor(widthPx / (fs * 0.58)));
-    const name = z.name.length > maxChars ? `${z.name.slice(0, Math.max(1, maxChars - 1))}…` : z.name;
+    const maxChars = Math.max(3, Math.floor((widthPx - 8) / (fs * 0.6)));
+    // The incident's zone keeps its whole name (it may run over its neighbour; the halo keeps it legible).
+    const name = !hit && z.name.length > maxChars ? `${z.name.slice(0, Math.max(1, maxChars - 1))}…` : z.name;
+    const corner = [Math.min(...zx) + 4 / k, Math.max(...zy) - 4 / k];
+    const [lx, ly] = pointInPolygon(corner, z.polygon) ? corner : centroid(z.polygon);
+    const atCorner = lx === corner[0] && ly === corner[1];
+    const tw = name.length * fs * 0.6;
+    zoneLabelBoxes.push(
+      atCorner
+        ? { x0: X(lx) + 2, y0: Y(ly) + 2, x1: X(lx) + 2 + tw, y1: Y(ly) + fs + 4 }
+        : { x0: X(lx) - tw / 2, y0: Y(ly) - fs, x1: X(lx) + tw / 2, y1: Y(ly) + 3 },
+    );
     labelLayer.append(
-      s('text', { x: X(cx), y: Y(cy), 'font-size': fs, 'text-anchor': 'middle', class: hit ? '' : 'muted-t', 'font-weight': hit ? 700 : 400, 'dominant-baseline': 'middle' }, name),
+      s(
+        'text',
+        { x: r1(X(lx) + (atCorner ? 2 : 0)), y: r1(Y(ly) + (atCorner ? fs + 2 : 0)), 'font-size': fs, 'text-anchor': atCorner ? 'start' : 'middle', class: `halo${hit ? '' : ' muted-t'}`, 'font-weight': hit ? 700 : 400 },
+        name,
+      ),
     );
   }
   svg.append(zoneLayer);
@@ -1180,6 +1232,7 @@ function renderPlanCard(d, site) {
   const maxValue = Math.max(1, ...assets.map((a) => Number(a.value) || 0));
   const assetLayer = s('g', { class: 'assets' });
   const assetLabels = s('g', { class: 'asset-labels', 'pointer-events': 'none' });
+  const labelWanted = [];
   for (const a of assets) {
     const t = touched.get(a.id);
     const adj = adjacentHigh.get(a.id);
@@ -1193,9 +1246,10 @@ function renderPlanCard(d, site) {
     if (t && high) g.append(s('circle', { cx: X(ax), cy: Y(ay), r: r1(r + 5), fill: 'none', stroke: '#ef4b55', 'stroke-width': 2, 'stroke-dasharray': t.relation === 'named' ? null : '3 2' }));
     g.append(s('circle', { cx: X(ax), cy: Y(ay), r: r1(r), fill, 'fill-opacity': t || adj ? 0.95 : 0.6, stroke: '#0d131c', 'stroke-width': 1.5 }));
     assetLayer.append(g);
-    if (t || adj) assetLabels.append(s('text', { x: r1(X(ax) + r + 7), y: r1(Y(ay) + 4), 'font-size': 11, 'font-weight': 600 }, a.name.length > 28 ? `${a.name.slice(0, 27)}…` : a.name));
+    if (t || adj) labelWanted.push({ name: a.name, x: X(ax), y: Y(ay), r, rank: (t ? 2 : 0) + (high ? 1 : 0), value: Number(a.value) || 0 });
   }
   svg.append(assetLayer);
+  placeLabels(labelWanted, assetLabels, W, H, zoneLabelBoxes);
 
   // Guards
   const guardLayer = s('g', { class: 'guards' });
@@ -1276,9 +1330,9 @@ function renderTimeline(d, tz) {
   const d1 = tMax - tMin < 10 * 60_000 ? mid + span / 2 + padT : tMax + padT;
 
   const sources = [...new Set(events.map((e) => e.source))];
-  const W = 560;
-  const labelW = 104;
-  const laneH = 46;
+  const W = 400;
+  const labelW = 96;
+  const laneH = 52;
   const top = 6;
   const axisH = 30;
   const H = top + sources.length * laneH + axisH;
@@ -1324,7 +1378,7 @@ function renderTimeline(d, tz) {
     const tip = `${fmtTime(e.occurredAt, tz, 'seconds')} · ${humanize(e.source)} · ${what}${e.device ? ` · device ${e.device}` : ''}${e.zone ? ` · ${zoneName(d.site, e.zone)}` : ''}${e.badge ? ` · badge ${e.badge}` : ''}${e.amount ? ` · ${fmtMoney(e.amount.value, e.amount.currency)}` : ''}`;
     const g = s('g', { 'data-event': e.id, 'data-source': e.source, tabindex: '0', role: 'img', 'aria-label': tip }, title(tip));
     g.append(s('circle', { cx, cy, r: 6, fill: colour, stroke: '#0f1520', 'stroke-width': 1.5 }));
-    const est = what.length * 6.2;
+    const est = what.length * 6.4;
     const slots = lastLabelEnd[li];
     const left = clamp(cx - est / 2, labelW + 2, W - 14 - est);
     let slot = -1;
@@ -1332,14 +1386,14 @@ function renderTimeline(d, tz) {
     else if (left > slots[1] + 4) slot = 1;
     if (slot >= 0) {
       slots[slot] = left + est;
-      g.append(s('text', { x: r1(left + est / 2), y: slot === 0 ? cy - 10 : cy + 18, 'font-size': 10, 'text-anchor': 'middle' }, what));
+      g.append(s('text', { x: r1(left + est / 2), y: slot === 0 ? cy - 11 : cy + 20, 'font-size': 11, 'text-anchor': 'middle', class: 'halo' }, what));
     }
     svg.append(g);
   }
 
   const table = h(
     'details',
-    null,
+    { open: events.length <= 12 },
     h('summary', null, `Event list (${events.length})`),
     h(
       'table',

@@ -24,7 +24,9 @@ import { authHook, TokenAuth } from './auth.js';
 import { assetRoutes } from './routes/assets.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { opsRoutes } from './routes/ops.js';
+import { siteRoutes } from './routes/sites.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 
 /** Options of buildServer. */
@@ -56,7 +58,7 @@ export interface RouteDeps {
 }
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -473,6 +475,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'incidents', description: 'incidents and their lifecycle' },
         { name: 'assets', description: 'the asset registry' },
         { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
+        { name: 'sites', description: 'site plans: zones, assets, devices, guards' },
         { name: 'ops', description: 'health, metrics, this document' },
       ],
     },
@@ -496,6 +499,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
   };
   await app.register(opsRoutes, deps);
   await app.register(smsWebhookRoutes, { service });
+  await app.register(dashboardRoutes);
   await app.register(
     async (api) => {
       for (const routes of API_ROUTES) await api.register(routes, deps);

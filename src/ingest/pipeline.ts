@@ -18,7 +18,7 @@ import { assessIncident, foldEvent, newAggregate, type Assessment, type Incident
 import type { Chain } from '../domain/chain.js';
 import { InvalidError, type Problem } from '../domain/errors.js';
 import { checkRefs } from '../sources/event-input.js';
-import { Correlator, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
+import { Correlator, ruleFor, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
 import { timeId } from '../domain/ids.js';
 import type { IncidentType, SecurityEvent } from '../domain/types.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -26,6 +26,7 @@ import { loadSitesContext } from '../store/assessment-context.js';
 import type { Db, Queryable } from '../store/db.js';
 import { eventId } from '../store/event-ids.js';
 import { INCIDENT_WORKFLOW, RESPONSE_STEPS } from '../workflow/incident-response.js';
+import type { StepDefinition } from '../workflow/runner.js';
 import { BANDS } from '../domain/types.js';
 import { INLINE_STEPS } from '../workflow/steps/assess.js';
 
@@ -46,6 +47,8 @@ export interface IngestOptions {
   failAssessment?: (incidentId: string) => boolean;
   /** Clock (tests). */
   now?: () => Date;
+  /** The workflow step run in the ingest transaction right after the assessment (send-emergency-sms). */
+  inlineStep?: StepDefinition;
 }
 
 
@@ -53,6 +56,23 @@ const POS_PATTERN_TYPES = (policy: Policy) =>
   Object.entries(policy.eventRules)
     .filter(([k, r]) => k.startsWith('pos.') && r.opens === 'posPattern')
     .map(([k]) => k.slice(4));
+
+/** Most events one group commit carries. */
+const MAX_GROUP_EVENTS = 5000;
+
+interface Waiting {
+  events: readonly SecurityEvent[];
+  resolve(r: IngestResult): void;
+  reject(e: unknown): void;
+}
+
+/** A batch's result with what each input event became (for group commit). */
+interface BatchResult extends IngestResult {
+  isNew: boolean[];
+  incidentOf: (string | null)[];
+}
+
+const stripBatch = ({ isNew: _n, incidentOf: _i, ...r }: BatchResult): IngestResult => r;
 
 interface TouchedIncident {
   ref: OpenIncidentRef;
@@ -66,6 +86,9 @@ interface TouchedIncident {
 }
 
 export class IngestPipeline {
+  private readonly waiting: Waiting[] = [];
+  private flushing = false;
+
   constructor(
     private readonly db: Db,
     private readonly chain: Chain,
@@ -82,15 +105,70 @@ export class IngestPipeline {
   async ingest(events: readonly SecurityEvent[]): Promise<IngestResult> {
     if (events.length === 0) return { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
     this.checkRefs(events);
+    return new Promise<IngestResult>((resolve, reject) => {
+      this.waiting.push({ events, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  /**
+   * Group commit: requests that arrive while a transaction is running are stored together in the
+   * next one. Under load a transaction carries many requests, so each pays a fraction of the
+   * commit; alone, a request is committed at once. Every caller hears back only after the COMMIT
+   * that holds its events. If a shared transaction fails, its requests are retried one by one so
+   * that one request's problem is not another's.
+   */
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        const group: Waiting[] = [];
+        let n = 0;
+        while (this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0].events.length <= MAX_GROUP_EVENTS)) {
+          const w = this.waiting.shift()!;
+          group.push(w);
+          n += w.events.length;
+        }
+        try {
+          await this.commitGroup(group);
+        } catch (e) {
+          if (group.length === 1) group[0].reject(e);
+          else for (const w of group) await this.commitGroup([w]).catch((err: unknown) => w.reject(err));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commitGroup(group: Waiting[]): Promise<void> {
+    const all = group.length === 1 ? group[0].events : group.flatMap((w) => w.events);
     const started = performance.now();
-    const result = await this.db.transaction((tx) => this.ingestInTx(tx, events));
+    const r = await this.db.transaction((tx) => this.ingestInTx(tx, all));
     const m = this.opts.metrics;
     if (m) {
       m.ingestBatchSeconds.observe((performance.now() - started) / 1000);
-      if (result.duplicates) m.eventsDuplicate.inc(result.duplicates);
+      if (r.duplicates) m.eventsDuplicate.inc(r.duplicates);
     }
-    this.opts.onCommitted?.(result);
-    return result;
+    this.opts.onCommitted?.(r);
+    let offset = 0;
+    for (const w of group) {
+      const k = w.events.length;
+      if (group.length === 1) {
+        w.resolve(stripBatch(r));
+        continue;
+      }
+      const mine = new Set(r.incidentOf.slice(offset, offset + k).filter((x): x is string => x !== null));
+      const fresh = r.isNew.slice(offset, offset + k).filter(Boolean).length;
+      w.resolve({
+        accepted: fresh,
+        duplicates: k - fresh,
+        ids: r.ids.slice(offset, offset + k),
+        incidentsOpened: r.incidentsOpened.filter((id) => mine.has(id)),
+        incidentsUpdated: r.incidentsUpdated.filter((id) => mine.has(id)),
+      });
+      offset += k;
+    }
   }
 
   /**
@@ -102,7 +180,7 @@ export class IngestPipeline {
     const out = await this.db.transaction((tx) =>
       fn(async (events) => {
         if (events.length > 0) this.checkRefs(events);
-        const r = events.length === 0 ? { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] } : await this.ingestInTx(tx, events);
+        const r = events.length === 0 ? { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] } : stripBatch(await this.ingestInTx(tx, events));
         results.push(r);
         return r;
       }),
@@ -125,7 +203,7 @@ export class IngestPipeline {
 
   private readonly zonesBySite: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
 
-  private async ingestInTx(tx: Queryable, events: readonly SecurityEvent[]): Promise<IngestResult> {
+  private async ingestInTx(tx: Queryable, events: readonly SecurityEvent[]): Promise<BatchResult> {
     const policy = this.policy;
     const now = this.opts.now?.() ?? new Date();
     const ids: string[] = new Array(events.length);
@@ -164,14 +242,22 @@ export class IngestPipeline {
       }
       fresh.push(i);
     }
-    if (fresh.length === 0) return { accepted: 0, duplicates, ids, incidentsOpened: [], incidentsUpdated: [] };
+    const isNew = new Array<boolean>(events.length).fill(false);
+    for (const i of fresh) isNew[i] = true;
+    const incidentOfInput = new Array<string | null>(events.length).fill(null);
+    if (fresh.length === 0) return { accepted: 0, duplicates, ids, incidentsOpened: [], incidentsUpdated: [], isNew, incidentOf: incidentOfInput };
 
     // 2-3. Lock the sites, load their open incidents and pending POS exceptions.
     fresh.sort((a, b) => (events[a].occurredAt < events[b].occurredAt ? -1 : events[a].occurredAt > events[b].occurredAt ? 1 : a - b));
     const sites = [...new Set(fresh.map((i) => events[i].site))].sort();
-    await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-site:' || s)) FROM unnest($1::text[]) AS s ORDER BY s`, [sites]);
+    // Only events whose rule can open or join an incident need the correlation state.
+    const correlating = fresh.some((i) => ruleFor(policy, events[i].source, events[i].type)?.opens !== 'never' && ruleFor(policy, events[i].source, events[i].type) !== undefined);
+    // Several processes on one server correlate a site one at a time; the embedded store has one process.
+    if (correlating && this.db.kind === 'postgres') {
+      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-site:' || s)) FROM unnest($1::text[]) AS s ORDER BY s`, [sites]);
+    }
     const minAt = new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.windowMinutes * 60_000);
-    const openRows = await tx.query<{
+    const openRows = !correlating ? { rows: [] } : await tx.query<{
       id: string; site: string; zones: string[]; type: IncidentType; band: string; context: { agg: IncidentAggregate; group: 'pos' | 'physical'; device?: string }; opened_at: Date; score_seq: number;
     }>(
       `SELECT id, site, zones, type, band, context, opened_at,
@@ -196,7 +282,7 @@ export class IngestPipeline {
       return ref;
     });
     const posTypes = POS_PATTERN_TYPES(policy);
-    const posRows = fresh.some((i) => events[i].source === 'pos')
+    const posRows = correlating && fresh.some((i) => events[i].source === 'pos')
       ? await tx.query<{ seq: number; site: string; device: string | null; occurred_at: Date; type: string; amount: string | null; currency: string | null; zone: string | null; badge: string | null; assets: string[] | null; details: Record<string, unknown> }>(
           `SELECT seq, site, device, occurred_at, type, amount::text AS amount, currency, zone, badge, assets, details FROM events
             WHERE site = ANY($1) AND source = 'pos' AND type = ANY($2) AND incident_id IS NULL AND occurred_at >= $3`,
@@ -308,7 +394,8 @@ export class IngestPipeline {
       for (const i of fresh) bySource.set(events[i].source, (bySource.get(events[i].source) ?? 0) + 1);
       for (const [s, n] of bySource) this.opts.metrics.eventsIngested.inc({ source: s }, n);
     }
-    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated };
+    for (let k = 0; k < fresh.length; k++) incidentOfInput[fresh[k]] = incidentOf[k];
+    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput };
   }
 
   private trackDevice(updates: Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>, e: SecurityEvent): void {
@@ -337,6 +424,43 @@ export class IngestPipeline {
          updated_at = now()`,
       [list.map(([id]) => id), list.map(([, u]) => u.site), list.map(([, u]) => u.online ?? null), list.map(([, u]) => u.recording ?? null), list.map(([, u]) => u.at)],
     );
+  }
+
+  /**
+   * The fast path of detection to alert: the step due right after the inline assessment (the
+   * emergency SMS decision) runs in this same transaction, so its alerts are queued by the commit
+   * that stores the event. It runs under a savepoint: if it fails, the ingest still commits and the
+   * step stays due for the runner (the normal path), with the error recorded.
+   */
+  private async runInlineStep(tx: Queryable, stepRows: Record<string, unknown>[], now: Date): Promise<void> {
+    const step = this.opts.inlineStep;
+    if (!step) return;
+    for (const row of stepRows) {
+      if (row.step !== step.id || row.next_run_at === null) continue;
+      const started = performance.now();
+      await tx.query('SAVEPOINT vigil_inline_step');
+      try {
+        const out = await step.run({ tx, incidentId: row.incident_id as string, attempt: 1, now });
+        await tx.query('RELEASE SAVEPOINT vigil_inline_step');
+        if (out.status === 'waiting') continue;
+        Object.assign(row, {
+          status: out.status,
+          attempts: 1,
+          started_at: now.toISOString(),
+          finished_at: now.toISOString(),
+          next_run_at: null,
+          reason: out.status === 'skipped' ? out.reason : null,
+          result: out.result ?? null,
+        });
+        const next = stepRows.find((r) => r.incident_id === row.incident_id && r.ord === (row.ord as number) + 1);
+        if (next) next.next_run_at = now.toISOString();
+        this.opts.metrics?.stepDuration.observe({ step: step.id, status: out.status }, (performance.now() - started) / 1000);
+      } catch (e) {
+        await tx.query('ROLLBACK TO SAVEPOINT vigil_inline_step');
+        row.error = `inline run failed, left to the runner: ${(e as Error).message}`.slice(0, 2000);
+        this.opts.metrics?.stepFailures.inc({ step: step.id });
+      }
+    }
   }
 
   private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date): Promise<void> {
@@ -445,14 +569,15 @@ export class IngestPipeline {
         [JSON.stringify(assetRows)],
       );
     }
+    await this.runInlineStep(tx, stepRows, now);
     await tx.query(
-      `INSERT INTO workflow_steps (incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, result, updated_at)
-       SELECT incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, result, now()
+      `INSERT INTO workflow_steps (incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, reason, result, updated_at)
+       SELECT incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, reason, result, now()
          FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, step text, ord int, status text, attempts int, started_at timestamptz,
-              finished_at timestamptz, next_run_at timestamptz, error text, result jsonb)
+              finished_at timestamptz, next_run_at timestamptz, error text, reason text, result jsonb)
        ON CONFLICT (incident_id, step) DO UPDATE SET
          status = EXCLUDED.status, attempts = workflow_steps.attempts + CASE WHEN EXCLUDED.started_at IS NULL THEN 0 ELSE 1 END,
-         finished_at = EXCLUDED.finished_at, next_run_at = EXCLUDED.next_run_at, error = EXCLUDED.error, reason = NULL,
+         finished_at = EXCLUDED.finished_at, next_run_at = EXCLUDED.next_run_at, error = EXCLUDED.error, reason = EXCLUDED.reason,
          result = coalesce(EXCLUDED.result, workflow_steps.result), updated_at = now()`,
       [JSON.stringify(stepRows)],
     );

@@ -13,6 +13,8 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   stop(signal?: NodeJS.Signals): Promise<number | null>;
+  /** Resolves when the process exits by itself. */
+  exited(): Promise<number | null>;
 }
 
 /** Spawns `vigil serve` with the given args/env and waits until it prints its URL. */
@@ -44,6 +46,7 @@ export async function startServer(args: string[], env: Record<string, string>, t
     url,
     child,
     output: () => out,
+    exited: () => exited,
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;

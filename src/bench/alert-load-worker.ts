@@ -1,0 +1,84 @@
+/**
+ * The other side of the detection-to-alert benchmark, in its own thread so it does not share the
+ * server's event loop: a Twilio-compatible SMS receiver (records when each message arrives) and an
+ * open-loop load generator (posts events at a fixed rate, one per request, whatever the answers).
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parentPort } from 'node:worker_threads';
+
+const now = () => performance.timeOrigin + performance.now();
+
+interface Phase {
+  rate: number;
+  seconds: number;
+  /** Events to send, in order (pre-built by the main thread). */
+  events: { sourceEventId: string; body: string }[];
+}
+
+const arrivals: { body: string; at: number }[] = [];
+const server = createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => (body += c));
+  req.on('end', () => {
+    const at = now();
+    if (req.method === 'POST') {
+      arrivals.push({ body: new URLSearchParams(body).get('Body') ?? '', at });
+      res.writeHead(201, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ sid: `SM${arrivals.length}`, status: 'queued' }));
+    } else {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ messages: [] }));
+    }
+  });
+});
+server.keepAliveTimeout = 60_000;
+server.listen(0, '127.0.0.1', () => parentPort!.postMessage({ kind: 'ready', receiverUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+
+async function run(url: string, token: string, phase: Phase) {
+  const sent = new Map<string, number>();
+  const statuses = new Map<number, number>();
+  let inflight = 0;
+  let maxInflight = 0;
+  const start = now();
+  const total = phase.events.length;
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    let done = 0;
+    const tick = () => {
+      const due = Math.min(total, Math.floor(((now() - start) / 1000) * phase.rate) + 1);
+      while (i < due) {
+        const e = phase.events[i++];
+        inflight++;
+        maxInflight = Math.max(maxInflight, inflight);
+        sent.set(e.sourceEventId, now());
+        fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: e.body })
+          .then(async (r) => {
+            await r.arrayBuffer();
+            statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+          })
+          .catch(() => statuses.set(0, (statuses.get(0) ?? 0) + 1))
+          .finally(() => {
+            inflight--;
+            if (++done === total) resolve();
+          });
+      }
+      if (i < total) setTimeout(tick, 1);
+    };
+    tick();
+  });
+  return { sent: [...sent.entries()], statuses: [...statuses.entries()], maxInflight, elapsed: (now() - start) / 1000 };
+}
+
+parentPort!.on('message', async (m: { kind: string; url: string; token: string; phase: Phase }) => {
+  if (m.kind === 'run') {
+    arrivals.length = 0;
+    const r = await run(m.url, m.token, m.phase);
+    // Give the last alerts time to arrive.
+    await new Promise((res) => setTimeout(res, 3000));
+    parentPort!.postMessage({ kind: 'result', ...r, arrivals: arrivals.splice(0) });
+  } else if (m.kind === 'stop') {
+    server.close();
+    parentPort!.close();
+  }
+});
