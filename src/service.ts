@@ -105,12 +105,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     metrics,
     now,
     inlineStep: steps.find((s) => s.id === 'send-emergency-sms'),
+    // Only a process that delivers takes the SMS it decides straight to the provider.
+    ...(opts.startDelivery ? { claimFor: { workerId: dispatcher.workerId, leaseMs: 30_000 } } : {}),
     ...opts.ingest,
     onCommitted: (r) => {
-      if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) {
-        dispatcher.kick(); // alerts decided in the ingest transaction go out first
-        runner.kick();
-      }
+      if (r.claimed && r.claimed.length > 0) void dispatcher.deliverClaimed(r.claimed).catch((e) => log.error({ err: (e as Error).message }, 'immediate delivery failed'));
+      if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) runner.kick();
       for (const id of r.incidentsOpened) emit({ kind: 'incident.opened', incidentId: id, data: {} });
       for (const id of r.incidentsUpdated) emit({ kind: 'incident.updated', incidentId: id, data: {} });
       for (const l of onIngest) l(r);

@@ -312,14 +312,22 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
     expect(safe).toMatchObject({ id: 'safe-1', status: 'active', highRisk: true });
     expect(Array.isArray(inc.adjacentHighRisk)).toBe(true);
 
-    expect(inc.workflow.map((s: Json) => s.step)).toEqual(['fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact']);
-    for (const s of inc.workflow) {
+    expect(inc.workflow.map((s: Json) => s.step)).toEqual([
+      'fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact',
+      'send-emergency-sms', 'notify-management', 'assign-guard-patrol',
+    ]);
+    // Steps 1-5 run in the ingest transaction; the runner (not started in this test) owns the rest.
+    for (const s of inc.workflow.slice(0, 5)) {
       expect(s.status).toBe('done');
       expect(s.attempts).toBeGreaterThanOrEqual(1);
       expect(Date.parse(s.startedAt)).not.toBeNaN();
       expect(Date.parse(s.finishedAt)).not.toBeNaN();
     }
-    for (const k of ['notifications', 'patrols', 'tasks', 'accessFindings', 'equipmentFindings']) expect(inc[k]).toEqual([]);
+    expect(inc.workflow[5]).toMatchObject({ status: 'pending' });
+    expect(Date.parse(inc.workflow[5].nextRunAt)).not.toBeNaN();
+    // The emergency SMS decided in the ingest transaction, to the site's lead and rapid-response desk.
+    expect(inc.notifications.map((n: Json) => n.recipient).sort()).toEqual(['lead-101', 'rr-101']);
+    for (const k of ['patrols', 'tasks', 'accessFindings', 'equipmentFindings']) expect(inc[k]).toEqual([]);
     expect(inc.acknowledgedAt).toBeNull();
     expect(inc.resolvedAt).toBeNull();
   });

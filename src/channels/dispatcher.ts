@@ -16,6 +16,7 @@
  * folded into one digest SMS sent when the window allows.
  */
 import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { digestSms } from '../domain/alert-content.js';
 import { PermanentError, RetryableError } from '../domain/errors.js';
@@ -60,6 +61,17 @@ export interface NotificationRow {
   attempts: number;
   created_at: Date;
   prev_status?: string;
+}
+
+/** What happened to one notification in a delivery pass. */
+interface Outcome {
+  n: NotificationRow;
+  status: 'sent' | 'queued' | 'failed' | 'cancelled';
+  started: Date;
+  finished: Date;
+  detail: string;
+  providerId?: string;
+  retryAt?: Date;
 }
 
 export interface DispatcherOptions {
@@ -145,7 +157,7 @@ export class Dispatcher {
   }
 
   /** Claims and delivers what is due; returns how many were claimed. */
-  async runDue(limit = 20): Promise<number> {
+  async runDue(limit = 50): Promise<number> {
     const now = this.now();
     const r = await this.db.query<NotificationRow>(
       `WITH due AS (
@@ -157,15 +169,37 @@ export class Dispatcher {
        RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status`,
       [now, new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)), this.workerId, limit],
     );
-    // Different recipients in parallel; one recipient's messages in order, so its rate limit holds.
+    if (r.rows.length === 0) return 0;
+    await this.process(r.rows, now);
+    return r.rows.length;
+  }
+
+  /**
+   * Delivers notifications already claimed for this dispatcher (status `sending`, locked by
+   * `workerId`), e.g. by the ingest transaction that decided them: the fast path of detection to
+   * alert, with no claim round trip.
+   */
+  async deliverClaimed(rows: NotificationRow[]): Promise<void> {
+    if (rows.length > 0) await this.process(rows, this.now());
+  }
+
+  private async process(rows: NotificationRow[], now: Date): Promise<void> {
+    await yieldToEventLoop(); // see WorkflowRunner.runDue: let waiting requests in first
+    const r = { rows };
+    const budget = await this.smsBudget(r.rows, now);
+    // Different recipients in parallel; one recipient's messages in order.
     const byAddress = new Map<string, NotificationRow[]>();
     for (const n of r.rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
+    const outcomes: Outcome[] = [];
     await Promise.all(
       [...byAddress.values()].map(async (list) => {
-        for (const n of list) await this.deliver(n, now);
+        for (const n of list) {
+          const o = await this.deliver(n, now, budget);
+          if (o) outcomes.push(o);
+        }
       }),
     );
-    return r.rows.length;
+    await this.recordAll(outcomes);
   }
 
   /** Runs passes until nothing is due (tests, CLI). */
@@ -173,106 +207,129 @@ export class Dispatcher {
     for (let i = 0; i < maxPasses; i++) if ((await this.runDue()) === 0) return;
   }
 
-  private async deliver(n: NotificationRow, now: Date): Promise<void> {
+  /**
+   * How many more SMS each recipient of the batch may get now (policy rateLimit), in one query:
+   * messages sent within the window plus messages other dispatchers hold in flight. Counting
+   * in-flight messages keeps several processes under the limit without a lock (at worst they fold
+   * one message too many, never send one too many).
+   */
+  private async smsBudget(rows: NotificationRow[], now: Date): Promise<Map<string, number>> {
+    const sms = rows.filter((n) => n.channel === 'sms' && !n.kind.startsWith('digest'));
+    const budget = new Map<string, number>();
+    if (sms.length === 0) return budget;
+    const { perRecipient, windowMinutes } = this.config.policy.notify.rateLimit;
+    const addresses = [...new Set(sms.map((n) => n.address))];
+    const used = await this.db.query<{ address: string; n: number }>(
+      `SELECT address, count(*)::int AS n FROM notifications
+        WHERE channel = 'sms' AND address = ANY($1::text[]) AND NOT (id = ANY($2::text[]))
+          AND ((status IN ('sent', 'acknowledged') AND sent_at > $3) OR (status = 'sending' AND locked_until > $4))
+        GROUP BY address`,
+      [addresses, rows.map((n) => n.id), new Date(now.getTime() - windowMinutes * 60_000), now],
+    );
+    for (const a of addresses) budget.set(a, perRecipient);
+    for (const u of used.rows) budget.set(u.address, perRecipient - Number(u.n));
+    return budget;
+  }
+
+  /** Sends one notification; returns its outcome to record (undefined when it was folded). */
+  private async deliver(n: NotificationRow, now: Date, budget: Map<string, number>): Promise<Outcome | undefined> {
     const started = this.now();
+    const ok = (detail: string, providerId?: string): Outcome => ({ n, status: 'sent', started, finished: this.now(), detail, ...(providerId ? { providerId } : {}) });
     try {
       if (n.channel === 'sms') {
         if (!this.providers.sms) throw new PermanentError('no SMS provider configured (notify.sms)');
         if (n.prev_status === 'sending') {
           // Ambiguous: we may have sent it before a crash. Ask the provider before sending again.
           const sent = (await this.providers.sms.list(n.address, n.created_at)).find((m) => m.body === n.body);
-          if (sent) return await this.record(n, 'sent', started, `reconciled with provider message ${sent.sid}`, sent.sid);
+          if (sent) return ok(`reconciled with provider message ${sent.sid}`, sent.sid);
         }
-        if (!n.kind.startsWith('digest') && (await this.foldIfRateLimited(n, now))) return;
-        const body = n.kind.startsWith('digest') ? await this.digestBody(n) : n.body;
-        if (body === undefined) return await this.record(n, 'cancelled', started, 'nothing left to digest');
+        const digest = n.kind.startsWith('digest');
+        if (!digest) {
+          const left = budget.get(n.address) ?? 0;
+          if (left <= 0) {
+            await this.fold(n, now);
+            return undefined;
+          }
+          budget.set(n.address, left - 1);
+        }
+        const body = digest ? await this.digestBody(n) : n.body;
+        if (body === undefined) return { n, status: 'cancelled', started, finished: this.now(), detail: 'nothing left to digest' };
         if (body !== n.body) await this.db.query(`UPDATE notifications SET body = $2 WHERE id = $1`, [n.id, body]);
         const msg = await this.providers.sms.send(n.address, body);
         this.opts.afterSmsAccepted?.(n);
-        return await this.record(n, 'sent', started, `provider accepted ${msg.sid}`, msg.sid);
+        return ok(`provider accepted ${msg.sid}`, msg.sid);
       }
       if (n.channel === 'email') {
         if (!this.providers.email) throw new PermanentError('no SMTP server configured (notify.email)');
         const resp = await this.providers.email.send({ to: n.address, subject: n.subject ?? '(no subject)', text: n.body, html: n.html ?? `<pre>${n.body}</pre>`, messageId: `<${n.id}@vigil>` });
-        return await this.record(n, 'sent', started, resp);
+        return ok(resp);
       }
       const hook = this.config.notify.webhooks[Number(n.recipient.replace(/^webhook-/, ''))];
       if (!hook) throw new PermanentError(`webhook ${n.recipient} is no longer configured`);
       const status = await this.providers.webhook.post(n.address, hook.secret, n.body, n.id);
-      return await this.record(n, 'sent', started, `HTTP ${status}`);
+      return ok(`HTTP ${status}`);
     } catch (e) {
       const err = e as Error;
-      const permanent = err instanceof PermanentError || !(err instanceof RetryableError);
-      const final = (permanent && !(err instanceof RetryableError) && err instanceof PermanentError) || n.attempts >= this.config.policy.notify.retry.maxAttempts;
+      const retryable = err instanceof RetryableError || !(err instanceof PermanentError);
       const retry = this.config.policy.notify.retry;
+      const final = !retryable || n.attempts >= retry.maxAttempts;
       const delay = Math.max(backoffMs(n.attempts, retry.baseMs, retry.maxMs, (this.opts.random ?? Math.random)()), err instanceof RetryableError ? err.retryAfterMs ?? 0 : 0);
-      await this.recordFailure(n, started, err.message, final ? undefined : new Date(now.getTime() + delay));
       this.opts.log?.warn({ notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message }, 'delivery failed');
+      return { n, status: final ? 'failed' : 'queued', started, finished: this.now(), detail: err.message, ...(final ? {} : { retryAt: new Date(now.getTime() + delay) }) };
     }
   }
 
-  private async record(n: NotificationRow, status: 'sent' | 'cancelled', started: Date, detail: string, providerId?: string): Promise<void> {
-    const done = this.now();
+  /** Records the outcomes of a batch in one transaction (state, attempt history, digests). */
+  private async recordAll(outcomes: Outcome[]): Promise<void> {
+    if (outcomes.length === 0) return;
+    const rows = outcomes.map((o) => ({
+      id: o.n.id,
+      status: o.status,
+      attempt: o.n.attempts,
+      started: o.started.toISOString(),
+      finished: o.finished.toISOString(),
+      provider_id: o.providerId ?? null,
+      error: o.status === 'sent' || o.status === 'cancelled' ? null : o.detail.slice(0, 1000),
+      retry_at: o.retryAt?.toISOString() ?? null,
+      outcome: o.status === 'queued' ? 'retry' : o.status,
+      detail: o.detail.slice(0, 500),
+    }));
     await this.db.transaction(async (tx) => {
       await tx.query(
-        `UPDATE notifications SET status = $2, sent_at = CASE WHEN $2 = 'sent' THEN $3::timestamptz ELSE sent_at END, provider_id = coalesce($4, provider_id),
-                error = NULL, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now()
-          WHERE id = $1 AND locked_by = $5`,
-        [n.id, status, done, providerId ?? null, this.workerId],
+        `UPDATE notifications n SET status = x.status,
+                sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
+                provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
+                locked_until = NULL, locked_by = NULL, updated_at = now()
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz)
+          WHERE n.id = x.id AND n.locked_by = $2`,
+        [JSON.stringify(rows), this.workerId],
       );
       await tx.query(
-        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
+        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail)
+         SELECT id, attempt, started, finished, outcome, detail
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt int, started timestamptz, finished timestamptz, outcome text, detail text)
          ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
-        [n.id, n.attempts, started, done, status, detail.slice(0, 500)],
+        [JSON.stringify(rows)],
       );
-      if (status === 'sent' && n.kind.startsWith('digest')) {
-        await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = $1 AND status = 'folded'`, [n.id]);
-      }
+      const digests = outcomes.filter((o) => o.status === 'sent' && o.n.kind.startsWith('digest')).map((o) => o.n.id);
+      if (digests.length > 0) await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($1::text[]) AND status = 'folded'`, [digests]);
     });
-    this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status, recipient: n.recipient });
+    for (const o of outcomes) this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
   }
 
-  private async recordFailure(n: NotificationRow, started: Date, message: string, retryAt: Date | undefined): Promise<void> {
-    const done = this.now();
+  /** Folds an SMS into its recipient's digest for the current window (created when missing). */
+  private async fold(n: NotificationRow, now: Date): Promise<void> {
+    const windowMs = this.config.policy.notify.rateLimit.windowMinutes * 60_000;
+    const kind = `digest:${n.address}:${Math.floor(now.getTime() / windowMs)}`;
     await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE notifications SET status = $2, next_attempt_at = $3, error = $4, locked_until = NULL, locked_by = NULL, updated_at = now()
-          WHERE id = $1 AND locked_by = $5`,
-        [n.id, retryAt ? 'queued' : 'failed', retryAt ?? null, message.slice(0, 1000), this.workerId],
-      );
-      await tx.query(
-        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail) VALUES ($1, $2, $3, $4, $5, $6)
-         ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
-        [n.id, n.attempts, started, done, retryAt ? 'retry' : 'failed', message.slice(0, 500)],
-      );
-    });
-    this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: retryAt ? 'queued' : 'failed', recipient: n.recipient });
-  }
-
-  /**
-   * Folds an SMS into a digest when its recipient already got the maximum in the window.
-   * Returns true when folded.
-   */
-  private async foldIfRateLimited(n: NotificationRow, now: Date): Promise<boolean> {
-    const { perRecipient, windowMinutes } = this.config.policy.notify.rateLimit;
-    const windowMs = windowMinutes * 60_000;
-    const since = new Date(now.getTime() - windowMs);
-    const bucket = Math.floor(now.getTime() / windowMs);
-    const folded = await this.db.transaction(async (tx) => {
-      // One recipient at a time across processes; messages in flight to it count as sent.
+      // One digest per recipient and window: its creation is serialised per recipient.
       await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-sms:' || $1))`, [n.address]);
-      const sent = await tx.query<{ n: number; oldest: Date | null }>(
-        `SELECT count(*)::int AS n, min(coalesce(sent_at, sending_at)) AS oldest FROM notifications
-          WHERE channel = 'sms' AND address = $1 AND id <> $3
-            AND ((status IN ('sent', 'acknowledged') AND sent_at > $2) OR (status = 'sending' AND locked_until > $4))`,
-        [n.address, since, n.id, now],
+      const oldest = await tx.query<{ oldest: Date | null }>(
+        `SELECT min(sent_at) AS oldest FROM notifications WHERE channel = 'sms' AND address = $1 AND status IN ('sent', 'acknowledged') AND sent_at > $2`,
+        [n.address, new Date(now.getTime() - windowMs)],
       );
-      const count = Number(sent.rows[0].n);
-      if (count < perRecipient) return false;
-      const oldest = sent.rows[0].oldest ?? now;
-      const due = new Date(oldest.getTime() + windowMs + 1000);
-      // One digest per recipient and window (the advisory lock above makes this check-then-insert safe).
-      const kind = `digest:${n.address}:${bucket}`;
+      // The digest goes out when the oldest message of the window leaves it (a slot frees up).
+      const due = new Date((oldest.rows[0].oldest ?? now).getTime() + windowMs + 1000);
       const existing = await tx.query<{ id: string }>(
         `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at, id LIMIT 1`,
         [n.address, kind],
@@ -284,11 +341,8 @@ export class Dispatcher {
       }
       await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
       await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
-      return true;
     });
-    if (!folded) return false;
     this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: 'folded', recipient: n.recipient });
-    return true;
   }
 
   /** The digest's body from the alerts folded into it (undefined when none remain). */

@@ -1,9 +1,10 @@
 /**
- * `vigil bench`: runs the benchmarks in bench/ and writes their table to BENCHMARKS.md.
- * Figures are compared with a baseline measured in the same run on the same machine.
+ * `vigil bench`: runs the benchmarks in src/bench and writes their table to BENCHMARKS.md. Every
+ * figure is compared with a baseline or target measured in the same run on the same machine.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { benchAlertLatency, CRITICAL_EVERY, type LatencyResult } from '../bench/alert-latency.js';
 import { benchIngest } from '../bench/ingest.js';
 
 export interface BenchOptions {
@@ -14,23 +15,33 @@ export interface BenchOptions {
 /** Runs the benchmarks and writes BENCHMARKS.md. */
 export async function benchCommand(opts: BenchOptions): Promise<void> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
-  const ingest = opts.quick ? await benchIngest(20, 1, log) : await benchIngest(100, 2, log);
+  process.env.VIGIL_LOG_LEVEL ??= 'silent';
+  const ingest = opts.quick ? await benchIngest(20, 1, log) : await benchIngest(50, 2, log);
+  const seconds = opts.quick ? 10 : 60;
+  const latency = await benchAlertLatency([200, 1000], seconds, log);
+  const lat = (r: LatencyResult | undefined, target: number) =>
+    r ? [`${r.rate} events/s for ${r.seconds} s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.alerts} alerts; ${r.eventsStored}/${r.events} events stored)`, `p99 < ${target} ms`, r.p99 < target && r.eventsStored === r.events ? 'met' : 'NOT met'] : ['not run', '', ''];
   const rows = [
-    ['File ingest (NDJSON -> validate, dedupe, correlate, score, loss, commit)', `${fmt(ingest.pipelineEventsPerSec)} events/s`, '>= 20,000 events/s', ingest.pipelineEventsPerSec >= 20_000 ? 'met' : 'NOT met'],
+    ['File ingest (NDJSON: parse, validate, dedupe, correlate, score, loss, commit)', `${fmt(ingest.pipelineEventsPerSec)} events/s`, '>= 20,000 events/s', ingest.pipelineEventsPerSec >= 20_000 ? 'met' : 'NOT met'],
     ['Raw batched insert, same store and table (baseline)', `${fmt(ingest.rawEventsPerSec)} events/s`, '', ''],
-    ['Pipeline / raw', `${(ingest.ratio * 100).toFixed(1)} %`, '>= 30 %', ingest.ratio >= 0.3 ? 'met' : 'NOT met'],
+    ['File ingest / raw insert', `${(ingest.ratio * 100).toFixed(1)} %`, '>= 30 %', ingest.ratio >= 0.3 ? 'met' : 'NOT met'],
+    ['Detection to alert (HTTP POST -> SMS at the provider)', ...lat(latency.find((r) => r.rate === 200), 20)],
+    ['Detection to alert (HTTP POST -> SMS at the provider)', ...lat(latency.find((r) => r.rate === 1000), 50)],
   ];
   const md = [
     '# Benchmarks',
     '',
-    `Measured by \`vigil bench${opts.quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node.js ${process.version}, embedded store (PGlite).`,
-    '',
-    `Data: ${fmt(ingest.events)} simulated events of ${ingest.sites} invented sites (\`vigil simulate --sites ${ingest.sites}\`), ${fmt(ingest.incidentsOpened)} incidents opened.`,
-    'Both rows write the same events into the same `events` table with the same indexes on a fresh store; the baseline skips parsing, validation, dedupe, correlation and assessment.',
+    `Measured by \`vigil bench${opts.quick ? ' --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node.js ${process.version}, embedded store (PGlite) on disk.`,
     '',
     '| what | measured | target | |',
     '| --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
+    '',
+    '## How',
+    '',
+    `- **File ingest**: ${fmt(ingest.events)} simulated events of ${ingest.sites} invented sites (\`vigil simulate --sites ${ingest.sites}\`) read from an NDJSON file through the same path as \`vigil ingest\` (one transaction, batches of 2,000), ${fmt(ingest.incidentsOpened)} incidents opened. The baseline writes the same events into the same \`events\` table (same indexes, same duplicate check) on a fresh store with one multi-row insert per 2,000 events and nothing else.`,
+    `- **Detection to alert**: \`vigil serve\`'s server in-process on a fresh embedded store; a load generator in another thread posts one event per request at a fixed rate (open loop) and a Twilio-compatible receiver in that thread notes when each SMS request arrives. One event in ${CRITICAL_EVERY} is a forced door that opens a new critical incident (alerting its site's security lead and rapid-response desk and dispatching a guard); the others are badge swipes that are stored and open nothing. Latency is from the start of the POST to the first SMS of its incident. A ${5}-second warm-up phase runs first and is not reported; the per-recipient SMS rate limit is lifted for the run.`,
+    '- For scale (from the issue, same kind of machine): the same triage flow in Node-RED 4, in memory and committing nothing, reaches p99 24 ms at 200 events/s and saturates near 1,000 events/s (p50 1.4 s).',
     '',
   ].join('\n');
   writeFileSync(opts.out ?? 'BENCHMARKS.md', md);

@@ -114,7 +114,29 @@ const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 const partsCache = new Map<string, Intl.DateTimeFormat>();
 
 /** Local wall-clock time of an instant in a time zone: weekday, minutes since midnight, "HH:MM". */
-export function localTime(instant: Date, timeZone: string): { day: (typeof WEEKDAYS)[number]; minutes: number; hhmm: string; date: string } {
+export function localTime(instant: Date, timeZone: string): LocalTime {
+  // Intl formatting costs microseconds and ingest asks per event: remember the last minutes seen.
+  // (Every zone offset in use is a whole number of minutes, so a UTC minute is one local minute.)
+  const key = `${timeZone}|${Math.floor(instant.getTime() / 60_000)}`;
+  const hit = minuteCache.get(key);
+  if (hit) return hit;
+  const value = computeLocalTime(instant, timeZone);
+  if (minuteCache.size >= 4096) minuteCache.clear();
+  minuteCache.set(key, value);
+  return value;
+}
+
+/** Local wall-clock time: weekday, minutes since midnight, "HH:MM" and the local date. */
+export interface LocalTime {
+  day: (typeof WEEKDAYS)[number];
+  minutes: number;
+  hhmm: string;
+  date: string;
+}
+
+const minuteCache = new Map<string, LocalTime>();
+
+function computeLocalTime(instant: Date, timeZone: string): LocalTime {
   let fmt = partsCache.get(timeZone);
   if (!fmt) {
     fmt = new Intl.DateTimeFormat('en-US', {

@@ -13,6 +13,7 @@
  * The caller gets its answer only after COMMIT: an accepted event is a stored event.
  */
 import { randomBytes } from 'node:crypto';
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Policy } from '../config/schema.js';
 import { assessIncident, foldEvent, newAggregate, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
 import type { Chain } from '../domain/chain.js';
@@ -27,6 +28,7 @@ import type { Db, Queryable } from '../store/db.js';
 import { eventId } from '../store/event-ids.js';
 import { INCIDENT_WORKFLOW, RESPONSE_STEPS } from '../workflow/incident-response.js';
 import type { StepDefinition } from '../workflow/runner.js';
+import type { NotificationRow } from '../channels/dispatcher.js';
 import { BANDS } from '../domain/types.js';
 import { INLINE_STEPS } from '../workflow/steps/assess.js';
 
@@ -37,6 +39,8 @@ export interface IngestResult {
   ids: string[];
   incidentsOpened: string[];
   incidentsUpdated: string[];
+  /** Notifications claimed in the ingest transaction for immediate delivery (see IngestOptions.claimFor). */
+  claimed?: NotificationRow[];
 }
 
 export interface IngestOptions {
@@ -49,6 +53,11 @@ export interface IngestOptions {
   now?: () => Date;
   /** The workflow step run in the ingest transaction right after the assessment (send-emergency-sms). */
   inlineStep?: StepDefinition;
+  /**
+   * SMS the inline step queued are claimed in the same transaction for this dispatcher, and handed
+   * over after the commit (IngestResult.claimed), so they go out without waiting for a claim.
+   */
+  claimFor?: { workerId: string; leaseMs: number };
 }
 
 
@@ -122,6 +131,9 @@ export class IngestPipeline {
     this.flushing = true;
     try {
       while (this.waiting.length > 0) {
+        // PGlite runs a transaction without yielding to the event loop, so requests that arrived
+        // meanwhile are still unread on their sockets: let the loop read them first to join this group.
+        await setImmediatePromise();
         const group: Waiting[] = [];
         let n = 0;
         while (this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0].events.length <= MAX_GROUP_EVENTS)) {
@@ -208,40 +220,75 @@ export class IngestPipeline {
     const now = this.opts.now?.() ?? new Date();
     const ids: string[] = new Array(events.length);
 
-    // 1. Duplicates: already stored, or repeated within this batch.
-    const keyed = events.map((e, i) => (e.sourceEventId !== undefined ? i : -1)).filter((i) => i >= 0);
-    const existing = new Map<string, number>();
-    if (keyed.length > 0) {
-      const r = await tx.query<{ seq: number; source: string; source_event_id: string }>(
-        `SELECT e.seq, e.source, e.source_event_id FROM events e
-           JOIN unnest($1::text[], $2::text[]) AS k(source, sid) ON e.source = k.source AND e.source_event_id = k.sid`,
-        [keyed.map((i) => events[i].source), keyed.map((i) => events[i].sourceEventId)],
-      );
-      for (const row of r.rows) existing.set(`${row.source}\u0000${row.source_event_id}`, Number(row.seq));
-    }
-    const fresh: number[] = [];
-    const seenInBatch = new Map<string, number>();
+    // 1. Store the events: one multi-row insert; (source, sourceEventId) already stored is skipped by
+    //    the unique index (ON CONFLICT), so the insert is also the duplicate check. Repeats within the
+    //    batch are dropped here first. Incident ids are filled in after correlation (step 4).
+    const candidates: number[] = [];
+    const firstCopy = new Map<string, number>();
     let duplicates = 0;
     for (let i = 0; i < events.length; i++) {
       const e = events[i];
       if (e.sourceEventId !== undefined) {
         const k = `${e.source}\u0000${e.sourceEventId}`;
-        const old = existing.get(k);
-        if (old !== undefined) {
-          ids[i] = eventId(old);
-          duplicates++;
-          continue;
-        }
-        const dupOf = seenInBatch.get(k);
+        const dupOf = firstCopy.get(k);
         if (dupOf !== undefined) {
           ids[i] = `@${dupOf}`; // resolved to the first copy's id below
           duplicates++;
           continue;
         }
-        seenInBatch.set(k, i);
+        firstCopy.set(k, i);
       }
-      fresh.push(i);
+      candidates.push(i);
     }
+    const inserted = await tx.query<{ seq: number; source: string; source_event_id: string | null }>(
+      `INSERT INTO events (source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details)
+       SELECT source, type, sid, at, site, zone, device, badge,
+              CASE WHEN assets IS NULL THEN NULL ELSE string_to_array(assets, ',') END, amount, currency, details
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::numeric[], $11::text[], $12::jsonb[])
+           AS x(source, type, sid, at, site, zone, device, badge, assets, amount, currency, details)
+       ON CONFLICT (source, source_event_id) DO NOTHING
+       RETURNING seq, source, source_event_id`,
+      [
+        candidates.map((i) => events[i].source),
+        candidates.map((i) => events[i].type),
+        candidates.map((i) => events[i].sourceEventId ?? null),
+        candidates.map((i) => events[i].occurredAt),
+        candidates.map((i) => events[i].site),
+        candidates.map((i) => events[i].zone ?? null),
+        candidates.map((i) => events[i].device ?? null),
+        candidates.map((i) => events[i].badge ?? null),
+        candidates.map((i) => (events[i].assets ? events[i].assets!.join(',') : null)),
+        candidates.map((i) => events[i].amount?.value ?? null),
+        candidates.map((i) => events[i].amount?.currency ?? null),
+        candidates.map((i) => JSON.stringify(events[i].details)),
+      ],
+    );
+    // Map the stored rows back to the input: by key, and (events without a key, which can never
+    // conflict) by their order, which an INSERT ... SELECT over unnest keeps.
+    const seqOf = new Map<number, number>();
+    const unkeyed = candidates.filter((i) => events[i].sourceEventId === undefined);
+    let u = 0;
+    for (const row of inserted.rows) {
+      if (row.source_event_id === null) seqOf.set(unkeyed[u++], Number(row.seq));
+      else seqOf.set(firstCopy.get(`${row.source}\u0000${row.source_event_id}`)!, Number(row.seq));
+    }
+    if (u !== unkeyed.length) throw new Error(`ingest: ${unkeyed.length} unkeyed events sent, ${u} stored`);
+    const fresh = candidates.filter((i) => seqOf.has(i));
+    const stored = candidates.filter((i) => !seqOf.has(i));
+    if (stored.length > 0) {
+      // Already stored before this batch: answer with the stored event's id.
+      const r = await tx.query<{ seq: number; source: string; source_event_id: string }>(
+        `SELECT e.seq, e.source, e.source_event_id FROM events e
+           JOIN unnest($1::text[], $2::text[]) AS k(source, sid) ON e.source = k.source AND e.source_event_id = k.sid`,
+        [stored.map((i) => events[i].source), stored.map((i) => events[i].sourceEventId)],
+      );
+      const old = new Map(r.rows.map((x) => [`${x.source}\u0000${x.source_event_id}`, Number(x.seq)]));
+      for (const i of stored) ids[i] = eventId(old.get(`${events[i].source}\u0000${events[i].sourceEventId}`)!);
+      duplicates += stored.length;
+    }
+    for (const i of fresh) ids[i] = eventId(seqOf.get(i)!);
+    for (let i = 0; i < ids.length; i++) if (ids[i].startsWith('@')) ids[i] = ids[Number(ids[i].slice(1))];
     const isNew = new Array<boolean>(events.length).fill(false);
     for (const i of fresh) isNew[i] = true;
     const incidentOfInput = new Array<string | null>(events.length).fill(null);
@@ -285,8 +332,8 @@ export class IngestPipeline {
     const posRows = correlating && fresh.some((i) => events[i].source === 'pos')
       ? await tx.query<{ seq: number; site: string; device: string | null; occurred_at: Date; type: string; amount: string | null; currency: string | null; zone: string | null; badge: string | null; assets: string[] | null; details: Record<string, unknown> }>(
           `SELECT seq, site, device, occurred_at, type, amount::text AS amount, currency, zone, badge, assets, details FROM events
-            WHERE site = ANY($1) AND source = 'pos' AND type = ANY($2) AND incident_id IS NULL AND occurred_at >= $3`,
-          [sites, posTypes, new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.pos.spreeMinutes * 60_000)],
+            WHERE site = ANY($1) AND source = 'pos' AND type = ANY($2) AND incident_id IS NULL AND occurred_at >= $3 AND seq <> ALL($4::bigint[])`,
+          [sites, posTypes, new Date(Date.parse(events[fresh[0]].occurredAt) - policy.correlation.pos.spreeMinutes * 60_000), fresh.filter((i) => events[i].source === 'pos').map((i) => seqOf.get(i)!)],
         )
       : { rows: [] };
     const pendingEvents = new Map<string, SecurityEvent>();
@@ -302,9 +349,7 @@ export class IngestPipeline {
       return { key, site: r.site, device: r.device ?? '-', occurredAt: r.occurred_at.getTime(), amountMinor: 0n };
     });
 
-    // Sequence numbers for the new rows, allocated up front so correlation can refer to them.
-    const seqRows = await tx.query<{ seq: number }>(`SELECT nextval(pg_get_serial_sequence('events', 'seq')) AS seq FROM generate_series(1, $1)`, [fresh.length]);
-    const seqs = seqRows.rows.map((r) => Number(r.seq));
+    const seqs = fresh.map((i) => seqOf.get(i)!);
 
     // 4. Correlate.
     const correlator = new Correlator(this.chain, policy, openRefs, pending);
@@ -347,37 +392,15 @@ export class IngestPipeline {
       foldEvent(t.agg, e, this.chain, policy, t.ref.type);
       touched.set(t.ref.id, t);
     }
-    for (let i = 0; i < ids.length; i++) if (ids[i].startsWith('@')) ids[i] = ids[Number(ids[i].slice(1))];
 
-    // 5. Store the events.
-    await tx.query(
-      `INSERT INTO events (seq, source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details, incident_id)
-       SELECT seq, source, type, sid, at, site, zone, device, badge,
-              CASE WHEN assets IS NULL THEN NULL ELSE string_to_array(assets, ',') END, amount, currency, details, incident
-         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::timestamptz[], $6::text[], $7::text[], $8::text[],
-                     $9::text[], $10::text[], $11::numeric[], $12::text[], $13::jsonb[], $14::text[])
-           AS x(seq, source, type, sid, at, site, zone, device, badge, assets, amount, currency, details, incident)`,
-      [
-        seqs,
-        fresh.map((i) => events[i].source),
-        fresh.map((i) => events[i].type),
-        fresh.map((i) => events[i].sourceEventId ?? null),
-        fresh.map((i) => events[i].occurredAt),
-        fresh.map((i) => events[i].site),
-        fresh.map((i) => events[i].zone ?? null),
-        fresh.map((i) => events[i].device ?? null),
-        fresh.map((i) => events[i].badge ?? null),
-        fresh.map((i) => (events[i].assets ? events[i].assets!.join(',') : null)),
-        fresh.map((i) => events[i].amount?.value ?? null),
-        fresh.map((i) => events[i].amount?.currency ?? null),
-        fresh.map((i) => JSON.stringify(events[i].details)),
-        incidentOf,
-      ],
-    );
-    if (attachUpdates.length > 0) {
-      await tx.query(`UPDATE events e SET incident_id = u.incident FROM unnest($1::bigint[], $2::text[]) AS u(seq, incident) WHERE e.seq = u.seq`, [
-        attachUpdates.map((u) => u.seq),
-        attachUpdates.map((u) => u.incident),
+    // 5. Point the events that opened or joined incidents at them (usually a few of the batch).
+    const links = [...attachUpdates];
+    for (let k = 0; k < fresh.length; k++) if (incidentOf[k]) links.push({ seq: seqs[k], incident: incidentOf[k]! });
+    if (links.length > 0) {
+      // `seq = ANY` keeps this on the primary key (a join with unnest can make the planner scan the table).
+      await tx.query(`UPDATE events e SET incident_id = ($2::text[])[array_position($1::bigint[], e.seq)] WHERE e.seq = ANY($1::bigint[])`, [
+        links.map((l) => l.seq),
+        links.map((l) => l.incident),
       ]);
     }
     if (deviceUpdates.size > 0) await this.writeDeviceState(tx, deviceUpdates);
@@ -385,8 +408,9 @@ export class IngestPipeline {
     // 6. Assess and write the touched incidents.
     const opened: string[] = [];
     const updated: string[] = [];
+    let claimed: NotificationRow[] = [];
     if (touched.size > 0) {
-      await this.writeIncidents(tx, [...touched.values()], sites, now);
+      claimed = await this.writeIncidents(tx, [...touched.values()], sites, now);
       for (const t of touched.values()) (t.isNew ? opened : updated).push(t.ref.id);
     }
     if (this.opts.metrics) {
@@ -395,7 +419,7 @@ export class IngestPipeline {
       for (const [s, n] of bySource) this.opts.metrics.eventsIngested.inc({ source: s }, n);
     }
     for (let k = 0; k < fresh.length; k++) incidentOfInput[fresh[k]] = incidentOf[k];
-    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput };
+    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput, claimed };
   }
 
   private trackDevice(updates: Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>, e: SecurityEvent): void {
@@ -432,9 +456,10 @@ export class IngestPipeline {
    * that stores the event. It runs under a savepoint: if it fails, the ingest still commits and the
    * step stays due for the runner (the normal path), with the error recorded.
    */
-  private async runInlineStep(tx: Queryable, stepRows: Record<string, unknown>[], now: Date): Promise<void> {
+  private async runInlineStep(tx: Queryable, stepRows: Record<string, unknown>[], now: Date): Promise<NotificationRow[]> {
     const step = this.opts.inlineStep;
-    if (!step) return;
+    if (!step) return [];
+    const decided: string[] = [];
     for (const row of stepRows) {
       if (row.step !== step.id || row.next_run_at === null) continue;
       const started = performance.now();
@@ -452,6 +477,7 @@ export class IngestPipeline {
           reason: out.status === 'skipped' ? out.reason : null,
           result: out.result ?? null,
         });
+        if (out.status === 'done') decided.push(row.incident_id as string);
         const next = stepRows.find((r) => r.incident_id === row.incident_id && r.ord === (row.ord as number) + 1);
         if (next) next.next_run_at = now.toISOString();
         this.opts.metrics?.stepDuration.observe({ step: step.id, status: out.status }, (performance.now() - started) / 1000);
@@ -461,9 +487,18 @@ export class IngestPipeline {
         this.opts.metrics?.stepFailures.inc({ step: step.id });
       }
     }
+    const claim = this.opts.claimFor;
+    if (!claim || decided.length === 0) return [];
+    const r = await tx.query<NotificationRow>(
+      `UPDATE notifications SET status = 'sending', attempts = attempts + 1, sending_at = $2, locked_until = $3, locked_by = $4, updated_at = now()
+        WHERE incident_id = ANY($1::text[]) AND status = 'queued' AND channel = 'sms'
+        RETURNING id, incident_id, channel, kind, recipient, address, subject, body, html, status, attempts, created_at, 'queued' AS prev_status`,
+      [decided, now, new Date(now.getTime() + claim.leaseMs), claim.workerId],
+    );
+    return r.rows;
   }
 
-  private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date): Promise<void> {
+  private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date): Promise<NotificationRow[]> {
     const ctx = await loadSitesContext(tx, this.chain, sites, now);
     const currency = this.chain.config.organization.currency;
     const rows: Record<string, unknown>[] = [];
@@ -569,7 +604,7 @@ export class IngestPipeline {
         [JSON.stringify(assetRows)],
       );
     }
-    await this.runInlineStep(tx, stepRows, now);
+    const claimed = await this.runInlineStep(tx, stepRows, now);
     await tx.query(
       `INSERT INTO workflow_steps (incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, reason, result, updated_at)
        SELECT incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, reason, result, now()
@@ -581,5 +616,6 @@ export class IngestPipeline {
          result = coalesce(EXCLUDED.result, workflow_steps.result), updated_at = now()`,
       [JSON.stringify(stepRows)],
     );
+    return claimed;
   }
 }

@@ -4,6 +4,7 @@
  * decision goes through the outbox with an idempotency key (level, patrol), so two processes
  * sweeping at once, or a sweep after a crash, never alert twice.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ContactConfig } from '../config/schema.js';
 import { emergencySms, managementEmail } from '../domain/alert-content.js';
 import type { Chain } from '../domain/chain.js';
@@ -67,16 +68,21 @@ export class ResponseMonitor {
     const now = this.now();
     const { afterMinutes, maxLevels } = this.config.policy.notify.escalation;
     if (maxLevels === 0) return [];
+    // Candidates come from an index (next_escalation_at); the condition itself is that the current
+    // level's messages went out more than afterMinutes ago and nobody acknowledged.
     const due = await this.db.query<{ id: string }>(
       `SELECT i.id FROM incidents i
-        WHERE i.status = 'open' AND i.alerted_band IS NOT NULL AND i.escalation_level < $1
+        WHERE i.next_escalation_at <= $3 AND i.status = 'open' AND i.escalation_level < $1
           AND (SELECT max(n.sent_at) FROM notifications n
                 WHERE n.incident_id = i.id AND n.level = i.escalation_level AND (n.kind LIKE 'emergency:%' OR n.kind LIKE 'escalation:%')) < $2
-        LIMIT 100`,
-      [maxLevels, new Date(now.getTime() - afterMinutes * 60_000)],
+        ORDER BY i.next_escalation_at LIMIT 100`,
+      [maxLevels, new Date(now.getTime() - afterMinutes * 60_000), now],
     );
+    // Incidents someone took charge of, or at the last level, leave the sweep.
+    await this.db.query(`UPDATE incidents SET next_escalation_at = NULL WHERE next_escalation_at <= $1 AND (status <> 'open' OR escalation_level >= $2)`, [now, maxLevels]);
     const done: string[] = [];
     for (const { id } of due.rows) {
+      await yieldToEventLoop();
       const level = await this.db.transaction(async (tx) => {
         const inc = await loadIncident(tx, id);
         if (inc.status !== 'open') return undefined;
@@ -91,7 +97,11 @@ export class ResponseMonitor {
           else if (c.email) items.push({ incidentId: id, channel: 'email', kind: `escalation:${level}`, recipient: c.id, address: c.email, subject: `ESCALATION ${level}: ${mail.subject}`, body: mail.text, html: mail.html, band: inc.band, level });
         }
         await enqueue(tx, items, now);
-        await tx.query(`UPDATE incidents SET escalation_level = $2, updated_at = now() WHERE id = $1`, [id, level]);
+        await tx.query(`UPDATE incidents SET escalation_level = $2, next_escalation_at = $3, updated_at = now() WHERE id = $1`, [
+          id,
+          level,
+          level < maxLevels ? new Date(now.getTime() + afterMinutes * 60_000) : null,
+        ]);
         await tx.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ('vigil', 'escalate', $1, $2)`, [id, JSON.stringify({ level, recipients: items.map((x) => x.recipient) })]);
         return level;
       });
@@ -108,6 +118,7 @@ export class ResponseMonitor {
     const due = await this.db.query<{ id: string }>(`SELECT id FROM patrols WHERE status = 'assigned' AND ack_deadline < $1 ORDER BY ack_deadline LIMIT 50`, [now]);
     const done: string[] = [];
     for (const { id } of due.rows) {
+      await yieldToEventLoop();
       const moved = await this.db.transaction(async (tx) => {
         const p = (await tx.query<{ id: string; incident_id: string | null; guard_id: string; attempt: number; status: string }>(
           `SELECT id, incident_id, guard_id, attempt, status FROM patrols WHERE id = $1 FOR UPDATE`,

@@ -12,6 +12,7 @@
  * Retry is decided here only: RetryableError and unknown errors back off, PermanentError fails at once.
  */
 import { randomBytes } from 'node:crypto';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PermanentError } from '../domain/errors.js';
 import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
@@ -59,6 +60,9 @@ export function backoffMs(attempt: number, base: number, max: number, random: nu
   const exp = Math.min(max, base * 2 ** Math.max(0, attempt - 1));
   return Math.round(exp * (0.5 + random / 2));
 }
+
+/** The step was taken over by another worker meanwhile; this attempt's effects are rolled back. */
+class LostClaim extends Error {}
 
 interface Claimed {
   incident_id: string;
@@ -133,7 +137,12 @@ export class WorkflowRunner {
   /** Claims and runs the steps that are due now; returns how many ran. Used by tests directly. */
   async runDue(): Promise<number> {
     const claimed = await this.claim();
-    for (const c of claimed) await this.runOne(c);
+    for (const c of claimed) {
+      // The embedded store runs a whole transaction without giving the event loop a turn; yield
+      // between steps so HTTP requests (and the alerts they carry) are not held up behind a batch.
+      await yieldToEventLoop();
+      await this.runOne(c);
+    }
     return claimed.length;
   }
 
@@ -164,34 +173,34 @@ export class WorkflowRunner {
     try {
       if (!def) throw new PermanentError(`no handler for step ${c.step} in this version`);
       const status = await this.db.transaction(async (tx) => {
-        // Still ours? (another worker may have taken over after our lease ran out)
-        const mine = await tx.query(`SELECT 1 FROM workflow_steps WHERE incident_id = $1 AND step = $2 AND locked_by = $3 AND status = 'running' FOR UPDATE`, [
-          c.incident_id,
-          c.step,
-          this.workerId,
-        ]);
-        if (mine.rows.length === 0) return 'lost';
         const out = await def.run({ tx, incidentId: c.incident_id, attempt: c.attempts, now });
-        if (out.status === 'waiting') {
-          await tx.query(
-            `UPDATE workflow_steps SET status = 'pending', attempts = attempts - 1, next_run_at = $3, locked_until = NULL, locked_by = NULL,
-                    reason = $4, updated_at = now() WHERE incident_id = $1 AND step = $2`,
-            [c.incident_id, c.step, out.until, out.reason],
-          );
-          return 'waiting';
-        }
-        await tx.query(
-          `UPDATE workflow_steps SET status = $3, finished_at = $4, next_run_at = NULL, locked_until = NULL, locked_by = NULL, error = NULL,
-                  reason = $5, result = $6, updated_at = now() WHERE incident_id = $1 AND step = $2`,
-          [c.incident_id, c.step, out.status, now, out.status === 'skipped' ? out.reason : null, out.result === undefined ? null : JSON.stringify(out.result)],
-        );
-        // Make the next step due.
-        await tx.query(
-          `UPDATE workflow_steps SET next_run_at = $3, updated_at = now()
-            WHERE incident_id = $1 AND ord = (SELECT min(ord) FROM workflow_steps WHERE incident_id = $1 AND ord > $2) AND status = 'pending' AND next_run_at IS NULL`,
-          [c.incident_id, c.ord, now],
-        );
+        // The journal entry commits with the effects, and only if the claim is still ours (another
+        // worker may have taken the step over after our lease ran out): otherwise everything rolls back.
+        const r =
+          out.status === 'waiting'
+            ? await tx.query<{ done: number }>(
+                `UPDATE workflow_steps SET status = 'pending', attempts = attempts - 1, next_run_at = $3, locked_until = NULL, locked_by = NULL,
+                        reason = $4, updated_at = now() WHERE incident_id = $1 AND step = $2 AND locked_by = $5 AND status = 'running' RETURNING 1 AS done`,
+                [c.incident_id, c.step, out.until, out.reason, this.workerId],
+              )
+            : await tx.query<{ done: number }>(
+                `WITH done AS (
+                   UPDATE workflow_steps SET status = $3, finished_at = $4, next_run_at = NULL, locked_until = NULL, locked_by = NULL, error = NULL,
+                          reason = $5, result = $6, updated_at = now()
+                    WHERE incident_id = $1 AND step = $2 AND locked_by = $7 AND status = 'running' RETURNING ord),
+                 nxt AS (
+                   UPDATE workflow_steps w SET next_run_at = $4, updated_at = now()
+                    WHERE w.incident_id = $1 AND w.status = 'pending' AND w.next_run_at IS NULL
+                      AND w.ord = (SELECT min(x.ord) FROM workflow_steps x WHERE x.incident_id = $1 AND x.ord > (SELECT ord FROM done))
+                   RETURNING 1)
+                 SELECT ord AS done FROM done`,
+                [c.incident_id, c.step, out.status, now, out.status === 'skipped' ? out.reason : null, out.result === undefined ? null : JSON.stringify(out.result), this.workerId],
+              );
+        if (r.rows.length === 0) throw new LostClaim();
         return out.status;
+      }).catch((e: unknown) => {
+        if (e instanceof LostClaim) return 'lost' as const;
+        throw e;
       });
       this.opts.metrics?.stepDuration.observe({ step: c.step, status }, (performance.now() - started) / 1000);
       if (status !== 'lost') this.opts.onStepFinished?.(c.incident_id, c.step, status);

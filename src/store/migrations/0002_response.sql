@@ -47,7 +47,10 @@ CREATE TABLE notification_attempts (
 ALTER TABLE incidents ADD COLUMN ack_code text;
 ALTER TABLE incidents ADD COLUMN escalation_level int NOT NULL DEFAULT 0;
 ALTER TABLE incidents ADD COLUMN alerted_band text;
-CREATE INDEX incidents_ack_code ON incidents (ack_code) WHERE ack_code IS NOT NULL;
+-- When the escalation sweep should look at the incident next (unacknowledged alerts).
+ALTER TABLE incidents ADD COLUMN next_escalation_at timestamptz;
+CREATE INDEX incidents_ack_code ON incidents (site, ack_code) WHERE ack_code IS NOT NULL;
+CREATE INDEX incidents_escalation ON incidents (next_escalation_at) WHERE next_escalation_at IS NOT NULL;
 
 -- Guards: configuration gives who they are; position, availability and status are live.
 CREATE TABLE guards (
