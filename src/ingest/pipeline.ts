@@ -569,41 +569,37 @@ export class IngestPipeline {
         });
       }
     }
+    // The incidents, their score history and the assets they touch, in one statement.
     await tx.query(
-      `INSERT INTO incidents (id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
-                              score, band, severity, loss, net_loss, currency, assets, context)
-       SELECT id, site, zone, zones, type, 'open', opened_at, first_event_at, last_event_at, now(), event_count, sources,
-              coalesce(score, 0), coalesce(band, 'low'), severity, loss, coalesce(net_loss, 0), currency, coalesce(assets, '[]'::jsonb), context
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, zone text, zones text[], type text, opened_at timestamptz, first_event_at timestamptz,
-              last_event_at timestamptz, event_count int, sources text[], score real, band text, severity jsonb, loss jsonb, net_loss numeric,
-              currency text, assets jsonb, context jsonb)
-       ON CONFLICT (id) DO UPDATE SET
-         zone = EXCLUDED.zone, zones = EXCLUDED.zones, type = EXCLUDED.type, first_event_at = EXCLUDED.first_event_at,
-         last_event_at = EXCLUDED.last_event_at, updated_at = now(), event_count = EXCLUDED.event_count, sources = EXCLUDED.sources,
-         score = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.score ELSE EXCLUDED.score END,
-         band = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.band ELSE EXCLUDED.band END,
-         severity = coalesce(EXCLUDED.severity, incidents.severity), loss = coalesce(EXCLUDED.loss, incidents.loss),
-         net_loss = CASE WHEN EXCLUDED.loss IS NULL THEN incidents.net_loss ELSE EXCLUDED.net_loss END,
-         assets = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.assets ELSE EXCLUDED.assets END,
-         context = EXCLUDED.context, version = incidents.version + 1`,
-      [JSON.stringify(rows)],
+      `WITH inc AS (
+         INSERT INTO incidents (id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
+                                score, band, severity, loss, net_loss, currency, assets, context)
+         SELECT id, site, zone, zones, type, 'open', opened_at, first_event_at, last_event_at, now(), event_count, sources,
+                coalesce(score, 0), coalesce(band, 'low'), severity, loss, coalesce(net_loss, 0), currency, coalesce(assets, '[]'::jsonb), context
+           FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, zone text, zones text[], type text, opened_at timestamptz, first_event_at timestamptz,
+                last_event_at timestamptz, event_count int, sources text[], score real, band text, severity jsonb, loss jsonb, net_loss numeric,
+                currency text, assets jsonb, context jsonb)
+         ON CONFLICT (id) DO UPDATE SET
+           zone = EXCLUDED.zone, zones = EXCLUDED.zones, type = EXCLUDED.type, first_event_at = EXCLUDED.first_event_at,
+           last_event_at = EXCLUDED.last_event_at, updated_at = now(), event_count = EXCLUDED.event_count, sources = EXCLUDED.sources,
+           score = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.score ELSE EXCLUDED.score END,
+           band = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.band ELSE EXCLUDED.band END,
+           severity = coalesce(EXCLUDED.severity, incidents.severity), loss = coalesce(EXCLUDED.loss, incidents.loss),
+           net_loss = CASE WHEN EXCLUDED.loss IS NULL THEN incidents.net_loss ELSE EXCLUDED.net_loss END,
+           assets = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.assets ELSE EXCLUDED.assets END,
+           context = EXCLUDED.context, version = incidents.version + 1
+         RETURNING 1),
+       scores AS (
+         INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
+         SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(incident_id text, seq int, score real, band text, factors jsonb, policy_version text, event_count int, computed_at timestamptz)
+         ON CONFLICT DO NOTHING RETURNING 1),
+       touched AS (
+         INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
+         SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(incident_id text, asset_id text, relation text, opened_at timestamptz)
+         ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation RETURNING 1)
+       SELECT (SELECT count(*) FROM inc) AS incidents`,
+      [JSON.stringify(rows), JSON.stringify(scores), JSON.stringify(assetRows)],
     );
-    if (scores.length > 0) {
-      await tx.query(
-        `INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, seq int, score real, band text, factors jsonb, policy_version text, event_count int, computed_at timestamptz)
-         ON CONFLICT DO NOTHING`,
-        [JSON.stringify(scores)],
-      );
-    }
-    if (assetRows.length > 0) {
-      await tx.query(
-        `INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
-         SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(incident_id text, asset_id text, relation text, opened_at timestamptz)
-         ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation`,
-        [JSON.stringify(assetRows)],
-      );
-    }
     const claimed = await this.runInlineStep(tx, stepRows, now);
     await tx.query(
       `INSERT INTO workflow_steps (incident_id, step, ord, status, attempts, started_at, finished_at, next_run_at, error, reason, result, updated_at)

@@ -50,20 +50,6 @@ export async function loadIncident(tx: Queryable, id: string): Promise<IncidentR
   return r.rows[0];
 }
 
-/**
- * Picks a short acknowledgement code for an incident, unique among the site's unresolved incidents
- * (a reply is matched by code and by the sender being a contact of the site). Does not store it.
- */
-export async function pickAckCode(tx: Queryable, inc: IncidentRow): Promise<string> {
-  if (inc.ack_code) return inc.ack_code;
-  for (let i = 0; i < 20; i++) {
-    const code = String(randomInt(1000, 10000));
-    const clash = await tx.query(`SELECT 1 FROM incidents WHERE site = $1 AND ack_code = $2 AND status NOT IN ('resolved', 'archived') LIMIT 1`, [inc.site, code]);
-    if (clash.rows.length === 0) return code;
-  }
-  throw new Error('could not find a free acknowledgement code');
-}
-
 /** The alert summary of an incident. */
 export function alertView(inc: IncidentRow, chain: Chain, config: Config): AlertIncident {
   const model = chain.sites.get(inc.site);
@@ -106,13 +92,24 @@ function sendEmergencySms(chain: Chain, config: Config): StepDefinition {
       if (inc.status === 'resolved' || inc.status === 'archived') return { status: 'skipped', reason: `incident already ${inc.status}` };
       const recipients = contactsFor(config, inc.site, ['security_lead', 'rapid_response']).filter((c) => c.phone);
       if (recipients.length === 0) return { status: 'skipped', reason: `no security lead or rapid-response contact with a phone covers ${inc.site}` };
-      inc.ack_code = await pickAckCode(tx, inc);
+      // Nobody acknowledging within the policy's minutes escalates (response-monitor.ts looks then).
+      const escalateAt = inc.status === 'open' && config.policy.notify.escalation.maxLevels > 0 ? new Date(now.getTime() + config.policy.notify.escalation.afterMinutes * 60_000) : null;
+      // A short acknowledgement code, unique among the site's unresolved incidents (a reply is
+      // matched by code and by the sender being a contact of the site): the first free candidate.
+      const candidates = Array.from({ length: 8 }, () => String(randomInt(1000, 10000)));
+      const r = await tx.query<{ ack_code: string | null }>(
+        `UPDATE incidents SET alerted_band = $4, next_escalation_at = coalesce(next_escalation_at, $5),
+                ack_code = coalesce(ack_code, (SELECT c FROM unnest($2::text[]) AS c
+                                                WHERE NOT EXISTS (SELECT 1 FROM incidents x WHERE x.site = $3 AND x.ack_code = c AND x.status NOT IN ('resolved', 'archived'))
+                                                LIMIT 1))
+          WHERE id = $1 RETURNING ack_code`,
+        [inc.id, candidates, inc.site, inc.band, escalateAt],
+      );
+      if (!r.rows[0]?.ack_code) throw new Error('no free acknowledgement code among 8 candidates; retrying');
+      inc.ack_code = r.rows[0].ack_code;
       const body = emergencySms(alertView(inc, chain, config));
       const items: OutboxItem[] = recipients.map((c) => ({ incidentId: inc.id, channel: 'sms', kind: `emergency:${inc.band}`, recipient: c.id, address: c.phone!, body, band: inc.band }));
       const queued = await enqueue(tx, items, now);
-      // Nobody acknowledging within the policy's minutes escalates (response-monitor.ts looks then).
-      const escalateAt = inc.status === 'open' && config.policy.notify.escalation.maxLevels > 0 ? new Date(now.getTime() + config.policy.notify.escalation.afterMinutes * 60_000) : null;
-      await tx.query(`UPDATE incidents SET ack_code = $2, alerted_band = $3, next_escalation_at = coalesce(next_escalation_at, $4) WHERE id = $1`, [inc.id, inc.ack_code, inc.band, escalateAt]);
       return { status: 'done', result: { band: inc.band, ackCode: inc.ack_code, recipients: recipients.map((c) => ({ id: c.id, role: c.role, phone: c.phone })), queued: queued.length } };
     },
   };
