@@ -18,7 +18,7 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { InvalidError, PayloadTooLargeError, VigilError, type Problem } from '../domain/errors.js';
+import { InvalidError, PayloadTooLargeError, RetryableError, VigilError, type Problem } from '../domain/errors.js';
 import type { Service } from '../service.js';
 import { authHook, TokenAuth } from './auth.js';
 import { assetRoutes } from './routes/assets.js';
@@ -440,7 +440,9 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
 
   app.setErrorHandler((err, request, reply) => {
     const { status, body } = toHttpError(err, bodyLimit);
-    if (status >= 500) service.log.error({ err, method: request.method, url: request.url }, 'request failed');
+    // A retryable refusal (an overloaded ingest) is not a server fault: tell the client when to come back.
+    if (err instanceof RetryableError) void reply.header('retry-after', String(Math.max(1, Math.ceil((err.retryAfterMs ?? 1000) / 1000))));
+    else if (status >= 500) service.log.error({ err, method: request.method, url: request.url }, 'request failed');
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="vigil"');
     void reply.code(status).type('application/json; charset=utf-8').send(body);
   });

@@ -22,6 +22,7 @@ import { digestSms } from '../domain/alert-content.js';
 import { PermanentError, RetryableError } from '../domain/errors.js';
 import type { Band } from '../domain/types.js';
 import type { Logger } from '../ops/log.js';
+import { WorkLoop } from '../ops/work-loop.js';
 import type { Db } from '../store/db.js';
 import { enqueue } from '../store/outbox.js';
 import { backoffMs } from '../workflow/runner.js';
@@ -88,18 +89,19 @@ export interface DispatcherOptions {
 
 export class Dispatcher {
   readonly workerId = `d-${process.pid}-${randomBytes(3).toString('hex')}`;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private kicked = false;
-  private stopped = true;
-  private idle: Promise<void> = Promise.resolve();
+  private readonly loop: WorkLoop;
 
   constructor(
     private readonly db: Db,
     private readonly config: Config,
     private readonly providers: Providers,
     private readonly opts: DispatcherOptions = {},
-  ) {}
+  ) {
+    this.loop = new WorkLoop(() => this.runDue(), {
+      pollMs: opts.pollMs ?? 1000,
+      onError: (e) => opts.log?.error({ err: (e as Error).message }, 'dispatch pass failed'),
+    });
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
@@ -114,46 +116,20 @@ export class Dispatcher {
     return r.rowCount;
   }
 
+  /** Starts the background loop. */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
+  /** Stops the loop and waits for the pass in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.idle;
+    await this.loop.stop();
     this.providers.email?.close?.();
   }
 
-  /** Asks for a delivery pass now (a step queued something). */
+  /** Asks for a pass soon (new work was committed). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.kicked = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.idle = this.pass().catch((e) => this.opts.log?.error({ err: (e as Error).message }, 'dispatch pass failed'));
-    }, ms);
-  }
-
-  private async pass(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      let n: number;
-      do {
-        this.kicked = false;
-        n = await this.runDue();
-      } while ((n > 0 || this.kicked) && !this.stopped);
-    } finally {
-      this.running = false;
-      this.schedule(this.opts.pollMs ?? 1000);
-    }
+    this.loop.kick();
   }
 
   /** Claims and delivers what is due; returns how many were claimed. */

@@ -17,7 +17,7 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Policy } from '../config/schema.js';
 import { assessIncident, foldEvent, newAggregate, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
 import type { Chain } from '../domain/chain.js';
-import { InvalidError, type Problem } from '../domain/errors.js';
+import { InvalidError, RetryableError, type Problem } from '../domain/errors.js';
 import { checkRefs } from '../sources/event-input.js';
 import { Correlator, ruleFor, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
 import { timeId } from '../domain/ids.js';
@@ -68,6 +68,8 @@ const POS_PATTERN_TYPES = (policy: Policy) =>
 
 /** Most events one group commit carries. */
 const MAX_GROUP_EVENTS = 5000;
+/** Most events waiting for a group commit before new requests are refused with 503. */
+const MAX_WAITING_EVENTS = 20_000;
 
 interface Waiting {
   events: readonly SecurityEvent[];
@@ -96,6 +98,7 @@ interface TouchedIncident {
 
 export class IngestPipeline {
   private readonly waiting: Waiting[] = [];
+  private waitingEvents = 0;
   private flushing = false;
 
   constructor(
@@ -114,7 +117,11 @@ export class IngestPipeline {
   async ingest(events: readonly SecurityEvent[]): Promise<IngestResult> {
     if (events.length === 0) return { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
     this.checkRefs(events);
+    // Past this backlog a caller waits longer than it would take to try again: say so (503) rather
+    // than hold the request until the client times out. Nothing of a refused request is stored.
+    if (this.waitingEvents + events.length > MAX_WAITING_EVENTS) throw new RetryableError(`ingest is overloaded (${this.waitingEvents} events waiting); retry shortly`, 1000);
     return new Promise<IngestResult>((resolve, reject) => {
+      this.waitingEvents += events.length;
       this.waiting.push({ events, resolve, reject });
       if (!this.flushing) void this.flush();
     });
@@ -141,6 +148,7 @@ export class IngestPipeline {
           group.push(w);
           n += w.events.length;
         }
+        this.waitingEvents -= n;
         try {
           await this.commitGroup(group);
         } catch (e) {
@@ -437,15 +445,14 @@ export class IngestPipeline {
     const list = [...updates.entries()];
     // Only the fields an event changed are written; the others keep their stored value.
     await tx.query(
-      `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[]) AS u(id, site, online, recording, at))
+      `WITH u AS (SELECT * FROM unnest($1::text[], $2::text[], $3::boolean[], $4::boolean[], $5::timestamptz[]) AS u(id, site, online, recording, at)),
+       upd AS (
+         UPDATE device_state d SET online = coalesce(u.online, d.online), recording = coalesce(u.recording, d.recording),
+                last_seen_at = greatest(d.last_seen_at, u.at), changed_at = u.at, updated_at = now()
+           FROM u WHERE d.id = u.id RETURNING d.id)
        INSERT INTO device_state (id, site, online, recording, last_seen_at, changed_at, updated_at)
-       SELECT id, site, coalesce(online, true), coalesce(recording, true), at, at, now() FROM u
-       ON CONFLICT (id) DO UPDATE SET
-         online = coalesce((SELECT u.online FROM u WHERE u.id = EXCLUDED.id), device_state.online),
-         recording = coalesce((SELECT u.recording FROM u WHERE u.id = EXCLUDED.id), device_state.recording),
-         last_seen_at = greatest(device_state.last_seen_at, EXCLUDED.last_seen_at),
-         changed_at = EXCLUDED.changed_at,
-         updated_at = now()`,
+       SELECT id, site, coalesce(online, true), coalesce(recording, true), at, at, now() FROM u WHERE id NOT IN (SELECT id FROM upd)
+       ON CONFLICT (id) DO NOTHING`,
       [list.map(([id]) => id), list.map(([, u]) => u.site), list.map(([, u]) => u.online ?? null), list.map(([, u]) => u.recording ?? null), list.map(([, u]) => u.at)],
     );
   }

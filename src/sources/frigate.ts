@@ -14,10 +14,9 @@
  *   is the stronger signal and the zone is still carried in details. Otherwise skipped.
  * - false positives and `frigate/reviews` messages: skipped.
  */
-import { createReadStream } from 'node:fs';
 import type { Problem } from '../domain/errors.js';
 import { validateEvent } from './event-input.js';
-import { parseJsonLine, readJsonDocument, splitLines } from './ndjson-file.js';
+import { parseJsonLine, readJsonDocument, readJsonLines } from './ndjson-file.js';
 import { MAX_LINE_BYTES, readHead, slugId, type ParsedRow, type ParseOptions, type ParseStats } from './file-formats.js';
 
 /** Default seconds a person must be stationary-tracked before `loitering` is reported. */
@@ -188,18 +187,12 @@ export async function* parseFrigateFile(file: string, opts: ParseOptions, stats:
     }
     return;
   }
-  for await (const l of splitLines(createReadStream(file))) {
-    if (l.problem !== undefined) {
+  for await (const l of readJsonLines(file)) {
+    if ('problem' in l) {
       yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
       continue;
     }
-    if (l.text.trim() === '') continue;
-    const parsed = parseJsonLine(l.text);
-    if ('problem' in parsed) {
-      yield { row: l.line, problems: [{ path: '', message: parsed.problem, row: l.line }] };
-      continue;
-    }
-    const r = messageRow(parsed.value, '', l.line, fopts, stats);
+    const r = messageRow(l.value, '', l.line, fopts, stats);
     if (r) yield r;
   }
 }

@@ -163,17 +163,21 @@ export async function* parseNdjsonFile(file: string, opts: ParseOptions, _stats:
     }
     return;
   }
+  for await (const l of readJsonLines(file)) {
+    if ('problem' in l) yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
+    else yield { row: l.line, ...validateEvent(applyDefaults(l.value, opts), '', l.line) };
+  }
+}
+
+/** Reads a file as JSON lines: each non-blank line parsed, or its problem, with its line number. */
+export async function* readJsonLines(file: string): AsyncGenerator<{ line: number; value: unknown } | { line: number; problem: string }> {
   for await (const l of splitLines(createReadStream(file))) {
     if (l.problem !== undefined) {
-      yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
+      yield { line: l.line, problem: l.problem };
       continue;
     }
     if (l.text.trim() === '') continue;
     const parsed = parseJsonLine(l.text);
-    if ('problem' in parsed) {
-      yield { row: l.line, problems: [{ path: '', message: parsed.problem, row: l.line }] };
-      continue;
-    }
-    yield { row: l.line, ...validateEvent(applyDefaults(parsed.value, opts), '', l.line) };
+    yield 'problem' in parsed ? { line: l.line, problem: parsed.problem } : { line: l.line, value: parsed.value };
   }
 }

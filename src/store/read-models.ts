@@ -8,6 +8,7 @@
  * meanwhile neither repeat nor vanish. The time part of a cursor is formatted by the database
  * (to_char in UTC, microseconds) so it round-trips exactly whatever precision a writer stored.
  */
+import { Where } from './where.js';
 import { listNotifications, listPatrols, type NotificationView, type PatrolView } from './response-read.js';
 import { InvalidError } from '../domain/errors.js';
 import { normalizeAmount } from '../domain/money.js';
@@ -53,26 +54,6 @@ export function decodeCursor<K extends 'number' | 'string'>(cursor: string, keyT
 }
 
 /** Collects WHERE conditions with numbered parameters. */
-class Where {
-  readonly params: unknown[] = [];
-  private readonly conds: string[] = [];
-  /** Adds a parameter and returns its placeholder. */
-  p(v: unknown): string {
-    this.params.push(v);
-    return `$${this.params.length}`;
-  }
-  add(cond: string): void {
-    this.conds.push(cond);
-  }
-  /** `col = ANY($n)` when the list is given (an empty list matches nothing). */
-  anyOf(col: string, list: readonly string[] | undefined | null): void {
-    if (list) this.add(`${col} = ANY(${this.p([...list])}::text[])`);
-  }
-  sql(): string {
-    return this.conds.length > 0 ? `WHERE ${this.conds.join(' AND ')}` : '';
-  }
-}
-
 /** Intersects a requested site filter with the caller's scope (undefined = no filter). */
 export function scopeSites(requested: readonly string[] | undefined, scope: SiteScope): readonly string[] | undefined {
   if (!scope) return requested;

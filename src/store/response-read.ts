@@ -3,6 +3,7 @@
  * Plain SQL for both stores; scope = the caller's sites (null = all).
  */
 import type { Queryable } from './db.js';
+import { Where } from './where.js';
 
 export type Scope = readonly string[] | null;
 
@@ -31,16 +32,11 @@ export interface NotificationView {
 
 /** Notifications (optionally of one incident), oldest first, with their attempt history. */
 export async function listNotifications(q: Queryable, f: { incident?: string; status?: string; channel?: string; limit?: number }, scope: Scope): Promise<NotificationView[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  if (f.incident) where.push(`n.incident_id = ${p(f.incident)}`);
-  if (f.status) where.push(`n.status = ${p(f.status)}`);
-  if (f.channel) where.push(`n.channel = ${p(f.channel)}`);
-  if (scope) where.push(`i.site = ANY(${p(scope)}::text[])`);
+  const w = new Where();
+  w.eq('n.incident_id', f.incident);
+  w.eq('n.status', f.status);
+  w.eq('n.channel', f.channel);
+  w.anyOf('i.site', scope);
   const r = await q.query<{
     id: string; incident_id: string; channel: string; kind: string; level: number; recipient: string; address: string; subject: string | null; body: string;
     status: string; attempts: number; error: string | null; provider_id: string | null; digest_id: string | null; created_at: Date; sent_at: Date | null; acknowledged_at: Date | null;
@@ -48,9 +44,9 @@ export async function listNotifications(q: Queryable, f: { incident?: string; st
     `SELECT n.id, n.incident_id, n.channel, n.kind, n.level, n.recipient, n.address, n.subject, n.body, n.status, n.attempts, n.error, n.provider_id, n.digest_id,
             n.created_at, n.sent_at, n.acknowledged_at
        FROM notifications n JOIN incidents i ON i.id = n.incident_id
-      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ${w.sql()}
       ORDER BY n.created_at, n.id LIMIT ${Math.min(Math.max(f.limit ?? 500, 1), 2000)}`,
-    params,
+    w.params,
   );
   const ids = r.rows.map((x) => x.id);
   const hist = new Map<string, NotificationView['history']>();
@@ -113,22 +109,17 @@ export interface PatrolView {
 
 /** Patrols, newest first. */
 export async function listPatrols(q: Queryable, f: { site?: string; status?: string; incident?: string; id?: string; limit?: number }, scope: Scope): Promise<PatrolView[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  if (f.id) where.push(`id = ${p(f.id)}`);
-  if (f.site) where.push(`site = ${p(f.site)}`);
-  if (f.status) where.push(`status = ${p(f.status)}`);
-  if (f.incident) where.push(`incident_id = ${p(f.incident)}`);
-  if (scope) where.push(`site = ANY(${p(scope)}::text[])`);
+  const w = new Where();
+  w.eq('id', f.id);
+  w.eq('site', f.site);
+  w.eq('status', f.status);
+  w.eq('incident_id', f.incident);
+  w.anyOf('site', scope);
   const r = await q.query<{
     id: string; incident_id: string | null; site: string; kind: string; guard_id: string | null; zone: string | null; target: [number, number] | null; route: unknown;
     assets: string[]; reason: string; status: string; metres: number | null; eta_seconds: number | null; attempt: number; ack_deadline: Date | null; scheduled_for: Date | null;
     assigned_at: Date; acknowledged_at: Date | null; en_route_at: Date | null; on_site_at: Date | null; completed_at: Date | null;
-  }>(`SELECT * FROM patrols ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY assigned_at DESC, id DESC LIMIT ${Math.min(Math.max(f.limit ?? 200, 1), 1000)}`, params);
+  }>(`SELECT * FROM patrols ${w.sql()} ORDER BY assigned_at DESC, id DESC LIMIT ${Math.min(Math.max(f.limit ?? 200, 1), 1000)}`, w.params);
   return r.rows.map((x) => ({
     id: x.id,
     incidentId: x.incident_id,
@@ -167,18 +158,13 @@ export interface GuardView {
 
 /** Guards with their live state. */
 export async function listGuards(q: Queryable, f: { site?: string; id?: string }, scope: Scope): Promise<GuardView[]> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  const p = (v: unknown) => {
-    params.push(v);
-    return `$${params.length}`;
-  };
-  if (f.id) where.push(`id = ${p(f.id)}`);
-  if (f.site) where.push(`site = ${p(f.site)}`);
-  if (scope) where.push(`site = ANY(${p(scope)}::text[])`);
+  const w = new Where();
+  w.eq('id', f.id);
+  w.eq('site', f.site);
+  w.anyOf('site', scope);
   const r = await q.query<{ id: string; site: string; name: string; phone: string; position: [number, number] | null; on_shift: boolean; status: string; updated_at: Date }>(
-    `SELECT id, site, name, phone, position, on_shift, status, updated_at FROM guards ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY site, id`,
-    params,
+    `SELECT id, site, name, phone, position, on_shift, status, updated_at FROM guards ${w.sql()} ORDER BY site, id`,
+    w.params,
   );
   return r.rows.map((g) => ({ id: g.id, site: g.site, name: g.name, phone: g.phone, position: g.position, onShift: g.on_shift, status: g.status, updatedAt: g.updated_at.toISOString() }));
 }

@@ -15,6 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { PermanentError } from '../domain/errors.js';
 import type { Logger } from '../ops/log.js';
+import { WorkLoop } from '../ops/work-loop.js';
 import type { Metrics } from '../ops/metrics.js';
 import type { Db, Queryable } from '../store/db.js';
 
@@ -74,64 +75,34 @@ interface Claimed {
 export class WorkflowRunner {
   readonly workerId = `w-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly byId: Map<string, StepDefinition>;
-  private timer: NodeJS.Timeout | undefined;
-  private running = false;
-  private stopped = true;
-  private kicked = false;
-  private idle: Promise<void> = Promise.resolve();
+
+  private readonly loop: WorkLoop;
 
   constructor(
     private readonly db: Db,
     private readonly opts: RunnerOptions,
   ) {
     this.byId = new Map(opts.steps.map((s) => [s.id, s]));
+    this.loop = new WorkLoop(() => this.runDue(), { pollMs: opts.pollMs ?? 1000, onError: (e) => opts.log?.error({ err: e }, 'workflow pass failed') });
   }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
   }
 
-  /** Starts polling for due steps. */
+  /** Starts the background loop. */
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  /** Stops polling and waits for the pass in progress. */
+  /** Stops the loop and waits for the pass in progress. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    await this.idle;
+    await this.loop.stop();
   }
 
   /** Asks for a pass soon (new work was committed). */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.kicked = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.idle = this.pass().catch((e) => this.opts.log?.error({ err: e }, 'workflow pass failed'));
-    }, ms);
-  }
-
-  private async pass(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      let n: number;
-      do {
-        this.kicked = false;
-        n = await this.runDue();
-      } while ((n > 0 || this.kicked) && !this.stopped);
-    } finally {
-      this.running = false;
-      this.schedule(this.opts.pollMs ?? 1000);
-    }
+    this.loop.kick();
   }
 
   /** Claims and runs the steps that are due now; returns how many ran. Used by tests directly. */
