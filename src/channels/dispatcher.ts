@@ -250,7 +250,10 @@ export class Dispatcher {
       const retry = this.config.policy.notify.retry;
       const final = !retryable || n.attempts >= retry.maxAttempts;
       const delay = Math.max(backoffMs(n.attempts, retry.baseMs, retry.maxMs, (this.opts.random ?? Math.random)()), err instanceof RetryableError ? err.retryAfterMs ?? 0 : 0);
-      this.opts.log?.warn({ notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message }, 'delivery failed');
+      // A retry is routine (the notification shows it); only a final failure is worth a warning.
+      const line = { notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message };
+      if (final) this.opts.log?.warn(line, 'delivery failed for good');
+      else this.opts.log?.debug(line, 'delivery failed; will retry');
       return { n, status: final ? 'failed' : 'queued', started, finished: this.now(), detail: err.message, ...(final ? {} : { retryAt: new Date(now.getTime() + delay) }) };
     }
   }
