@@ -45,6 +45,8 @@ program
   .option('--out <file>', 'write the NDJSON here (default stdout)')
   .option('--config-out <file>', 'with --sites: write the invented chain configuration here')
   .option('--config <file>', 'configuration file (default the demo chain)')
+  .option('--url <base>', 'feed a running service (POST /api/v1/events) instead of writing NDJSON')
+  .option('--token <token>', 'bearer token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
   .action(async (o) => (await import('./simulate.js')).simulateCommand(o));
 
 program

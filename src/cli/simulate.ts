@@ -23,6 +23,10 @@ export interface SimulateCommandOptions {
   configOut?: string;
   start?: string;
   config?: string;
+  /** Feed a running service at this base URL (POST /api/v1/events) instead of writing NDJSON. */
+  url?: string;
+  /** Bearer token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN). */
+  token?: string;
 }
 
 /** Default first instant: a Monday, so a one-day run shows a working day everywhere. */
@@ -58,6 +62,11 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<voi
     }
   } else {
     config = resolveConfig(opts.config).config;
+  }
+
+  if (opts.url !== undefined) {
+    await feedService(opts.url, opts.token ?? process.env.VIGIL_TOKEN ?? process.env.VIGIL_ADMIN_TOKEN, simulateStream(config, { seed, start, end }));
+    return;
   }
 
   const toFile = opts.out !== undefined && opts.out !== '-';
@@ -146,4 +155,52 @@ async function write(sink: Writable, chunk: string, failed: () => Error | undefi
       sink.once('close', onClose);
     });
   }
+}
+
+/** Events per request when feeding a running service. */
+const EVENTS_PER_REQUEST = 500;
+
+/**
+ * Posts the stream to a running service as NDJSON, in order, one request at a time. A 503 (the
+ * service's ingest backlog is full) is retried after its Retry-After; any other refusal stops the
+ * feed with the service's own message.
+ */
+export async function feedService(baseUrl: string, token: string | undefined, events: Iterable<unknown>): Promise<{ sent: number; accepted: number; duplicates: number }> {
+  if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`simulate: --url expects http(s)://host:port, got "${baseUrl}"`);
+  if (!token) throw new UsageError('simulate: --url needs a token (--token, VIGIL_TOKEN or VIGIL_ADMIN_TOKEN)');
+  const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/events`;
+  const totals = { sent: 0, accepted: 0, duplicates: 0 };
+  const post = async (lines: string[]) => {
+    for (let attempt = 1; ; attempt++) {
+      let res: Response;
+      try {
+        res = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' }, body: `${lines.join('\n')}\n` });
+      } catch (e) {
+        throw new Error(`simulate: cannot reach ${url}: ${(e as Error).message}`);
+      }
+      const body = (await res.json().catch(() => ({}))) as { accepted?: number; duplicates?: number; error?: { message?: string } };
+      if (res.status === 202) {
+        totals.sent += lines.length;
+        totals.accepted += body.accepted ?? 0;
+        totals.duplicates += body.duplicates ?? 0;
+        return;
+      }
+      if (res.status === 503 && attempt < 20) {
+        await new Promise((r) => setTimeout(r, Number(res.headers.get('retry-after') ?? 1) * 1000));
+        continue;
+      }
+      throw new Error(`simulate: ${url} answered ${res.status}: ${body.error?.message ?? 'no message'}`);
+    }
+  };
+  let lines: string[] = [];
+  for (const ev of events) {
+    lines.push(JSON.stringify(ev));
+    if (lines.length >= EVENTS_PER_REQUEST) {
+      await post(lines);
+      lines = [];
+    }
+  }
+  if (lines.length > 0) await post(lines);
+  process.stderr.write(`simulate: sent ${totals.sent} events to ${url}: ${totals.accepted} accepted, ${totals.duplicates} duplicate(s)\n`);
+  return totals;
 }
