@@ -81,9 +81,12 @@ interface Waiting {
 interface BatchResult extends IngestResult {
   isNew: boolean[];
   incidentOf: (string | null)[];
+  /** Events stored per source, and incidents opened (counted in the metrics once committed). */
+  bySource: Record<string, number>;
+  openedLabels: { type: string; band: string }[];
 }
 
-const stripBatch = ({ isNew: _n, incidentOf: _i, ...r }: BatchResult): IngestResult => r;
+const stripBatch = ({ isNew: _n, incidentOf: _i, bySource: _b, openedLabels: _o, ...r }: BatchResult): IngestResult => r;
 
 interface TouchedIncident {
   ref: OpenIncidentRef;
@@ -165,11 +168,8 @@ export class IngestPipeline {
     const all = group.length === 1 ? group[0].events : group.flatMap((w) => w.events);
     const started = performance.now();
     const r = await this.db.transaction((tx) => this.ingestInTx(tx, all));
-    const m = this.opts.metrics;
-    if (m) {
-      m.ingestBatchSeconds.observe((performance.now() - started) / 1000);
-      if (r.duplicates) m.eventsDuplicate.inc(r.duplicates);
-    }
+    this.countCommitted(r);
+    this.opts.metrics?.ingestBatchSeconds.observe((performance.now() - started) / 1000);
     this.opts.onCommitted?.(r);
     let offset = 0;
     for (const w of group) {
@@ -196,20 +196,30 @@ export class IngestPipeline {
    * its batches is kept. Listeners hear of the batches only after the commit.
    */
   async inOneTransaction<T>(fn: (ingestBatch: (events: readonly SecurityEvent[]) => Promise<IngestResult>) => Promise<T>): Promise<T> {
-    const results: IngestResult[] = [];
+    const results: BatchResult[] = [];
     const out = await this.db.transaction((tx) =>
       fn(async (events) => {
-        if (events.length > 0) this.checkRefs(events);
-        const r = events.length === 0 ? { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] } : stripBatch(await this.ingestInTx(tx, events));
+        if (events.length === 0) return { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
+        this.checkRefs(events);
+        const r = await this.ingestInTx(tx, events);
         results.push(r);
-        return r;
+        return stripBatch(r);
       }),
     );
     for (const r of results) {
-      if (r.duplicates) this.opts.metrics?.eventsDuplicate.inc(r.duplicates);
-      this.opts.onCommitted?.(r);
+      this.countCommitted(r);
+      this.opts.onCommitted?.(stripBatch(r));
     }
     return out;
+  }
+
+  /** Counts a committed batch in the metrics (never before the commit: a rollback stores nothing). */
+  private countCommitted(r: BatchResult): void {
+    const m = this.opts.metrics;
+    if (!m) return;
+    for (const [source, n] of Object.entries(r.bySource)) m.eventsIngested.inc({ source }, n);
+    for (const l of r.openedLabels) m.incidentsOpened.inc(l);
+    if (r.duplicates) m.eventsDuplicate.inc(r.duplicates);
   }
 
   /** Refuses the whole batch when an event names an unknown site or zone (paths like "[3].site"). */
@@ -300,7 +310,7 @@ export class IngestPipeline {
     const isNew = new Array<boolean>(events.length).fill(false);
     for (const i of fresh) isNew[i] = true;
     const incidentOfInput = new Array<string | null>(events.length).fill(null);
-    if (fresh.length === 0) return { accepted: 0, duplicates, ids, incidentsOpened: [], incidentsUpdated: [], isNew, incidentOf: incidentOfInput };
+    if (fresh.length === 0) return { accepted: 0, duplicates, ids, incidentsOpened: [], incidentsUpdated: [], isNew, incidentOf: incidentOfInput, bySource: {}, openedLabels: [] };
 
     // 2-3. Lock the sites, load their open incidents and pending POS exceptions.
     fresh.sort((a, b) => (events[a].occurredAt < events[b].occurredAt ? -1 : events[a].occurredAt > events[b].occurredAt ? 1 : a - b));
@@ -417,17 +427,15 @@ export class IngestPipeline {
     const opened: string[] = [];
     const updated: string[] = [];
     let claimed: NotificationRow[] = [];
+    const openedLabels: { type: string; band: string }[] = [];
     if (touched.size > 0) {
-      claimed = await this.writeIncidents(tx, [...touched.values()], sites, now);
+      claimed = await this.writeIncidents(tx, [...touched.values()], sites, now, openedLabels);
       for (const t of touched.values()) (t.isNew ? opened : updated).push(t.ref.id);
     }
-    if (this.opts.metrics) {
-      const bySource = new Map<string, number>();
-      for (const i of fresh) bySource.set(events[i].source, (bySource.get(events[i].source) ?? 0) + 1);
-      for (const [s, n] of bySource) this.opts.metrics.eventsIngested.inc({ source: s }, n);
-    }
+    const bySource: Record<string, number> = {};
+    for (const i of fresh) bySource[events[i].source] = (bySource[events[i].source] ?? 0) + 1;
     for (let k = 0; k < fresh.length; k++) incidentOfInput[fresh[k]] = incidentOf[k];
-    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput, claimed };
+    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput, claimed, bySource, openedLabels };
   }
 
   private trackDevice(updates: Map<string, { site: string; online?: boolean; recording?: boolean; at: Date }>, e: SecurityEvent): void {
@@ -505,7 +513,7 @@ export class IngestPipeline {
     return r.rows;
   }
 
-  private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date): Promise<NotificationRow[]> {
+  private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date, openedLabels: { type: string; band: string }[]): Promise<NotificationRow[]> {
     const ctx = await loadSitesContext(tx, this.chain, sites, now);
     const currency = this.chain.config.organization.currency;
     const rows: Record<string, unknown>[] = [];
@@ -550,7 +558,7 @@ export class IngestPipeline {
         t.scoreSeq += 1;
         scores.push({ incident_id: t.ref.id, seq: t.scoreSeq, score: assessment.severity.score, band: assessment.severity.band, factors: assessment.severity.factors, policy_version: assessment.severity.policyVersion, event_count: t.agg.eventCount, computed_at: now.toISOString() });
         for (const a of assessment.assets) assetRows.push({ incident_id: t.ref.id, asset_id: a.id, relation: a.relation, opened_at: t.openedAt });
-        if (t.isNew) this.opts.metrics?.incidentsOpened.inc({ type: t.agg.type, band: assessment.severity.band });
+        if (t.isNew) openedLabels.push({ type: t.agg.type, band: assessment.severity.band });
       }
       const results = assessment ? INLINE_STEPS.results(t.agg, assessment, t.events) : undefined;
       // A band that rises re-runs the response steps (their outbox keys carry the band, so only the new band alerts).

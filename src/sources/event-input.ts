@@ -50,7 +50,12 @@ export function validateEvent(raw: unknown, prefix: string, row?: number): { eve
     return {
       problems: parsed.error.issues.map((i) => ({
         path: [prefix, ...i.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))].join('').replace(/^\./, ''),
-        message: i.code === 'unrecognized_keys' ? `unknown field(s) ${(i as { keys: string[] }).keys.join(', ')}; expected only the fields of a SecurityEvent` : i.message,
+        message:
+          i.code === 'unrecognized_keys'
+            ? `unknown field(s) ${(i as { keys: string[] }).keys.join(', ')}; expected only the fields of a SecurityEvent`
+            : i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined
+              ? 'required'
+              : i.message,
         ...(row !== undefined ? { row } : {}),
       })),
     };
