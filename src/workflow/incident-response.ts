@@ -1,26 +1,20 @@
 /**
  * The incident workflow: the ordered list of steps each incident goes through, by CONTRACT id.
- * Steps 1-4 also run inline in the ingest transaction (fast path); their handlers here are the
- * recovery path the runner takes when the inline run could not finish.
- * Later steps (response, documentation, archive) join this list in CONTRACT order.
+ * Steps 1-5 also run inline in the ingest transaction (the fast path to the alert); their handlers
+ * here are the path the runner takes when the inline run could not finish. Steps 6-7 run in the
+ * runner. The later steps (documentation, investigation, risk, audits, archive) join this list in
+ * CONTRACT order.
  */
 import type { Chain } from '../domain/chain.js';
+import { INCIDENT_STEP_IDS } from '../domain/types.js';
 import type { StepDefinition } from './runner.js';
 import { assessSteps } from './steps/assess.js';
 import { respondSteps } from './steps/respond.js';
 
 export type { StepDefinition } from './runner.js';
 
-/** Step ids of the incident workflow, in order. */
-export const INCIDENT_WORKFLOW = [
-  'fetch-incident-logs',
-  'get-high-risk-assets',
-  'calculate-severity',
-  'calculate-loss-impact',
-  'send-emergency-sms',
-  'notify-management',
-  'assign-guard-patrol',
-] as const;
+/** Step ids of the incident workflow built so far, in CONTRACT order (steps 1-7 of the 14). */
+export const INCIDENT_WORKFLOW: readonly string[] = INCIDENT_STEP_IDS.slice(0, 7);
 
 /** Steps that run again (from the first of them) when an incident's band rises. */
 export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const;
