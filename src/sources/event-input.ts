@@ -83,8 +83,13 @@ export function validateEvent(raw: unknown, prefix: string, row?: number): { eve
     // Depth first: it stops early, while serialising a hostile, deeply nested value would overflow the stack.
     if (depth(details) > MAX_DETAILS_DEPTH) problems.push({ path: at('details'), message: `expected nesting of at most ${MAX_DETAILS_DEPTH} levels`, ...(row !== undefined ? { row } : {}) });
     else {
-      const size = JSON.stringify(details).length;
-      if (size > MAX_DETAILS_BYTES) problems.push({ path: at('details'), message: `expected at most ${MAX_DETAILS_BYTES} bytes, got ${size}`, ...(row !== undefined ? { row } : {}) });
+      const text = JSON.stringify(details);
+      if (text.length > MAX_DETAILS_BYTES) problems.push({ path: at('details'), message: `expected at most ${MAX_DETAILS_BYTES} bytes, got ${text.length}`, ...(row !== undefined ? { row } : {}) });
+      // PostgreSQL cannot store U+0000 in text or jsonb; say where it is rather than fail at the store.
+      else if (text.includes('\\u0000')) {
+        const where = nulPath(details);
+        if (where !== undefined) problems.push({ path: at(`details${where}`), message: 'contains a NUL character (U+0000), which cannot be stored', ...(row !== undefined ? { row } : {}) });
+      }
     }
   }
   if (problems.length > 0) return { problems };
@@ -102,6 +107,19 @@ export function validateEvent(raw: unknown, prefix: string, row?: number): { eve
   if (v.assets !== undefined && v.assets.length > 0) event.assets = [...new Set(v.assets)];
   if (amount) event.amount = amount;
   return { event, problems: [] };
+}
+
+/** Path (".a[2].b") of the first string or key holding U+0000, if any. */
+function nulPath(v: unknown, path = ''): string | undefined {
+  if (typeof v === 'string') return v.includes('\u0000') ? path : undefined;
+  if (typeof v !== 'object' || v === null) return undefined;
+  for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+    const p = typeof k === 'number' ? `${path}[${k}]` : `${path}.${k}`;
+    if (typeof k === 'string' && k.includes('\u0000')) return p;
+    const found = nulPath(x, p);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }
 
 function depth(v: unknown, d = 0): number {
