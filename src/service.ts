@@ -116,6 +116,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       for (const l of onIngest) l(r);
     },
   });
+  // On the embedded store this is the only process: a step left running is an orphan of a crash.
+  if (opts.startRunner && db.kind === 'pglite') await runner.releaseOrphans();
   if (opts.startRunner) runner.start();
   if (opts.startDelivery) {
     // On the embedded store this is the only process: a notification left `sending` is an orphan

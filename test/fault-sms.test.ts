@@ -61,7 +61,9 @@ describe('kill -9 between the provider accepting an SMS and our record', () => {
     server = await startServer(['--config', configFile], env);
     // lead-101, rr-101 and the patrol guard each get exactly one SMS.
     const phones = ['+15550000100', '+15550000101', '+15550000001'];
-    await waitFor('every SMS', () => phones.every((p) => twilio.to(p).length >= 1));
+    await waitFor('every SMS', () => phones.every((p) => twilio.to(p).length >= 1)).catch((e) => {
+      throw new Error(`${(e as Error).message}; got ${JSON.stringify(twilio.messages.map((m) => m.to))}; server said:\n${server?.output().slice(-3000)}`);
+    });
     await new Promise((r) => setTimeout(r, 2500)); // time for a duplicate to show up, if there were one
     for (const p of phones) expect(twilio.to(p), p).toHaveLength(1);
     expect(twilio.messages).toHaveLength(3);

@@ -504,11 +504,17 @@ export class IngestPipeline {
     }
     const claim = this.opts.claimFor;
     if (!claim || decided.length === 0) return [];
-    const r = await tx.query<NotificationRow>(
-      `UPDATE notifications SET status = 'sending', attempts = attempts + 1, sending_at = $2, locked_until = $3, locked_by = $4, updated_at = now()
-        WHERE incident_id = ANY($1::text[]) AND status = 'queued' AND channel = 'sms'
-        RETURNING id, incident_id, channel, kind, recipient, address, subject, body, html, status, attempts, created_at, 'queued' AS prev_status`,
-      [decided, now, new Date(now.getTime() + claim.leaseMs), claim.workerId],
+    // Each claimed SMS carries what its recipient already used of the rate limit (sent within the
+    // window, or in flight elsewhere), so delivery after the commit needs no query before sending.
+    const r = await tx.query<NotificationRow & { used: number }>(
+      `UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $2, locked_until = $3, locked_by = $4, updated_at = now()
+        WHERE n.incident_id = ANY($1::text[]) AND n.status = 'queued' AND n.channel = 'sms'
+        RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at,
+                  'queued' AS prev_status,
+                  (SELECT count(*)::int FROM notifications x
+                    WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
+                      AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $5) OR (x.status = 'sending' AND x.locked_until > $2))) AS used`,
+      [decided, now, new Date(now.getTime() + claim.leaseMs), claim.workerId, new Date(now.getTime() - this.policy.notify.rateLimit.windowMinutes * 60_000)],
     );
     return r.rows;
   }

@@ -90,6 +90,15 @@ export class WorkflowRunner {
     return this.opts.now?.() ?? new Date();
   }
 
+  /**
+   * Makes steps left `running` by a dead process claimable now (they resume at once instead of
+   * after their lease). Only safe when this is the only runner on the store (the embedded store).
+   */
+  async releaseOrphans(): Promise<number> {
+    const r = await this.db.query(`UPDATE workflow_steps SET locked_until = NULL, locked_by = NULL WHERE status = 'running'`);
+    return r.rowCount;
+  }
+
   /** Starts the background loop. */
   start(): void {
     this.loop.start();
