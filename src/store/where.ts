@@ -2,7 +2,7 @@
 export class Where {
   readonly params: unknown[] = [];
   private readonly conds: string[] = [];
-  /** Adds a parameter and returns its placeholder. */
+  /** Adds a parameter and returns its reference ($1, $2, ...). */
   p(v: unknown): string {
     this.params.push(v);
     return `$${this.params.length}`;
