@@ -24,7 +24,7 @@ import type { Band } from '../domain/types.js';
 import type { Logger } from '../ops/log.js';
 import { WorkLoop } from '../ops/work-loop.js';
 import type { Db } from '../store/db.js';
-import { enqueue } from '../store/outbox.js';
+import { enqueue, idempotencyKey } from '../store/outbox.js';
 import { backoffMs } from '../workflow/runner.js';
 import { SmtpSender } from './email-smtp.js';
 import { listSentSms, sendSms, type SentMessage, type TwilioConfig } from './sms-twilio.js';
@@ -332,7 +332,7 @@ export class Dispatcher {
       let digestId = existing.rows[0]?.id;
       if (!digestId) {
         await enqueue(tx, [{ incidentId: n.incident_id, channel: 'sms', kind, recipient: n.recipient, address: n.address, body: '(digest)' }], now);
-        digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [`${n.incident_id}|${n.recipient}|sms|${kind}`])).rows[0].id;
+        digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [idempotencyKey({ incidentId: n.incident_id, recipient: n.recipient, channel: 'sms', kind })])).rows[0].id;
       }
       await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
       await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
