@@ -6,12 +6,12 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Dispatcher, providersFromConfig, type DispatcherOptions, type Providers } from './channels/dispatcher.js';
 import type { Config } from './config/schema.js';
-import { buildChain, type Chain } from './domain/chain.js';
+import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { openDb, type Db } from './store/db.js';
-import { incidentSteps } from './workflow/incident-response.js';
+import { incidentSteps } from './workflow/step-registry.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
 
@@ -46,7 +46,7 @@ export interface ServiceOptions {
 export interface Service {
   db: Db;
   config: Config;
-  chain: Chain;
+  org: OrgModel;
   pipeline: IngestPipeline;
   runner: WorkflowRunner;
   metrics: Metrics;
@@ -73,7 +73,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const metrics = opts.metrics ?? createMetrics(false);
   const now = opts.now ?? (() => new Date());
   const db = await openDb({ url: opts.databaseUrl, dataDir: opts.dataDir });
-  const chain = buildChain(opts.config);
+  const org = buildOrgModel(opts.config);
   await syncRegistry(db, opts.config);
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
@@ -86,8 +86,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...opts.dispatcher,
     onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
   });
-  const monitor = new ResponseMonitor(db, chain, opts.config, { now, log, onQueued: () => dispatcher.kick() });
-  const steps = incidentSteps(chain);
+  const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
+  const steps = incidentSteps(org);
   const runner = new WorkflowRunner(db, {
     steps,
     maxAttempts: policy.workflow.maxAttempts,
@@ -101,7 +101,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       emit({ kind: 'step.finished', incidentId, data: { step, status } });
     },
   });
-  const pipeline = new IngestPipeline(db, chain, {
+  const pipeline = new IngestPipeline(db, org, {
     metrics,
     now,
     inlineStep: steps.find((s) => s.id === 'send-emergency-sms'),
@@ -129,7 +129,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   return {
     db,
     config: opts.config,
-    chain,
+    org,
     pipeline,
     runner,
     metrics,

@@ -45,8 +45,8 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
   const store = resolveStore();
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'ingest' });
   const service = await createService({ config, ...store });
-  const zoneOf = (device: string) => service.chain.devices.get(device)?.zone;
-  const refs = { zonesBySite: new Map([...service.chain.sites].map(([id, m]) => [id, m.zones])) };
+  const zoneOf = (device: string) => service.org.devices.get(device)?.zone;
+  const refs = { zonesBySite: new Map([...service.org.sites].map(([id, m]) => [id, m.zones])) };
   const summaries: FileSummary[] = [];
   try {
     for (const file of files) {

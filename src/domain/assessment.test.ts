@@ -2,12 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { loadDemoConfig } from '../config/loader.js';
 import type { AssetConfig, ZoneConfig } from '../config/schema.js';
 import { assessIncident, foldEvent, highRiskReasons, newAggregate, type AssessmentContext, type IncidentAggregate } from './assessment.js';
-import { buildChain } from './chain.js';
+import { buildOrgModel } from './site-model.js';
 import { ruleFor } from './correlation.js';
 import type { SecurityEvent, Source } from './types.js';
 
 const config = loadDemoConfig();
-const chain = buildChain(config);
+const org = buildOrgModel(config);
 const policy = config.policy;
 
 // Wednesday 14 January 2026; store-101 (America/New_York) is UTC-5.
@@ -21,7 +21,7 @@ function ev(source: Source, type: string, occurredAt: string, extra: Partial<Sec
 function aggregate(events: SecurityEvent[]): IncidentAggregate {
   const type = ruleFor(policy, events[0].source, events[0].type)!.incidentType;
   const agg = newAggregate(events[0], type);
-  for (const e of events) foldEvent(agg, e, chain, policy, type);
+  for (const e of events) foldEvent(agg, e, org, policy, type);
   return agg;
 }
 
@@ -56,7 +56,7 @@ describe('foldEvent', () => {
 });
 
 describe('assessIncident: forced door into the cash office at 02:14 local naming safe-1', () => {
-  const a = assessIncident(forcedDoor(), chain, policy, ctx());
+  const a = assessIncident(forcedDoor(), org, policy, ctx());
 
   it('touches safe-1 as named and high risk, with reasons', () => {
     const safe = a.assets.find((x) => x.id === 'safe-1');
@@ -96,21 +96,21 @@ describe('assessIncident: forced door into the cash office at 02:14 local naming
   });
 
   it('a down camera of the zone raises asset vulnerability; a camera elsewhere does not', () => {
-    const down = assessIncident(forcedDoor(), chain, policy, ctx({ devicesDown: new Set(['cam-101-co']) }));
+    const down = assessIncident(forcedDoor(), org, policy, ctx({ devicesDown: new Set(['cam-101-co']) }));
     const v0 = factor(a, 'assetVulnerability');
     const v1 = factor(down, 'assetVulnerability');
     expect(v1.value).toBeGreaterThan(v0.value);
     expect(v1.value).toBeCloseTo(0.8, 2); // 0.6 + 0.4 x 0.5 x 1/1
     expect(v1.detail).toContain('1 of 1 covering cameras down');
     expect(down.severity.score).toBeGreaterThan(a.severity.score);
-    const elsewhere = assessIncident(forcedDoor(), chain, policy, ctx({ devicesDown: new Set(['cam-101-ld', 'cr-101-co']) }));
+    const elsewhere = assessIncident(forcedDoor(), org, policy, ctx({ devicesDown: new Set(['cam-101-ld', 'cr-101-co']) }));
     expect(factor(elsewhere, 'assetVulnerability').value).toBe(v0.value);
   });
 
   it('recurrence and corroboration come from the context and the sources', () => {
     const agg = forcedDoor();
-    foldEvent(agg, ev('cctv', 'person_detected', '2026-01-14T07:16:00Z', { zone: 'cash-office', device: 'cam-101-co' }), chain, policy, agg.type);
-    const b = assessIncident(agg, chain, policy, ctx({ priorIncidentsInZone: 2 }));
+    foldEvent(agg, ev('cctv', 'person_detected', '2026-01-14T07:16:00Z', { zone: 'cash-office', device: 'cam-101-co' }), org, policy, agg.type);
+    const b = assessIncident(agg, org, policy, ctx({ priorIncidentsInZone: 2 }));
     expect(factor(b, 'recurrence').value).toBe(0.5);
     expect(factor(b, 'corroboration').value).toBe(0.5);
     expect(b.severity.score).toBeGreaterThan(a.severity.score);
@@ -119,27 +119,27 @@ describe('assessIncident: forced door into the cash office at 02:14 local naming
 
 describe('assessIncident: other situations', () => {
   it('business hours: afterHours 0 with the opening hours in the detail', () => {
-    const a = assessIncident(aggregate([ev('cctv', 'loitering', AT_1400, { zone: 'sales-floor' })]), chain, policy, ctx());
+    const a = assessIncident(aggregate([ev('cctv', 'loitering', AT_1400, { zone: 'sales-floor' })]), org, policy, ctx());
     expect(factor(a, 'afterHours').value).toBe(0);
     expect(factor(a, 'afterHours').detail).toContain('08:00-22:00');
     expect(factor(a, 'restrictedZone').value).toBe(0);
     // cameras covering the sales floor: its three own plus the entrance camera that covers it
-    const down = assessIncident(aggregate([ev('cctv', 'loitering', AT_1400, { zone: 'sales-floor' })]), chain, policy, ctx({ devicesDown: new Set(['cam-101-ent']) }));
+    const down = assessIncident(aggregate([ev('cctv', 'loitering', AT_1400, { zone: 'sales-floor' })]), org, policy, ctx({ devicesDown: new Set(['cam-101-ent']) }));
     expect(factor(down, 'assetVulnerability').detail).toContain('1 of 4 covering cameras down');
   });
 
   it('recent incidents on an asset make it high risk', () => {
     const agg = aggregate([ev('cctv', 'loitering', AT_1400, { zone: 'sales-floor' })]);
-    const plain = assessIncident(agg, chain, policy, ctx());
+    const plain = assessIncident(agg, org, policy, ctx());
     expect(plain.assets.find((x) => x.id === 'display-101-fragrance')?.highRisk).toBe(false);
-    const hot = assessIncident(agg, chain, policy, ctx({ assetRecentIncidents: new Map([['display-101-fragrance', 2]]) }));
+    const hot = assessIncident(agg, org, policy, ctx({ assetRecentIncidents: new Map([['display-101-fragrance', 2]]) }));
     const frag = hot.assets.find((x) => x.id === 'display-101-fragrance')!;
     expect(frag.highRisk).toBe(true);
     expect(frag.highRiskReasons).toEqual(['2 incidents in 30 days']);
   });
 
   it('high-risk assets in adjacent zones out of reach feed contagion', () => {
-    const a = assessIncident(aggregate([ev('alarm', 'intrusion', AT_0214, { zone: 'back-hall' })]), chain, policy, ctx());
+    const a = assessIncident(aggregate([ev('alarm', 'intrusion', AT_0214, { zone: 'back-hall' })]), org, policy, ctx());
     // stock-101-high-value stands 6 m from the back hall: out of reach, but high risk next door
     expect(a.adjacentHighRisk.map((x) => x.id)).toEqual(['stock-101-high-value']);
     expect(a.assets.find((x) => x.id === 'stock-101-high-value')).toBeUndefined();
@@ -153,7 +153,7 @@ describe('assessIncident: other situations', () => {
   it('a recovered EAS item counts in replacement and again as recovered', () => {
     const a = assessIncident(
       aggregate([ev('alarm', 'eas_gate', AT_1400, { zone: 'entrance', device: 'eas-101-1', amount: { value: '120.5', currency: 'USD' }, details: { recovered: true } })]),
-      chain,
+      org,
       policy,
       ctx(),
     );
@@ -166,7 +166,7 @@ describe('assessIncident: other situations', () => {
 
   it('refuses an unknown site', () => {
     const agg = aggregate([ev('alarm', 'intrusion', AT_0214, { zone: 'cash-office' })]);
-    expect(() => assessIncident({ ...agg, site: 'store-999' }, chain, policy, ctx())).toThrow(/store-999/);
+    expect(() => assessIncident({ ...agg, site: 'store-999' }, org, policy, ctx())).toThrow(/store-999/);
   });
 });
 

@@ -5,8 +5,9 @@
  * them all back.
  */
 import type { AssetConfig, Policy, ZoneConfig } from '../config/schema.js';
-import type { Chain } from './chain.js';
-import { distanceToPolygon, localTime } from './chain.js';
+import type { OrgModel } from './site-model.js';
+import { distanceToPolygon } from './geometry.js';
+import { localTime } from './local-time.js';
 import { isAfterHours, ruleFor } from './correlation.js';
 import { computeLoss } from './loss.js';
 import { fromMinor, toMinor } from './money.js';
@@ -63,14 +64,14 @@ const addUnique = (list: string[], v: string | undefined, cap = 200) => {
 };
 
 /** Folds one event into the aggregate (mutates it). */
-export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, chain: Chain, policy: Policy, type: IncidentType): void {
+export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, org: OrgModel, policy: Policy, type: IncidentType): void {
   agg.eventCount += 1;
   agg.type = type;
   addUnique(agg.sources, event.source);
   addUnique(agg.zones, event.zone);
   addUnique(agg.devices, event.device);
   addUnique(agg.badges, event.badge);
-  for (const a of event.assets ?? []) if (chain.assets.get(a)?.site === event.site) addUnique(agg.namedAssets, a);
+  for (const a of event.assets ?? []) if (org.assets.get(a)?.site === event.site) addUnique(agg.namedAssets, a);
   const rule = ruleFor(policy, event.source, event.type);
   const breach = rule?.breach ?? 0;
   if (breach > agg.breach) {
@@ -80,9 +81,9 @@ export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, chain: C
   }
   if (!agg.zone && event.zone) agg.zone = event.zone;
   const at = new Date(event.occurredAt);
-  if (!agg.afterHours && isAfterHours(chain, event.site, at)) {
+  if (!agg.afterHours && isAfterHours(org, event.site, at)) {
     agg.afterHours = true;
-    const tz = chain.sites.get(event.site)?.site.timezone;
+    const tz = org.sites.get(event.site)?.site.timezone;
     if (tz) agg.afterHoursAt = localTime(at, tz).hhmm;
   }
   if (event.occurredAt < agg.firstEventAt) agg.firstEventAt = event.occurredAt;
@@ -104,7 +105,7 @@ export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, chain: C
   }
   const recoveredAmount = event.details.recoveredAmount;
   if ((typeof recoveredAmount === 'string' || typeof recoveredAmount === 'number') && agg.recoveries.length < 100) {
-    const currency = event.amount?.currency ?? chain.config.organization.currency;
+    const currency = event.amount?.currency ?? org.config.organization.currency;
     try {
       agg.recoveries.push({ description: `recovery reported by ${event.source}.${event.type}`, currency, minor: String(toMinor(recoveredAmount, currency)) });
     } catch {
@@ -154,17 +155,17 @@ export interface Assessment {
 }
 
 /** Assesses an incident: touched and adjacent high-risk assets, severity and loss. Pure. */
-export function assessIncident(agg: IncidentAggregate, chain: Chain, policy: Policy, ctx: AssessmentContext): Assessment {
-  const model = chain.sites.get(agg.site);
+export function assessIncident(agg: IncidentAggregate, org: OrgModel, policy: Policy, ctx: AssessmentContext): Assessment {
+  const model = org.sites.get(agg.site);
   if (!model) throw new Error(`unknown site ${agg.site}`);
-  const currency = chain.config.organization.currency;
+  const currency = org.config.organization.currency;
   const describe = (a: AssetConfig, relation: TouchedAsset['relation']): TouchedAsset => {
     const reasons = highRiskReasons(a, model.zones.get(a.zone), ctx.assetRecentIncidents.get(a.id) ?? 0, currency, policy);
     return { id: a.id, name: a.name, zone: a.zone, value: a.value, category: a.category, relation, highRisk: reasons.length > 0, highRiskReasons: reasons };
   };
   const touched = new Map<string, TouchedAsset>();
   for (const id of agg.namedAssets) {
-    const a = chain.assets.get(id);
+    const a = org.assets.get(id);
     if (a) touched.set(id, describe(a, 'named'));
   }
   for (const z of agg.zones) for (const a of model.assetsByZone.get(z) ?? []) if (!touched.has(a.id)) touched.set(a.id, describe(a, 'zone'));
@@ -197,7 +198,7 @@ export function assessIncident(agg: IncidentAggregate, chain: Chain, policy: Pol
     {
       breach: Math.max(0, agg.breach),
       breachDetail: `${agg.breachEvent || 'no scored event'} (${Math.max(0, agg.breach)})`,
-      assets: assets.map((a) => ({ id: a.id, value: a.value, vulnerability: chain.assets.get(a.id)?.vulnerability ?? 0.5 })),
+      assets: assets.map((a) => ({ id: a.id, value: a.value, vulnerability: org.assets.get(a.id)?.vulnerability ?? 0.5 })),
       coveringCameras: cameras.size,
       camerasDown: down,
       adjacentHighRisk: adjacentHighRisk.map((a) => ({ id: a.id, value: a.value })),
@@ -219,7 +220,7 @@ export function assessIncident(agg: IncidentAggregate, chain: Chain, policy: Pol
       currency,
       hourlyOperatingCost: model.site.hourlyOperatingCost,
       assets: assets.map((a) => {
-        const cfg = chain.assets.get(a.id)!;
+        const cfg = org.assets.get(a.id)!;
         return { id: a.id, name: a.name, value: a.value, category: a.category, sensitiveData: cfg.sensitiveData, named: a.relation === 'named' };
       }),
       eventAmounts: Object.entries(agg.amounts).map(([type, s]) => ({ type, count: s.count, amount: { value: fromMinor(BigInt(s.minor), s.currency), currency: s.currency } })),

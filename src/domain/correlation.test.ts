@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDemoConfig } from '../config/loader.js';
-import { buildChain } from './chain.js';
+import { buildOrgModel } from './site-model.js';
 import { Correlator, isAfterHours, type Decision, type OpenIncidentRef } from './correlation.js';
 import type { SecurityEvent, Source } from './types.js';
 
 const config = loadDemoConfig();
-const chain = buildChain(config);
+const org = buildOrgModel(config);
 const policy = config.policy;
 
 // Wednesday 14 January 2026, store-101 is in America/New_York (UTC-5 in winter).
@@ -21,7 +21,7 @@ function ev(source: Source, type: string, at: number, extra: Partial<SecurityEve
 
 /** A correlator over the demo chain with sequential ids and keys. */
 function harness(open: OpenIncidentRef[] = []) {
-  const c = new Correlator(chain, policy, open, []);
+  const c = new Correlator(org, policy, open, []);
   let n = 0;
   let k = 0;
   return {
@@ -39,17 +39,17 @@ function opened(d: Decision): OpenIncidentRef {
 
 describe('isAfterHours', () => {
   it('uses the site time zone', () => {
-    expect(isAfterHours(chain, 'store-101', new Date(NIGHT))).toBe(true);
-    expect(isAfterHours(chain, 'store-101', new Date(DAY))).toBe(false);
+    expect(isAfterHours(org, 'store-101', new Date(NIGHT))).toBe(true);
+    expect(isAfterHours(org, 'store-101', new Date(DAY))).toBe(false);
     // 22:30 local (03:30Z next day) is after close; 07:59 local before open
-    expect(isAfterHours(chain, 'store-101', new Date('2026-01-15T03:30:00Z'))).toBe(true);
-    expect(isAfterHours(chain, 'store-101', new Date('2026-01-14T12:59:00Z'))).toBe(true);
-    expect(isAfterHours(chain, 'store-101', new Date('2026-01-14T13:00:00Z'))).toBe(false);
+    expect(isAfterHours(org, 'store-101', new Date('2026-01-15T03:30:00Z'))).toBe(true);
+    expect(isAfterHours(org, 'store-101', new Date('2026-01-14T12:59:00Z'))).toBe(true);
+    expect(isAfterHours(org, 'store-101', new Date('2026-01-14T13:00:00Z'))).toBe(false);
     // 14:00Z is 08:00 in Chicago (dc-201 opens 06:00) but 06:00 in Los Angeles (hq-301 opens 07:00)
-    expect(isAfterHours(chain, 'dc-201', new Date('2026-01-14T14:00:00Z'))).toBe(false);
-    expect(isAfterHours(chain, 'hq-301', new Date('2026-01-14T14:00:00Z'))).toBe(true);
+    expect(isAfterHours(org, 'dc-201', new Date('2026-01-14T14:00:00Z'))).toBe(false);
+    expect(isAfterHours(org, 'hq-301', new Date('2026-01-14T14:00:00Z'))).toBe(true);
     // hq-301 is closed on Saturdays
-    expect(isAfterHours(chain, 'hq-301', new Date('2026-01-17T20:00:00Z'))).toBe(true);
+    expect(isAfterHours(org, 'hq-301', new Date('2026-01-17T20:00:00Z'))).toBe(true);
   });
 });
 
@@ -111,7 +111,7 @@ describe('Correlator: physical events', () => {
 
   it('business-hours motion opens when policy does not ignore it', () => {
     const p = { ...policy, correlation: { ...policy.correlation, ignoreBusinessHoursMotion: false } };
-    const c = new Correlator(chain, p, [], []);
+    const c = new Correlator(org, p, [], []);
     expect(c.decide(ev('cctv', 'motion', DAY, { zone: 'sales-floor' }), 'k', () => 'x').kind).toBe('open');
   });
 

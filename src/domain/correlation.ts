@@ -16,8 +16,8 @@
  * as it decides, so a batch is correlated in memory and written once. No I/O.
  */
 import type { Policy } from '../config/schema.js';
-import type { Chain } from './chain.js';
-import { localTime, withinHours } from './chain.js';
+import type { OrgModel } from './site-model.js';
+import { localTime, withinHours } from './local-time.js';
 import { toMinor } from './money.js';
 import type { IncidentType, SecurityEvent } from './types.js';
 
@@ -54,8 +54,8 @@ export function ruleFor(policy: Policy, source: string, type: string) {
 }
 
 /** True when the instant is outside the site's business hours, in the site's time zone. */
-export function isAfterHours(chain: Chain, site: string, at: Date): boolean {
-  const m = chain.sites.get(site);
+export function isAfterHours(org: OrgModel, site: string, at: Date): boolean {
+  const m = org.sites.get(site);
   if (!m) return false;
   return !withinHours(localTime(at, m.site.timezone), m.site.businessHours);
 }
@@ -67,7 +67,7 @@ export class Correlator {
   private readonly spreeMs: number;
 
   constructor(
-    private readonly chain: Chain,
+    private readonly org: OrgModel,
     private readonly policy: Policy,
     openIncidents: OpenIncidentRef[],
     pendingPos: PendingPosEvent[],
@@ -89,7 +89,7 @@ export class Correlator {
    * incident id when one is opened.
    */
   decide(event: SecurityEvent, key: string, newId: () => string): Decision {
-    const site = this.chain.sites.get(event.site);
+    const site = this.org.sites.get(event.site);
     if (!site) return { kind: 'ignore', reason: 'unknown_site' };
     const rule = ruleFor(this.policy, event.source, event.type);
     if (!rule) return { kind: 'ignore', reason: 'no_rule' };
@@ -112,7 +112,7 @@ export class Correlator {
     if (rule.opens === 'offHoursOrRestricted') {
       const zone = event.zone ? site.zones.get(event.zone) : undefined;
       const restricted = zone?.restricted ?? false;
-      if (!restricted && !isAfterHours(this.chain, event.site, new Date(at)) && this.policy.correlation.ignoreBusinessHoursMotion) {
+      if (!restricted && !isAfterHours(this.org, event.site, new Date(at)) && this.policy.correlation.ignoreBusinessHoursMotion) {
         return { kind: 'ignore', reason: 'noise' };
       }
     } else if (rule.opens === 'posPattern') {
@@ -155,7 +155,7 @@ export class Correlator {
   private findIncident(event: SecurityEvent, at: number, group: 'pos' | 'physical'): OpenIncidentRef | undefined {
     const list = this.open.get(event.site);
     if (!list) return undefined;
-    const model = this.chain.sites.get(event.site)!;
+    const model = this.org.sites.get(event.site)!;
     let best: OpenIncidentRef | undefined;
     for (const inc of list) {
       if (inc.group !== group) continue;

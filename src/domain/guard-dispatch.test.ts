@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDemoConfig, parseConfig } from '../config/loader.js';
-import { buildChain, type SiteModel } from './chain.js';
+import { buildOrgModel, type SiteModel } from './site-model.js';
 import {
   assignGuards,
   checkpointRoute,
@@ -13,8 +13,8 @@ import {
   type GuardState,
 } from './guard-dispatch.js';
 
-const chain = buildChain(loadDemoConfig());
-const site = (id: string): SiteModel => chain.sites.get(id)!;
+const org = buildOrgModel(loadDemoConfig());
+const site = (id: string): SiteModel => org.sites.get(id)!;
 const store = site('store-101');
 const dc = site('dc-201');
 const hq = site('hq-301');
@@ -51,7 +51,7 @@ function uShape(): SiteModel {
       },
     ],
   });
-  return buildChain(cfg).sites.get('u-site')!;
+  return buildOrgModel(cfg).sites.get('u-site')!;
 }
 
 function guard(id: string, position: [number, number], extra: Partial<GuardState> = {}): GuardState {

@@ -14,8 +14,9 @@
  * - Points outside every polygon (a guard in the car park, a site without polygons) and
  *   disconnected plans fall back to the straight-line distance, flagged `method: 'straight'`.
  */
-import type { SiteModel } from './chain.js';
-import { distanceToPolygon, hhmmToMinutes, localTime, pointInPolygon, withinHours } from './chain.js';
+import type { SiteModel } from './site-model.js';
+import { distanceToPolygon, pointInPolygon } from './geometry.js';
+import { hhmmToMinutes, localTime, withinHours } from './local-time.js';
 
 type Point = [number, number];
 type Poly = readonly (readonly [number, number])[];

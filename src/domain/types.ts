@@ -112,22 +112,3 @@ export interface Loss {
 }
 
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
-
-/** The incident workflow's step ids, in order (CONTRACT.md). */
-export const INCIDENT_STEP_IDS = [
-  'fetch-incident-logs',
-  'get-high-risk-assets',
-  'calculate-severity',
-  'calculate-loss-impact',
-  'send-emergency-sms',
-  'notify-management',
-  'assign-guard-patrol',
-  'create-incident-report',
-  'create-investigation-task',
-  'update-asset-status',
-  'update-risk-assessment',
-  'review-access-logs',
-  'audit-surveillance-equipment',
-  'archive-resolved-incident',
-] as const;
-export type IncidentStepId = (typeof INCIDENT_STEP_IDS)[number];

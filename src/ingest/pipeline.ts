@@ -16,7 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import type { Policy } from '../config/schema.js';
 import { assessIncident, foldEvent, newAggregate, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
-import type { Chain } from '../domain/chain.js';
+import type { OrgModel } from '../domain/site-model.js';
 import { InvalidError, RetryableError, type Problem } from '../domain/errors.js';
 import { checkRefs } from '../sources/event-input.js';
 import { Correlator, ruleFor, type OpenIncidentRef, type PendingPosEvent } from '../domain/correlation.js';
@@ -26,7 +26,7 @@ import type { Metrics } from '../ops/metrics.js';
 import { loadSitesContext } from '../store/assessment-context.js';
 import type { Db, Queryable } from '../store/db.js';
 import { eventId } from '../store/event-ids.js';
-import { INCIDENT_WORKFLOW, RESPONSE_STEPS } from '../workflow/incident-response.js';
+import { BUILT_INCIDENT_STEPS, RESPONSE_STEPS } from '../workflow/incident-response.js';
 import type { StepDefinition } from '../workflow/runner.js';
 import type { NotificationRow } from '../channels/dispatcher.js';
 import { BANDS } from '../domain/types.js';
@@ -106,14 +106,14 @@ export class IngestPipeline {
 
   constructor(
     private readonly db: Db,
-    private readonly chain: Chain,
+    private readonly org: OrgModel,
     private readonly opts: IngestOptions = {},
   ) {
-    this.zonesBySite = new Map([...chain.sites].map(([id, m]) => [id, m.zones]));
+    this.zonesBySite = new Map([...org.sites].map(([id, m]) => [id, m.zones]));
   }
 
   private get policy(): Policy {
-    return this.chain.config.policy;
+    return this.org.config.policy;
   }
 
   /** Stores and correlates one batch of validated events (all or nothing). */
@@ -370,7 +370,7 @@ export class IngestPipeline {
     const seqs = fresh.map((i) => seqOf.get(i)!);
 
     // 4. Correlate.
-    const correlator = new Correlator(this.chain, policy, openRefs, pending);
+    const correlator = new Correlator(this.org, policy, openRefs, pending);
     const incidentOf = new Array<string | null>(fresh.length).fill(null);
     const attachUpdates: { seq: number; incident: string }[] = [];
     const touched = new Map<string, TouchedIncident>();
@@ -389,14 +389,14 @@ export class IngestPipeline {
         for (const key of d.attach) {
           const pe = pendingEvents.get(key);
           if (pe) {
-            foldEvent(t.agg, pe, this.chain, policy, t.ref.type);
+            foldEvent(t.agg, pe, this.org, policy, t.ref.type);
             attachUpdates.push({ seq: Number(key.slice(1)), incident: d.incident.id });
           } else {
             // Attached from earlier in this same batch: point that new row at the incident.
             const idx = seqs.indexOf(Number(key.slice(1)));
             if (idx >= 0) {
               incidentOf[idx] = d.incident.id;
-              foldEvent(t.agg, events[fresh[idx]], this.chain, policy, t.ref.type);
+              foldEvent(t.agg, events[fresh[idx]], this.org, policy, t.ref.type);
               t.events.push(seqs[idx]);
             }
           }
@@ -407,7 +407,7 @@ export class IngestPipeline {
       }
       incidentOf[k] = t.ref.id;
       t.events.push(seqs[k]);
-      foldEvent(t.agg, e, this.chain, policy, t.ref.type);
+      foldEvent(t.agg, e, this.org, policy, t.ref.type);
       touched.set(t.ref.id, t);
     }
 
@@ -520,8 +520,8 @@ export class IngestPipeline {
   }
 
   private async writeIncidents(tx: Queryable, list: TouchedIncident[], sites: string[], now: Date, openedLabels: { type: string; band: string }[]): Promise<NotificationRow[]> {
-    const ctx = await loadSitesContext(tx, this.chain, sites, now);
-    const currency = this.chain.config.organization.currency;
+    const ctx = await loadSitesContext(tx, this.org, sites, now);
+    const currency = this.org.config.organization.currency;
     const rows: Record<string, unknown>[] = [];
     const scores: Record<string, unknown>[] = [];
     const assetRows: Record<string, unknown>[] = [];
@@ -536,7 +536,7 @@ export class IngestPipeline {
       let failure: string | undefined;
       try {
         if (this.opts.failAssessment?.(t.ref.id)) throw new Error('assessment failed (injected)');
-        assessment = assessIncident(t.agg, this.chain, this.policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents });
+        assessment = assessIncident(t.agg, this.org, this.policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents });
       } catch (e) {
         failure = (e as Error).message;
       }
@@ -569,7 +569,7 @@ export class IngestPipeline {
       const results = assessment ? INLINE_STEPS.results(t.agg, assessment, t.events) : undefined;
       // A band that rises re-runs the response steps (their outbox keys carry the band, so only the new band alerts).
       const rose = !t.isNew && assessment !== undefined && t.band !== undefined && BANDS.indexOf(assessment.severity.band) > BANDS.indexOf(t.band as never);
-      for (const [ord, stepId] of INCIDENT_WORKFLOW.entries()) {
+      for (const [ord, stepId] of BUILT_INCIDENT_STEPS.entries()) {
         const inline = INLINE_STEPS.ids.includes(stepId);
         const rerun = rose && (RESPONSE_STEPS as readonly string[]).includes(stepId);
         if (!t.isNew && !inline && !rerun) continue;

@@ -2,7 +2,7 @@
  * The store facts an incident assessment needs: devices down, recent incidents per zone and per
  * asset. Loaded for several sites at once, in one query, so an ingest batch pays one round trip.
  */
-import type { Chain } from '../domain/chain.js';
+import type { OrgModel } from '../domain/site-model.js';
 import type { Queryable } from './db.js';
 
 export interface SitesContext {
@@ -14,9 +14,9 @@ export interface SitesContext {
 }
 
 /** Loads the assessment context of the given sites. */
-export async function loadSitesContext(tx: Queryable, chain: Chain, sites: string[], now: Date): Promise<SitesContext> {
-  const policy = chain.config.policy;
-  const assetIds = sites.flatMap((s) => chain.sites.get(s)?.site.assets.map((a) => a.id) ?? []);
+export async function loadSitesContext(tx: Queryable, org: OrgModel, sites: string[], now: Date): Promise<SitesContext> {
+  const policy = org.config.policy;
+  const assetIds = sites.flatMap((s) => org.sites.get(s)?.site.assets.map((a) => a.id) ?? []);
   const r = await tx.query<{ kind: 'down' | 'zone' | 'asset'; k1: string; k2: string | null; n: number }>(
     `SELECT 'down' AS kind, id AS k1, NULL AS k2, 0 AS n FROM device_state WHERE site = ANY($1::text[]) AND (NOT online OR NOT recording)
      UNION ALL

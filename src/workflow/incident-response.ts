@@ -1,30 +1,110 @@
 /**
- * The incident workflow: the ordered list of steps each incident goes through, by CONTRACT id.
- * Steps 1-5 also run inline in the ingest transaction (the fast path to the alert); their handlers
- * here are the path the runner takes when the inline run could not finish. Steps 6-7 run in the
- * runner. The later steps (documentation, investigation, risk, audits, archive) join this list in
- * CONTRACT order.
+ * The workflow, declared: the one place step ids are written.
+ *
+ * - INCIDENT_STEPS: the 14 per-incident steps of CONTRACT.md, in order. `IncidentStepId` is their
+ *   union, so a step definition, a journal query or a dashboard lookup with an unknown id does not
+ *   compile.
+ * - SCHEDULED_JOBS: the runs that belong to a time window instead of an incident (the weekly loss
+ *   report, the periodic access review and equipment audit, the archive sweep, checkpoint planning).
+ * - BUILT_INCIDENT_STEPS / BUILT_SCHEDULED_JOBS: the runnable lists. A step joins when its file in
+ *   steps/ exists; the runner refuses to start when a listed step has no definition
+ *   (workflow/step-registry.ts holds the definitions).
+ *
+ * This module is pure data (no imports with effects), so the dashboard and the docs import it too.
  */
-import type { Chain } from '../domain/chain.js';
-import { INCIDENT_STEP_IDS } from '../domain/types.js';
-import type { StepDefinition } from './runner.js';
-import { assessSteps } from './steps/assess.js';
-import { respondSteps } from './steps/respond.js';
 
-export type { StepDefinition } from './runner.js';
+/** The per-incident steps, in CONTRACT order. */
+export const INCIDENT_STEPS = [
+  'fetch-incident-logs',
+  'get-high-risk-assets',
+  'calculate-severity',
+  'calculate-loss-impact',
+  'send-emergency-sms',
+  'notify-management',
+  'assign-guard-patrol',
+  'create-incident-report',
+  'create-investigation-task',
+  'update-asset-status',
+  'update-risk-assessment',
+  'review-access-logs',
+  'audit-surveillance-equipment',
+  'archive-resolved-incident',
+] as const;
 
-/** Step ids of the incident workflow built so far, in CONTRACT order (steps 1-7 of the 14). */
-export const INCIDENT_WORKFLOW: readonly string[] = INCIDENT_STEP_IDS.slice(0, 7);
+/** A per-incident step id (CONTRACT.md). */
+export type IncidentStepId = (typeof INCIDENT_STEPS)[number];
 
-/** Steps that run again (from the first of them) when an incident's band rises. */
-export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const;
+/** The scheduled jobs: one run per window (an ISO week or a local day of the organisation). */
+export const SCHEDULED_JOBS = [
+  'generate-weekly-loss-report',
+  'review-access-logs-daily',
+  'audit-surveillance-equipment-daily',
+  'archive-resolved-incidents',
+  'plan-checkpoint-patrols',
+] as const;
 
-/** The step definitions of the incident workflow for a chain. */
-export function incidentSteps(chain: Chain): StepDefinition[] {
-  const byId = new Map([...assessSteps(chain), ...respondSteps(chain, chain.config)].map((s) => [s.id, s]));
-  return INCIDENT_WORKFLOW.map((id) => {
-    const s = byId.get(id);
-    if (!s) throw new Error(`step ${id} has no definition`);
-    return s;
-  });
+/** A scheduled job id. */
+export type ScheduledJobId = (typeof SCHEDULED_JOBS)[number];
+
+/** Any id the journals know: a step of an incident or a scheduled job. */
+export type WorkflowId = IncidentStepId | ScheduledJobId;
+
+/** The incident steps built so far, in order: what the runner runs for every incident. */
+export const BUILT_INCIDENT_STEPS = [
+  'fetch-incident-logs',
+  'get-high-risk-assets',
+  'calculate-severity',
+  'calculate-loss-impact',
+  'send-emergency-sms',
+  'notify-management',
+  'assign-guard-patrol',
+] as const satisfies readonly IncidentStepId[];
+
+/** The scheduled jobs built so far. */
+export const BUILT_SCHEDULED_JOBS = ['plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
+
+/**
+ * The fast path to the alert: these steps run inline in the ingest transaction that stores the
+ * event (the assessment, then the emergency-SMS decision). A prefix of BUILT_INCIDENT_STEPS.
+ */
+export const INLINE_STEPS = [
+  'fetch-incident-logs',
+  'get-high-risk-assets',
+  'calculate-severity',
+  'calculate-loss-impact',
+  'send-emergency-sms',
+] as const satisfies readonly IncidentStepId[];
+
+/** Steps that run again (from the first of them) when an incident's band rises: the new band alerts once. */
+export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const satisfies readonly IncidentStepId[];
+
+/** Steps after which the outbox has new messages to deliver. */
+export const ALERTING_STEPS: readonly IncidentStepId[] = RESPONSE_STEPS;
+
+/** What each step is for, in a few words (dashboard, docs, `GET /api/v1/jobs`). */
+export const STEP_TITLES: Record<WorkflowId, string> = {
+  'fetch-incident-logs': 'Fetch incident logs',
+  'get-high-risk-assets': 'High-risk assets',
+  'calculate-severity': 'Severity',
+  'calculate-loss-impact': 'Loss impact',
+  'send-emergency-sms': 'Emergency SMS',
+  'notify-management': 'Notify management',
+  'assign-guard-patrol': 'Guard patrol',
+  'create-incident-report': 'Incident report',
+  'create-investigation-task': 'Investigation task',
+  'update-asset-status': 'Asset status',
+  'update-risk-assessment': 'Risk assessment',
+  'review-access-logs': 'Access-log review',
+  'audit-surveillance-equipment': 'Equipment audit',
+  'archive-resolved-incident': 'Archive',
+  'generate-weekly-loss-report': 'Weekly loss report',
+  'review-access-logs-daily': 'Daily access-log review',
+  'audit-surveillance-equipment-daily': 'Daily equipment audit',
+  'archive-resolved-incidents': 'Archive sweep',
+  'plan-checkpoint-patrols': 'Checkpoint patrols for the next shift',
+};
+
+/** True when `id` is an incident step id. */
+export function isIncidentStepId(id: string): id is IncidentStepId {
+  return (INCIDENT_STEPS as readonly string[]).includes(id);
 }

@@ -7,7 +7,7 @@
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ContactConfig } from '../config/schema.js';
 import { emergencySms, managementEmail } from '../domain/alert-content.js';
-import type { Chain } from '../domain/chain.js';
+import type { OrgModel } from '../domain/site-model.js';
 import type { Logger } from '../ops/log.js';
 import type { Db } from '../store/db.js';
 import { enqueue, type OutboxItem } from '../store/outbox.js';
@@ -26,7 +26,7 @@ export class ResponseMonitor {
 
   constructor(
     private readonly db: Db,
-    private readonly chain: Chain,
+    private readonly org: OrgModel,
     private readonly config: Config,
     private readonly opts: { now?: () => Date; log?: Logger; intervalMs?: number; onQueued?: () => void } = {},
   ) {}
@@ -88,7 +88,7 @@ export class ResponseMonitor {
         if (inc.status !== 'open') return undefined;
         const level = inc.escalation_level + 1;
         if (level > maxLevels) return undefined;
-        const view = alertView(inc, this.chain, this.config);
+        const view = alertView(inc, this.org, this.config);
         const sms = emergencySms(view, level);
         const mail = managementEmail(view, level >= 2 ? 'executive' : 'manager');
         const items: OutboxItem[] = [];
@@ -134,8 +134,8 @@ export class ResponseMonitor {
         const r =
           attempt > this.config.policy.patrol.maxReassignments + 1
             ? { reason: `${p.attempt} guard(s) did not acknowledge` }
-            : await dispatchGuard(tx, this.chain, this.config, inc, now, { attempt, exclude: tried });
-        if (!r.patrolId) await reportNoGuard(tx, this.chain, this.config, inc, `guard ${p.guard_id} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
+            : await dispatchGuard(tx, this.org, this.config, inc, now, { attempt, exclude: tried });
+        if (!r.patrolId) await reportNoGuard(tx, this.org, this.config, inc, `guard ${p.guard_id} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
         await tx.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ('vigil', 'reassign-patrol', $1, $2)`, [inc.id, JSON.stringify({ from: p.guard_id, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null })]);
         return true;
       });

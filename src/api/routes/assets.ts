@@ -61,7 +61,7 @@ export const assetRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       const items: AssetItem[] = [];
       for (const row of rows) {
         // The store row is the registry (synced from configuration); the zone comes from the chain.
-        const zone = service.chain.sites.get(row.site)?.zones.get(row.zone);
+        const zone = service.org.sites.get(row.site)?.zones.get(row.zone);
         const asset: AssetConfig = {
           id: row.id,
           name: row.name,

@@ -12,7 +12,8 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { BANDS, INCIDENT_STATUSES, INCIDENT_STEP_IDS, INCIDENT_TYPES } from '../../domain/types.js';
+import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
+import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
 import type { Db } from '../../store/db.js';
 import { getIncident, incidentState, listIncidents, type IncidentDetail, type SiteScope } from '../../store/read-models.js';
 import { WorkflowRunner } from '../../workflow/runner.js';
@@ -150,7 +151,7 @@ const detailSchema = z.object({
   adjacentHighRisk: z.array(assetViewSchema),
   workflow: z.array(
     z.object({
-      step: z.enum(INCIDENT_STEP_IDS),
+      step: z.enum(INCIDENT_STEPS),
       status: z.enum(['pending', 'running', 'done', 'skipped', 'failed']),
       attempts: z.number().int(),
       startedAt: z.string().nullable(),

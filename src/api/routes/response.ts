@@ -48,7 +48,7 @@ export async function advancePatrol(service: Service, patrolId: string, action: 
 /** The CAP messages of an incident so far: the first alert, an update per band change, a cancel on resolve. */
 export function capMessages(service: Service, inc: IncidentDetail): CapMessage[] {
   const cfg = service.config;
-  const site = service.chain.sites.get(inc.site);
+  const site = service.org.sites.get(inc.site);
   const host = new URL(cfg.publicUrl).hostname;
   const sender = `vigil@${host}`;
   const versions: { band: string; score: number; at: Date }[] = [];

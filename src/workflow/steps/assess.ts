@@ -9,7 +9,7 @@
  */
 import type { Assessment, IncidentAggregate } from '../../domain/assessment.js';
 import { assessIncident } from '../../domain/assessment.js';
-import type { Chain } from '../../domain/chain.js';
+import type { OrgModel } from '../../domain/site-model.js';
 import { NotFoundError, PermanentError } from '../../domain/errors.js';
 import { loadSitesContext } from '../../store/assessment-context.js';
 import type { Queryable } from '../../store/db.js';
@@ -45,7 +45,7 @@ function results(agg: IncidentAggregate, a: Assessment, eventSeqs: number[]): Re
 export const INLINE_STEPS = { ids: IDS as readonly string[], results };
 
 /** Loads an incident's aggregate and assesses it against the current store facts. */
-async function assessStored(tx: Queryable, chain: Chain, incidentId: string, now: Date): Promise<{ agg: IncidentAggregate; assessment: Assessment }> {
+async function assessStored(tx: Queryable, org: OrgModel, incidentId: string, now: Date): Promise<{ agg: IncidentAggregate; assessment: Assessment }> {
   const r = await tx.query<{ site: string; zone: string | null; opened_at: Date; context: { agg?: IncidentAggregate } }>(
     `SELECT site, zone, opened_at, context FROM incidents WHERE id = $1 FOR UPDATE`,
     [incidentId],
@@ -54,13 +54,13 @@ async function assessStored(tx: Queryable, chain: Chain, incidentId: string, now
   if (!row) throw new NotFoundError(`incident ${incidentId}`);
   const agg = row.context.agg;
   if (!agg) throw new PermanentError(`incident ${incidentId} has no event aggregate`);
-  if (!chain.sites.has(row.site)) throw new PermanentError(`site ${row.site} is not in the configuration`);
-  const ctx = await loadSitesContext(tx, chain, [row.site], now);
+  if (!org.sites.has(row.site)) throw new PermanentError(`site ${row.site} is not in the configuration`);
+  const ctx = await loadSitesContext(tx, org, [row.site], now);
   const earlier = await tx.query<{ n: number }>(
     `SELECT count(*)::int AS n FROM incidents WHERE site = $1 AND zone IS NOT DISTINCT FROM $2 AND opened_at >= $3 AND opened_at < $4`,
-    [row.site, agg.zone ?? null, new Date(now.getTime() - chain.config.policy.severity.recurrenceDays * 86_400_000), row.opened_at],
+    [row.site, agg.zone ?? null, new Date(now.getTime() - org.config.policy.severity.recurrenceDays * 86_400_000), row.opened_at],
   );
-  const assessment = assessIncident(agg, chain, chain.config.policy, {
+  const assessment = assessIncident(agg, org, org.config.policy, {
     devicesDown: ctx.devicesDown,
     priorIncidentsInZone: Number(earlier.rows[0]?.n ?? 0),
     assetRecentIncidents: ctx.assetRecentIncidents,
@@ -69,11 +69,11 @@ async function assessStored(tx: Queryable, chain: Chain, incidentId: string, now
 }
 
 /** The runner definitions of steps 1-4 (recovery path). */
-export function assessSteps(chain: Chain): StepDefinition[] {
+export function assessSteps(org: OrgModel): StepDefinition[] {
   const step = (id: (typeof IDS)[number], write?: (tx: Queryable, incidentId: string, a: Assessment, agg: IncidentAggregate, now: Date) => Promise<void>): StepDefinition => ({
     id,
     async run({ tx, incidentId, now }): Promise<StepOutcome> {
-      const { agg, assessment } = await assessStored(tx, chain, incidentId, now);
+      const { agg, assessment } = await assessStored(tx, org, incidentId, now);
       if (write) await write(tx, incidentId, assessment, agg, now);
       return { status: 'done', result: results(agg, assessment, [])[id] };
     },

@@ -10,8 +10,8 @@
 import { randomBytes, randomInt } from 'node:crypto';
 import type { Config, ContactConfig } from '../../config/schema.js';
 import { emergencySms, managementEmail, noGuardSms, patrolSms, type AlertIncident } from '../../domain/alert-content.js';
-import type { Chain } from '../../domain/chain.js';
-import { localTime } from '../../domain/chain.js';
+import type { OrgModel } from '../../domain/site-model.js';
+import { localTime } from '../../domain/local-time.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { assignGuards, checkpointRoute, type GuardState } from '../../domain/guard-dispatch.js';
 import { timeId } from '../../domain/ids.js';
@@ -51,8 +51,8 @@ export async function loadIncident(tx: Queryable, id: string): Promise<IncidentR
 }
 
 /** The alert summary of an incident. */
-export function alertView(inc: IncidentRow, chain: Chain, config: Config): AlertIncident {
-  const model = chain.sites.get(inc.site);
+export function alertView(inc: IncidentRow, org: OrgModel, config: Config): AlertIncident {
+  const model = org.sites.get(inc.site);
   const tz = model?.site.timezone ?? config.organization.timezone;
   const lt = localTime(inc.first_event_at, tz);
   const touched = inc.assets?.touched ?? [];
@@ -82,7 +82,7 @@ export function contactsFor(config: Config, site: string, roles: ContactConfig['
 }
 
 /** Step 5: the emergency SMS to the site's security leads and rapid-response contacts. */
-function sendEmergencySms(chain: Chain, config: Config): StepDefinition {
+function sendEmergencySms(org: OrgModel, config: Config): StepDefinition {
   return {
     id: 'send-emergency-sms',
     async run({ tx, incidentId, now }): Promise<StepOutcome> {
@@ -107,7 +107,7 @@ function sendEmergencySms(chain: Chain, config: Config): StepDefinition {
       );
       if (!r.rows[0]?.ack_code) throw new Error('no free acknowledgement code among 8 candidates; retrying');
       inc.ack_code = r.rows[0].ack_code;
-      const body = emergencySms(alertView(inc, chain, config));
+      const body = emergencySms(alertView(inc, org, config));
       const items: OutboxItem[] = recipients.map((c) => ({ incidentId: inc.id, channel: 'sms', kind: `emergency:${inc.band}`, recipient: c.id, address: c.phone!, body, band: inc.band }));
       const queued = await enqueue(tx, items, now);
       return { status: 'done', result: { band: inc.band, ackCode: inc.ack_code, recipients: recipients.map((c) => ({ id: c.id, role: c.role, phone: c.phone })), queued: queued.length } };
@@ -116,13 +116,13 @@ function sendEmergencySms(chain: Chain, config: Config): StepDefinition {
 }
 
 /** Step 6: email to managers (and executives), signed webhooks; CAP and the live stream read the result. */
-function notifyManagement(chain: Chain, config: Config): StepDefinition {
+function notifyManagement(org: OrgModel, config: Config): StepDefinition {
   return {
     id: 'notify-management',
     async run({ tx, incidentId, now }): Promise<StepOutcome> {
       const inc = await loadIncident(tx, incidentId);
       const p = config.policy.notify;
-      const view = alertView(inc, chain, config);
+      const view = alertView(inc, org, config);
       const items: OutboxItem[] = [];
       const audience: string[] = [];
       if (bandRank(inc.band) >= bandRank(p.managementMinBand)) {
@@ -163,10 +163,10 @@ export async function loadGuards(tx: Queryable, site: string): Promise<GuardStat
 }
 
 /** Where a guard should go: the most valuable touched asset with a position, else the zone's centre. */
-export function patrolTarget(inc: IncidentRow, chain: Chain): { target?: [number, number]; assets: string[] } {
-  const model = chain.sites.get(inc.site);
+export function patrolTarget(inc: IncidentRow, org: OrgModel): { target?: [number, number]; assets: string[] } {
+  const model = org.sites.get(inc.site);
   const touched = [...(inc.assets?.touched ?? [])].sort((a, b) => Number(b.value) - Number(a.value));
-  const withPos = touched.map((a) => chain.assets.get(a.id)).find((a) => a?.position);
+  const withPos = touched.map((a) => org.assets.get(a.id)).find((a) => a?.position);
   const target = withPos?.position ?? (inc.zone ? model?.centroids.get(inc.zone) : undefined);
   return { ...(target ? { target: [target[0], target[1]] as [number, number] } : {}), assets: touched.filter((a) => a.highRisk || a.relation === 'named').map((a) => a.name) };
 }
@@ -178,15 +178,15 @@ export function patrolTarget(inc: IncidentRow, chain: Chain): { target?: [number
  */
 export async function dispatchGuard(
   tx: Queryable,
-  chain: Chain,
+  org: OrgModel,
   config: Config,
   inc: IncidentRow,
   now: Date,
   opts: { attempt: number; exclude: string[] },
 ): Promise<{ patrolId?: string; guardId?: string; reason?: string; metres?: number; etaSeconds?: number }> {
-  const model = chain.sites.get(inc.site);
+  const model = org.sites.get(inc.site);
   if (!model) return { reason: `site ${inc.site} is not configured` };
-  const { target, assets } = patrolTarget(inc, chain);
+  const { target, assets } = patrolTarget(inc, org);
   if (!target) return { reason: 'the incident has no position on the site plan' };
   const guards = (await loadGuards(tx, inc.site)).filter((g) => !opts.exclude.includes(g.id));
   // Other incidents of the site still waiting for a guard compete for the same guards.
@@ -199,7 +199,7 @@ export async function dispatchGuard(
   );
   const competitors = waiting.rows
     .filter((w) => bandRank(w.band) >= bandRank(config.policy.patrol.minBand))
-    .map((w) => ({ id: w.id, target: patrolTarget(w, chain).target, severity: w.score }))
+    .map((w) => ({ id: w.id, target: patrolTarget(w, org).target, severity: w.score }))
     .filter((w): w is { id: string; target: [number, number]; severity: number } => w.target !== undefined);
   const plan = assignGuards(model, [{ id: inc.id, target, severity: inc.score }, ...competitors], guards, now, config.policy.patrol.walkingSpeedMps);
   const mine = plan.find((p) => p.incidentId === inc.id)!;
@@ -223,14 +223,14 @@ export async function dispatchGuard(
 }
 
 /** Tells the site's security leads that no guard could be sent (once per incident and reason kind). */
-export async function reportNoGuard(tx: Queryable, chain: Chain, config: Config, inc: IncidentRow, reason: string, now: Date, kind = 'no_guard'): Promise<void> {
-  const body = noGuardSms(alertView(inc, chain, config), reason);
+export async function reportNoGuard(tx: Queryable, org: OrgModel, config: Config, inc: IncidentRow, reason: string, now: Date, kind = 'no_guard'): Promise<void> {
+  const body = noGuardSms(alertView(inc, org, config), reason);
   const leads = contactsFor(config, inc.site, ['security_lead']).filter((c) => c.phone);
   await enqueue(tx, leads.map((c) => ({ incidentId: inc.id, channel: 'sms' as const, kind, recipient: c.id, address: c.phone!, body, band: inc.band })), now);
 }
 
 /** Step 7: send the best available guard. */
-function assignGuardPatrol(chain: Chain, config: Config): StepDefinition {
+function assignGuardPatrol(org: OrgModel, config: Config): StepDefinition {
   return {
     id: 'assign-guard-patrol',
     async run({ tx, incidentId, now }): Promise<StepOutcome> {
@@ -243,12 +243,12 @@ function assignGuardPatrol(chain: Chain, config: Config): StepDefinition {
         [inc.id],
       );
       if (existing.rows[0]) return { status: 'done', result: { patrol: existing.rows[0].id, guard: existing.rows[0].guard_id, note: 'already assigned' } };
-      const r = await dispatchGuard(tx, chain, config, inc, now, { attempt: 1, exclude: [] });
+      const r = await dispatchGuard(tx, org, config, inc, now, { attempt: 1, exclude: [] });
       if (!r.patrolId) {
-        await reportNoGuard(tx, chain, config, inc, r.reason ?? 'no guard available', now);
+        await reportNoGuard(tx, org, config, inc, r.reason ?? 'no guard available', now);
         return { status: 'done', result: { assigned: false, reason: r.reason, securityLeadTold: true } };
       }
-      await planCheckpoints(tx, chain, config, inc, now);
+      await planCheckpoints(tx, org, config, inc, now);
       return { status: 'done', result: { assigned: true, patrol: r.patrolId, guard: r.guardId, metres: r.metres, etaSeconds: r.etaSeconds } };
     },
   };
@@ -258,9 +258,9 @@ function assignGuardPatrol(chain: Chain, config: Config): StepDefinition {
  * A zone with repeated incidents gets a checkpoint patrol for the next shift: a route through the
  * zone and its neighbours, created once per zone and day.
  */
-async function planCheckpoints(tx: Queryable, chain: Chain, config: Config, inc: IncidentRow, now: Date): Promise<void> {
+async function planCheckpoints(tx: Queryable, org: OrgModel, config: Config, inc: IncidentRow, now: Date): Promise<void> {
   if (!inc.zone) return;
-  const model = chain.sites.get(inc.site);
+  const model = org.sites.get(inc.site);
   if (!model) return;
   const days = config.policy.severity.recurrenceDays;
   const r = await tx.query<{ n: number }>(`SELECT count(*)::int AS n FROM incidents WHERE site = $1 AND zone = $2 AND opened_at >= $3`, [inc.site, inc.zone, new Date(now.getTime() - days * 86_400_000)]);
@@ -278,6 +278,6 @@ async function planCheckpoints(tx: Queryable, chain: Chain, config: Config, inc:
 }
 
 /** The definitions of steps 5-7. */
-export function respondSteps(chain: Chain, config: Config): StepDefinition[] {
-  return [sendEmergencySms(chain, config), notifyManagement(chain, config), assignGuardPatrol(chain, config)];
+export function respondSteps(org: OrgModel, config: Config): StepDefinition[] {
+  return [sendEmergencySms(org, config), notifyManagement(org, config), assignGuardPatrol(org, config)];
 }
