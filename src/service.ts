@@ -10,10 +10,14 @@ import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
-import { incidentSteps } from './workflow/step-registry.js';
+import { syncGuards } from './store/guards.js';
+import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
+import { Scheduler } from './workflow/scheduler.js';
+import { incidentSteps, scheduledJobs } from './workflow/step-registry.js';
 
 /** Live changes the dashboard stream and webhooks hear about. */
 export interface LiveEvent {
@@ -33,7 +37,7 @@ export interface ServiceOptions {
   log?: Logger;
   metrics?: Metrics;
   now?: () => Date;
-  /** Start the workflow runner's polling loop (the server does; one-shot CLI commands drain instead). */
+  /** Start the workflow runner's and the scheduler's loops (the server does; one-shot CLI commands drain instead). */
   startRunner?: boolean;
   ingest?: Pick<IngestOptions, 'failAssessment'>;
   /** Delivery providers (tests pass their own; default: from the configuration). */
@@ -55,6 +59,7 @@ export interface Service {
   now(): Date;
   dispatcher: Dispatcher;
   monitor: ResponseMonitor;
+  scheduler: Scheduler;
   /** Live changes (SSE stream); emits 'change' with a LiveEvent. */
   bus: EventEmitter;
   /** Listeners told about committed ingests (live stream, tests). */
@@ -89,6 +94,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
   const steps = incidentSteps(org);
   const runner = new WorkflowRunner(db, {
+    workflow: BUILT_INCIDENT_STEPS,
     steps,
     maxAttempts: policy.workflow.maxAttempts,
     backoffBaseMs: policy.workflow.backoffBaseMs,
@@ -97,16 +103,36 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     log,
     now,
     onStepFinished: (incidentId, step, status) => {
-      if (step === 'send-emergency-sms' || step === 'notify-management' || step === 'assign-guard-patrol') dispatcher.kick();
+      if (ALERTING_STEPS.includes(step)) dispatcher.kick();
       emit({ kind: 'step.finished', incidentId, data: { step, status } });
     },
   });
+  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org), policy, timezone: opts.config.organization.timezone, now, log });
+  // Only a process that delivers takes the SMS it decides straight to the provider.
+  const deliversNow = opts.startDelivery === true;
   const pipeline = new IngestPipeline(db, org, {
     metrics,
     now,
-    inlineStep: steps.find((s) => s.id === 'send-emergency-sms'),
-    // Only a process that delivers takes the SMS it decides straight to the provider.
-    ...(opts.startDelivery ? { claimFor: { workerId: dispatcher.workerId, leaseMs: 30_000 } } : {}),
+    // The workflow's fast path: the runner journals the batch's incidents and takes their inline
+    // steps in the ingest transaction; the emergency SMS they decided are claimed for this
+    // process's dispatcher and delivered right after the commit.
+    handOff: async (tx, assessed, at) => {
+      const done = await runner.runInline(
+        tx,
+        assessed.map((a) => ({
+          incidentId: a.touched.ref.id,
+          isNew: a.touched.isNew,
+          ...(a.touched.band ? { previousBand: a.touched.band } : {}),
+          agg: a.touched.agg,
+          ...(a.assessment ? { assessment: a.assessment } : {}),
+          ...(a.failure !== undefined ? { failure: a.failure } : {}),
+          eventSeqs: a.touched.events,
+        })),
+        at,
+      );
+      const decided = done.get('send-emergency-sms') ?? [];
+      return deliversNow && decided.length > 0 ? dispatcher.claim(tx, { incidentIds: decided, channel: 'sms' }) : [];
+    },
     ...opts.ingest,
     onCommitted: (r) => {
       if (r.claimed && r.claimed.length > 0) void dispatcher.deliverClaimed(r.claimed).catch((e) => log.error({ err: (e as Error).message }, 'immediate delivery failed'));
@@ -116,9 +142,15 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       for (const l of onIngest) l(r);
     },
   });
-  // On the embedded store this is the only process: a step left running is an orphan of a crash.
-  if (opts.startRunner && db.kind === 'pglite') await runner.releaseOrphans();
-  if (opts.startRunner) runner.start();
+  // On the embedded store this is the only process: a step or run left running is an orphan of a crash.
+  if (opts.startRunner && db.kind === 'pglite') {
+    await runner.releaseOrphans();
+    await scheduler.releaseOrphans();
+  }
+  if (opts.startRunner) {
+    runner.start();
+    scheduler.start();
+  }
   if (opts.startDelivery) {
     // On the embedded store this is the only process: a notification left `sending` is an orphan
     // of a crash and is settled (reconciled with the provider) right away.
@@ -138,10 +170,12 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     now,
     dispatcher,
     monitor,
+    scheduler,
     bus,
     onIngest,
     async close() {
-      monitor.stop();
+      await monitor.stop();
+      await scheduler.stop();
       await runner.stop();
       await dispatcher.stop();
       await db.close();
@@ -172,26 +206,6 @@ export async function syncRegistry(db: Db, config: Config): Promise<void> {
   const guards = config.sites.flatMap((s) =>
     s.guards.map((g) => ({ id: g.id, site: s.id, name: g.name, phone: g.phone, position: g.position ?? null, on_shift: g.onShift, shift: g.shift ?? null })),
   );
-  if (guards.length > 0) {
-    // Identity and shift come from configuration; live position, availability and status are kept.
-    await db.query(
-      `INSERT INTO guards (id, site, name, phone, position, on_shift, shift)
-       SELECT id, site, name, phone, position, on_shift, shift
-         FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, name text, phone text, position jsonb, on_shift boolean, shift jsonb)
-       ON CONFLICT (id) DO UPDATE SET site = EXCLUDED.site, name = EXCLUDED.name, phone = EXCLUDED.phone, shift = EXCLUDED.shift,
-         position = coalesce(guards.position, EXCLUDED.position), updated_at = now()`,
-      [JSON.stringify(guards)],
-    );
-  }
-  if (assets.length === 0) return;
-  await db.query(
-    `INSERT INTO assets (id, site, zone, name, category, value, currency, vulnerability, sensitive_data, position, status)
-     SELECT id, site, zone, name, category, value, currency, vulnerability, sensitive_data, position, status
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, zone text, name text, category text, value numeric, currency text,
-            vulnerability real, sensitive_data boolean, position jsonb, status text)
-     ON CONFLICT (id) DO UPDATE SET site = EXCLUDED.site, zone = EXCLUDED.zone, name = EXCLUDED.name, category = EXCLUDED.category,
-       value = EXCLUDED.value, currency = EXCLUDED.currency, vulnerability = EXCLUDED.vulnerability,
-       sensitive_data = EXCLUDED.sensitive_data, position = EXCLUDED.position, updated_at = now()`,
-    [JSON.stringify(assets)],
-  );
+  await syncGuards(db, guards);
+  await syncAssets(db, assets);
 }

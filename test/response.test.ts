@@ -13,7 +13,7 @@ import { BUNDLED, parseConfig } from '../src/config/loader.js';
 import type { Config } from '../src/config/schema.js';
 import type { SecurityEvent } from '../src/domain/types.js';
 import { createService, type Service } from '../src/service.js';
-import { enqueue } from '../src/store/outbox.js';
+import { enqueue } from '../src/store/notifications.js';
 import { validateCap } from './helpers/cap-validate.js';
 import { SmtpReceiver, TwilioReceiver, WebhookReceiver } from './helpers/receivers.js';
 import { TEST_STORES } from './helpers/stores.js';

@@ -25,7 +25,7 @@ describe.each(TEST_STORES)('workflow runner on $name', (store) => {
   let flaky = 0;
   let open = false;
 
-  const steps: StepDefinition[] = [
+  const steps: StepDefinition<string>[] = [
     {
       id: 'first',
       async run({ tx, incidentId }) {

@@ -19,13 +19,21 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { digestSms } from '../domain/alert-content.js';
-import { PermanentError, RetryableError } from '../domain/errors.js';
+import { PermanentError } from '../domain/errors.js';
+import { decideRetry } from '../domain/retry.js';
 import type { Band } from '../domain/types.js';
 import type { Logger } from '../ops/log.js';
 import { WorkLoop } from '../ops/work-loop.js';
-import type { Db } from '../store/db.js';
-import { enqueue, idempotencyKey } from '../store/outbox.js';
-import { backoffMs } from '../workflow/runner.js';
+import type { Db, Queryable } from '../store/db.js';
+import {
+  claimNotifications,
+  foldedAlerts,
+  foldIntoDigest,
+  recordDeliveries,
+  releaseSendingNotifications,
+  setNotificationBody,
+  type NotificationRow,
+} from '../store/notifications.js';
 import { SmtpSender } from './email-smtp.js';
 import { listSentSms, sendSms, type SentMessage, type TwilioConfig } from './sms-twilio.js';
 import { postWebhook } from './webhook.js';
@@ -48,23 +56,7 @@ export function providersFromConfig(config: Config): Providers {
   };
 }
 
-export interface NotificationRow {
-  id: string;
-  incident_id: string;
-  channel: 'sms' | 'email' | 'webhook';
-  kind: string;
-  recipient: string;
-  address: string;
-  subject: string | null;
-  body: string;
-  html: string | null;
-  status: string;
-  attempts: number;
-  created_at: Date;
-  prev_status?: string;
-  /** Set when claimed by the ingest transaction: the recipient's SMS sent in the rate-limit window or in flight elsewhere. */
-  used?: number;
-}
+export type { NotificationRow } from '../store/notifications.js';
 
 /** What happened to one notification in a delivery pass. */
 interface Outcome {
@@ -114,8 +106,7 @@ export class Dispatcher {
    * only dispatcher on the store (the embedded store); on a server the lease expiry does it.
    */
   async releaseOrphans(): Promise<number> {
-    const r = await this.db.query(`UPDATE notifications SET locked_until = NULL, locked_by = NULL WHERE status = 'sending'`);
-    return r.rowCount;
+    return releaseSendingNotifications(this.db);
   }
 
   /** Starts the background loop. */
@@ -136,20 +127,30 @@ export class Dispatcher {
 
   /** Claims and delivers what is due; returns how many were claimed. */
   async runDue(limit = 50): Promise<number> {
+    const rows = await this.claim(this.db, { limit });
+    if (rows.length === 0) return 0;
+    await yieldToEventLoop(); // see WorkflowRunner.runDue: let waiting requests in first
+    await this.process(rows, this.now());
+    return rows.length;
+  }
+
+  /**
+   * The one claim, on the store or inside a caller's transaction: any due notifications, or only
+   * the given incidents' notifications of one channel (the fast path: the ingest transaction that
+   * decided an emergency SMS claims it for this dispatcher, and deliverClaimed sends it after the
+   * commit with no claim round trip).
+   */
+  async claim(q: Queryable, p: { limit?: number; incidentIds?: readonly string[]; channel?: NotificationRow['channel'] } = {}): Promise<NotificationRow[]> {
     const now = this.now();
-    const r = await this.db.query<NotificationRow>(
-      `WITH due AS (
-         SELECT id, status AS prev_status FROM notifications
-          WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-          ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-       UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
-         FROM due WHERE n.id = due.id
-       RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status`,
-      [now, new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)), this.workerId, limit],
-    );
-    if (r.rows.length === 0) return 0;
-    await this.process(r.rows, now);
-    return r.rows.length;
+    return claimNotifications(q, {
+      now,
+      leaseUntil: new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)),
+      workerId: this.workerId,
+      limit: p.limit ?? 1000,
+      windowStart: new Date(now.getTime() - this.config.policy.notify.rateLimit.windowMinutes * 60_000),
+      ...(p.incidentIds ? { incidentIds: p.incidentIds } : {}),
+      ...(p.channel ? { channel: p.channel } : {}),
+    });
   }
 
   /**
@@ -163,10 +164,7 @@ export class Dispatcher {
 
   private async process(rows: NotificationRow[], now: Date): Promise<void> {
     const r = { rows };
-    // Rows claimed by the ingest transaction already say how much of the rate limit is used.
-    const known = rows.every((n) => n.used !== undefined);
-    if (!known) await yieldToEventLoop(); // see WorkflowRunner.runDue: let waiting requests in first
-    const budget = known ? this.budgetFromRows(rows) : await this.smsBudget(r.rows, now);
+    const budget = this.budgetFromRows(rows);
     // Different recipients in parallel; one recipient's messages in order.
     const byAddress = new Map<string, NotificationRow[]>();
     for (const n of r.rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
@@ -188,38 +186,17 @@ export class Dispatcher {
   }
 
   /**
-   * The rate-limit budget from the counts carried by rows claimed in the ingest transaction. The
-   * count was taken in the claiming statement's snapshot, so it leaves out the rows claimed with it;
-   * deliver() spends the budget once per message of the batch.
+   * How many more SMS each recipient of the batch may get now (policy rateLimit), from the counts
+   * the claim carries: messages sent within the window plus messages other dispatchers hold in
+   * flight. Counting in-flight messages keeps several processes under the limit without a lock (at
+   * worst they fold one message too many, never send one too many). The count was taken in the
+   * claiming statement's snapshot, so it leaves out the rows claimed with it; deliver() spends the
+   * budget once per message of the batch.
    */
   private budgetFromRows(rows: NotificationRow[]): Map<string, number> {
     const per = this.config.policy.notify.rateLimit.perRecipient;
     const budget = new Map<string, number>();
     for (const n of rows) if (n.channel === 'sms' && !n.kind.startsWith('digest')) budget.set(n.address, per - (n.used ?? 0));
-    return budget;
-  }
-
-  /**
-   * How many more SMS each recipient of the batch may get now (policy rateLimit), in one query:
-   * messages sent within the window plus messages other dispatchers hold in flight. Counting
-   * in-flight messages keeps several processes under the limit without a lock (at worst they fold
-   * one message too many, never send one too many).
-   */
-  private async smsBudget(rows: NotificationRow[], now: Date): Promise<Map<string, number>> {
-    const sms = rows.filter((n) => n.channel === 'sms' && !n.kind.startsWith('digest'));
-    const budget = new Map<string, number>();
-    if (sms.length === 0) return budget;
-    const { perRecipient, windowMinutes } = this.config.policy.notify.rateLimit;
-    const addresses = [...new Set(sms.map((n) => n.address))];
-    const used = await this.db.query<{ address: string; n: number }>(
-      `SELECT address, count(*)::int AS n FROM notifications
-        WHERE channel = 'sms' AND address = ANY($1::text[]) AND NOT (id = ANY($2::text[]))
-          AND ((status IN ('sent', 'acknowledged') AND sent_at > $3) OR (status = 'sending' AND locked_until > $4))
-        GROUP BY address`,
-      [addresses, rows.map((n) => n.id), new Date(now.getTime() - windowMinutes * 60_000), now],
-    );
-    for (const a of addresses) budget.set(a, perRecipient);
-    for (const u of used.rows) budget.set(u.address, perRecipient - Number(u.n));
     return budget;
   }
 
@@ -246,7 +223,7 @@ export class Dispatcher {
         }
         const body = digest ? await this.digestBody(n) : n.body;
         if (body === undefined) return { n, status: 'cancelled', started, finished: this.now(), detail: 'nothing left to digest' };
-        if (body !== n.body) await this.db.query(`UPDATE notifications SET body = $2 WHERE id = $1`, [n.id, body]);
+        if (body !== n.body) await setNotificationBody(this.db, n.id, body);
         const msg = await this.providers.sms.send(n.address, body);
         this.opts.afterSmsAccepted?.(n);
         return ok(`provider accepted ${msg.sid}`, msg.sid);
@@ -262,10 +239,9 @@ export class Dispatcher {
       return ok(`HTTP ${status}`);
     } catch (e) {
       const err = e as Error;
-      const retryable = err instanceof RetryableError || !(err instanceof PermanentError);
-      const retry = this.config.policy.notify.retry;
-      const final = !retryable || n.attempts >= retry.maxAttempts;
-      const delay = Math.max(backoffMs(n.attempts, retry.baseMs, retry.maxMs, (this.opts.random ?? Math.random)()), err instanceof RetryableError ? err.retryAfterMs ?? 0 : 0);
+      const d = decideRetry(err, n.attempts, this.config.policy.notify.retry, (this.opts.random ?? Math.random)());
+      const final = !d.retry;
+      const delay = d.retry ? d.delayMs : 0;
       // A retry is routine (the notification shows it); only a final failure is worth a warning.
       const line = { notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message };
       if (final) this.opts.log?.warn(line, 'delivery failed for good');
@@ -289,26 +265,8 @@ export class Dispatcher {
       outcome: o.status === 'queued' ? 'retry' : o.status,
       detail: o.detail.slice(0, 500),
     }));
-    await this.db.transaction(async (tx) => {
-      await tx.query(
-        `UPDATE notifications n SET status = x.status,
-                sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
-                provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
-                locked_until = NULL, locked_by = NULL, updated_at = now()
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz)
-          WHERE n.id = x.id AND n.locked_by = $2`,
-        [JSON.stringify(rows), this.workerId],
-      );
-      await tx.query(
-        `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail)
-         SELECT id, attempt, started, finished, outcome, detail
-           FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt int, started timestamptz, finished timestamptz, outcome text, detail text)
-         ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
-        [JSON.stringify(rows)],
-      );
-      const digests = outcomes.filter((o) => o.status === 'sent' && o.n.kind.startsWith('digest')).map((o) => o.n.id);
-      if (digests.length > 0) await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($1::text[]) AND status = 'folded'`, [digests]);
-    });
+    const digests = outcomes.filter((o) => o.status === 'sent' && o.n.kind.startsWith('digest')).map((o) => o.n.id);
+    await this.db.transaction((tx) => recordDeliveries(tx, rows, this.workerId, digests));
     for (const o of outcomes) this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
   }
 
@@ -316,37 +274,14 @@ export class Dispatcher {
   private async fold(n: NotificationRow, now: Date): Promise<void> {
     const windowMs = this.config.policy.notify.rateLimit.windowMinutes * 60_000;
     const kind = `digest:${n.address}:${Math.floor(now.getTime() / windowMs)}`;
-    await this.db.transaction(async (tx) => {
-      // One digest per recipient and window: its creation is serialised per recipient.
-      await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-sms:' || $1))`, [n.address]);
-      const oldest = await tx.query<{ oldest: Date | null }>(
-        `SELECT min(sent_at) AS oldest FROM notifications WHERE channel = 'sms' AND address = $1 AND status IN ('sent', 'acknowledged') AND sent_at > $2`,
-        [n.address, new Date(now.getTime() - windowMs)],
-      );
-      // The digest goes out when the oldest message of the window leaves it (a slot frees up).
-      const due = new Date((oldest.rows[0].oldest ?? now).getTime() + windowMs + 1000);
-      const existing = await tx.query<{ id: string }>(
-        `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at, id LIMIT 1`,
-        [n.address, kind],
-      );
-      let digestId = existing.rows[0]?.id;
-      if (!digestId) {
-        await enqueue(tx, [{ incidentId: n.incident_id, channel: 'sms', kind, recipient: n.recipient, address: n.address, body: '(digest)' }], now);
-        digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [idempotencyKey({ incidentId: n.incident_id, recipient: n.recipient, channel: 'sms', kind })])).rows[0].id;
-      }
-      await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
-      await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
-    });
+    // One digest per recipient and window: its creation is serialised per recipient.
+    await this.db.transaction((tx) => foldIntoDigest(tx, n, { kind, windowMs, now }));
     this.opts.onChange?.({ id: n.id, incidentId: n.incident_id, channel: n.channel, kind: n.kind, status: 'folded', recipient: n.recipient });
   }
 
   /** The digest's body from the alerts folded into it (undefined when none remain). */
   private async digestBody(n: NotificationRow): Promise<string | undefined> {
-    const r = await this.db.query<{ band: Band | null; type: string; site: string; ack_code: string | null }>(
-      `SELECT coalesce(f.band, i.band) AS band, i.type, i.site, i.ack_code FROM notifications f JOIN incidents i ON i.id = f.incident_id
-        WHERE f.digest_id = $1 AND f.status = 'folded' ORDER BY f.created_at`,
-      [n.id],
-    );
+    const r = { rows: await foldedAlerts(this.db, n.id) };
     if (r.rows.length === 0) return undefined;
     const names = new Map(this.config.sites.map((s) => [s.id, s.name]));
     return digestSms(

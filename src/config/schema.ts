@@ -2,6 +2,7 @@
  * The configuration file (CONTRACT.md) and the policy, as zod schemas. Every problem of a broken
  * config is reported with its path; nothing is half-loaded.
  */
+import { Cron } from 'croner';
 import { z } from 'zod';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
@@ -132,6 +133,15 @@ export const eventRuleSchema = z.object({
   breach: z.number().min(0).max(1),
 });
 
+/** A cron expression (minute hour day-of-month month day-of-week, optional seconds first), checked by croner. */
+const cronExpression = z.string().superRefine((v, ctx) => {
+  try {
+    new Cron(v, { paused: true }).stop();
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: `expected a cron expression like "0 6 * * *": ${(e as Error).message}` });
+  }
+});
+
 export const policySchema = z.object({
   version: z.string().min(1),
   correlation: z.object({
@@ -191,6 +201,10 @@ export const policySchema = z.object({
     backoffMaxMs: z.number().int().min(1),
   }),
   retention: z.object({ archiveAfterHours: z.number().min(0), keepYears: z.number().min(1) }),
+  schedule: z.object({
+    catchUpWindows: z.number().int().min(1).max(100),
+    jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, 'expected a job id'), z.object({ cron: cronExpression, enabled: z.boolean().default(true) })),
+  }),
   notify: z.object({
     smsMinBand: z.enum(BANDS),
     managementMinBand: z.enum(BANDS),

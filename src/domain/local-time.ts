@@ -76,3 +76,14 @@ export function withinHours(
   if (open === close) return true;
   return open < close ? local.minutes >= open && local.minutes < close : local.minutes >= open || local.minutes < close;
 }
+
+/** The ISO 8601 week of a calendar date "YYYY-MM-DD", as "YYYY-Www" (weeks start on Monday; week 1 holds the year's first Thursday). */
+export function isoWeekOf(date: string): string {
+  const [y, m, d] = date.split('-').map(Number);
+  const day = new Date(Date.UTC(y, m - 1, d));
+  const weekday = day.getUTCDay() || 7; // Monday 1 .. Sunday 7
+  const thursday = new Date(day.getTime() + (4 - weekday) * 86_400_000);
+  const year = thursday.getUTCFullYear();
+  const week = Math.floor((thursday.getTime() - Date.UTC(year, 0, 1)) / (7 * 86_400_000)) + 1;
+  return `${year}-W${String(week).padStart(2, '0')}`;
+}

@@ -1,6 +1,7 @@
 /**
- * A background loop shared by the workflow runner and the dispatcher: run passes of work until a
- * pass finds nothing, then sleep until the next poll or until kicked (new work was committed).
+ * The one background loop, shared by the workflow runner, the outbox dispatcher, the response
+ * monitor and the scheduler: run passes of work until a pass finds nothing, then sleep until the
+ * next poll or until kicked (new work was committed).
  */
 export class WorkLoop {
   private timer: NodeJS.Timeout | undefined;
@@ -15,9 +16,10 @@ export class WorkLoop {
     private readonly opts: { pollMs: number; onError: (e: unknown) => void },
   ) {}
 
-  start(): void {
+  /** Starts the loop; the first pass runs after `firstDelayMs` (default at once). */
+  start(firstDelayMs = 0): void {
     this.stopped = false;
-    this.schedule(0);
+    this.schedule(firstDelayMs);
   }
 
   /** Stops the loop and waits for the pass in progress. */

@@ -64,16 +64,16 @@ export const BUILT_INCIDENT_STEPS = [
 export const BUILT_SCHEDULED_JOBS = ['plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
 
 /**
+ * The assessment (steps 1-4): recomputed from the incident's events each time one joins it, so
+ * they are journaled again for an incident that grew.
+ */
+export const ASSESSMENT_STEPS = ['fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact'] as const satisfies readonly IncidentStepId[];
+
+/**
  * The fast path to the alert: these steps run inline in the ingest transaction that stores the
  * event (the assessment, then the emergency-SMS decision). A prefix of BUILT_INCIDENT_STEPS.
  */
-export const INLINE_STEPS = [
-  'fetch-incident-logs',
-  'get-high-risk-assets',
-  'calculate-severity',
-  'calculate-loss-impact',
-  'send-emergency-sms',
-] as const satisfies readonly IncidentStepId[];
+export const INLINE_STEPS = [...ASSESSMENT_STEPS, 'send-emergency-sms'] as const satisfies readonly IncidentStepId[];
 
 /** Steps that run again (from the first of them) when an incident's band rises: the new band alerts once. */
 export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const satisfies readonly IncidentStepId[];

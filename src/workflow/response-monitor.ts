@@ -2,16 +2,23 @@
  * Watches the response after the steps ran: escalates alerts nobody acknowledged, and replaces a
  * guard who did not acknowledge a patrol in time. Each sweep is a few indexed queries; every
  * decision goes through the outbox with an idempotency key (level, patrol), so two processes
- * sweeping at once, or a sweep after a crash, never alert twice.
+ * sweeping at once, or a sweep after a crash, never alert twice. It runs on the shared background
+ * work loop (ops/work-loop.ts), every few seconds.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ContactConfig } from '../config/schema.js';
 import { emergencySms, managementEmail } from '../domain/alert-content.js';
+import { contactsFor } from '../domain/contacts.js';
 import type { OrgModel } from '../domain/site-model.js';
 import type { Logger } from '../ops/log.js';
+import { WorkLoop } from '../ops/work-loop.js';
+import { appendAudit } from '../store/audit-log.js';
 import type { Db } from '../store/db.js';
-import { enqueue, type OutboxItem } from '../store/outbox.js';
-import { alertView, contactsFor, dispatchGuard, loadIncident, reportNoGuard } from './steps/respond.js';
+import { releaseAssignedGuard } from '../store/guards.js';
+import { clearSettledEscalations, incidentsDueForEscalation, lockIncidentForResponse, setEscalationLevel } from '../store/incidents.js';
+import { enqueue, type OutboxItem } from '../store/notifications.js';
+import { guardsTriedFor, lockPatrol, markPatrolUnacknowledged, patrolsPastAckDeadline } from '../store/patrols.js';
+import { alertView, dispatchGuard, reportNoGuard } from './response-actions.js';
 
 /** Who is alerted at each escalation level (level 0 is the emergency SMS itself). */
 export function escalationTier(level: number): ContactConfig['role'][] {
@@ -21,39 +28,33 @@ export function escalationTier(level: number): ContactConfig['role'][] {
 }
 
 export class ResponseMonitor {
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private readonly loop: WorkLoop;
 
   constructor(
     private readonly db: Db,
     private readonly org: OrgModel,
     private readonly config: Config,
     private readonly opts: { now?: () => Date; log?: Logger; intervalMs?: number; onQueued?: () => void } = {},
-  ) {}
+  ) {
+    // One sweep per wake-up: a sweep handles everything due, so it never asks for another pass at once.
+    this.loop = new WorkLoop(async () => (await this.sweep(), 0), {
+      pollMs: opts.intervalMs ?? 5000,
+      onError: (e) => opts.log?.error({ err: (e as Error).message }, 'response sweep failed'),
+    });
+  }
 
   private now(): Date {
     return this.opts.now?.() ?? new Date();
   }
 
+  /** Starts the background sweeps. */
   start(): void {
-    this.timer = setInterval(() => void this.tick(), this.opts.intervalMs ?? 5000);
-    this.timer.unref();
+    this.loop.start(this.opts.intervalMs ?? 5000);
   }
 
-  stop(): void {
-    if (this.timer) clearInterval(this.timer);
-  }
-
-  private async tick(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      await this.sweep();
-    } catch (e) {
-      this.opts.log?.error({ err: (e as Error).message }, 'response sweep failed');
-    } finally {
-      this.busy = false;
-    }
+  /** Stops the sweeps and waits for the one in progress. */
+  async stop(): Promise<void> {
+    await this.loop.stop();
   }
 
   /** One pass: escalations and patrol acknowledgement timeouts. Returns what it did. */
@@ -68,23 +69,15 @@ export class ResponseMonitor {
     const now = this.now();
     const { afterMinutes, maxLevels } = this.config.policy.notify.escalation;
     if (maxLevels === 0) return [];
-    // Candidates come from an index (next_escalation_at); the condition itself is that the current
-    // level's messages went out more than afterMinutes ago and nobody acknowledged.
-    const due = await this.db.query<{ id: string }>(
-      `SELECT i.id FROM incidents i
-        WHERE i.next_escalation_at <= $3 AND i.status = 'open' AND i.escalation_level < $1
-          AND (SELECT max(n.sent_at) FROM notifications n
-                WHERE n.incident_id = i.id AND n.level = i.escalation_level AND (n.kind LIKE 'emergency:%' OR n.kind LIKE 'escalation:%')) < $2
-        ORDER BY i.next_escalation_at LIMIT 100`,
-      [maxLevels, new Date(now.getTime() - afterMinutes * 60_000), now],
-    );
+    // The condition: the current level's messages went out more than afterMinutes ago and nobody acknowledged.
+    const due = await incidentsDueForEscalation(this.db, { now, sentBefore: new Date(now.getTime() - afterMinutes * 60_000), maxLevels });
     // Incidents someone took charge of, or at the last level, leave the sweep.
-    await this.db.query(`UPDATE incidents SET next_escalation_at = NULL WHERE next_escalation_at <= $1 AND (status <> 'open' OR escalation_level >= $2)`, [now, maxLevels]);
+    await clearSettledEscalations(this.db, now, maxLevels);
     const done: string[] = [];
-    for (const { id } of due.rows) {
+    for (const id of due) {
       await yieldToEventLoop();
       const level = await this.db.transaction(async (tx) => {
-        const inc = await loadIncident(tx, id);
+        const inc = await lockIncidentForResponse(tx, id);
         if (inc.status !== 'open') return undefined;
         const level = inc.escalation_level + 1;
         if (level > maxLevels) return undefined;
@@ -97,12 +90,8 @@ export class ResponseMonitor {
           else if (c.email) items.push({ incidentId: id, channel: 'email', kind: `escalation:${level}`, recipient: c.id, address: c.email, subject: `ESCALATION ${level}: ${mail.subject}`, body: mail.text, html: mail.html, band: inc.band, level });
         }
         await enqueue(tx, items, now);
-        await tx.query(`UPDATE incidents SET escalation_level = $2, next_escalation_at = $3, updated_at = now() WHERE id = $1`, [
-          id,
-          level,
-          level < maxLevels ? new Date(now.getTime() + afterMinutes * 60_000) : null,
-        ]);
-        await tx.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ('vigil', 'escalate', $1, $2)`, [id, JSON.stringify({ level, recipients: items.map((x) => x.recipient) })]);
+        await setEscalationLevel(tx, id, level, level < maxLevels ? new Date(now.getTime() + afterMinutes * 60_000) : null);
+        await appendAudit(tx, { actor: 'vigil', action: 'escalate', target: id, details: { level, recipients: items.map((x) => x.recipient) } });
         return level;
       });
       if (level !== undefined) {
@@ -115,28 +104,25 @@ export class ResponseMonitor {
 
   private async reassignPatrols(): Promise<string[]> {
     const now = this.now();
-    const due = await this.db.query<{ id: string }>(`SELECT id FROM patrols WHERE status = 'assigned' AND ack_deadline < $1 ORDER BY ack_deadline LIMIT 50`, [now]);
+    const due = await patrolsPastAckDeadline(this.db, now);
     const done: string[] = [];
-    for (const { id } of due.rows) {
+    for (const id of due) {
       await yieldToEventLoop();
       const moved = await this.db.transaction(async (tx) => {
-        const p = (await tx.query<{ id: string; incident_id: string | null; guard_id: string; attempt: number; status: string }>(
-          `SELECT id, incident_id, guard_id, attempt, status FROM patrols WHERE id = $1 FOR UPDATE`,
-          [id],
-        )).rows[0];
+        const p = await lockPatrol(tx, id);
         if (!p || p.status !== 'assigned' || !p.incident_id) return false;
-        await tx.query(`UPDATE patrols SET status = 'unacknowledged', updated_at = now() WHERE id = $1`, [id]);
-        await tx.query(`UPDATE guards SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'assigned'`, [p.guard_id]);
-        const inc = await loadIncident(tx, p.incident_id);
+        await markPatrolUnacknowledged(tx, id);
+        await releaseAssignedGuard(tx, p.guard_id);
+        const inc = await lockIncidentForResponse(tx, p.incident_id);
         if (inc.status === 'resolved' || inc.status === 'archived') return true;
-        const tried = (await tx.query<{ guard_id: string }>(`SELECT DISTINCT guard_id FROM patrols WHERE incident_id = $1 AND guard_id IS NOT NULL`, [inc.id])).rows.map((r) => r.guard_id);
+        const tried = await guardsTriedFor(tx, inc.id);
         const attempt = p.attempt + 1;
         const r =
           attempt > this.config.policy.patrol.maxReassignments + 1
             ? { reason: `${p.attempt} guard(s) did not acknowledge` }
             : await dispatchGuard(tx, this.org, this.config, inc, now, { attempt, exclude: tried });
         if (!r.patrolId) await reportNoGuard(tx, this.org, this.config, inc, `guard ${p.guard_id} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
-        await tx.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ('vigil', 'reassign-patrol', $1, $2)`, [inc.id, JSON.stringify({ from: p.guard_id, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null })]);
+        await appendAudit(tx, { actor: 'vigil', action: 'reassign-patrol', target: inc.id, details: { from: p.guard_id, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null } });
         return true;
       });
       if (moved) done.push(id);

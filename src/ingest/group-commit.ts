@@ -1,0 +1,92 @@
+/**
+ * Group commit: requests that arrive while a transaction is running are stored together in the
+ * next one. Under load a transaction carries many requests, so each pays a fraction of the commit;
+ * alone, a request is committed at once. Every caller hears back only after the COMMIT that holds
+ * its events. If a shared transaction fails, its requests are retried one by one so that one
+ * request's problem is not another's.
+ */
+import { setImmediate as setImmediatePromise } from 'node:timers/promises';
+import { RetryableError } from '../domain/errors.js';
+import type { SecurityEvent } from '../domain/types.js';
+
+/** Most events one group commit carries. */
+const MAX_GROUP_EVENTS = 5000;
+/** Most events waiting for a group commit before new requests are refused with 503. */
+const MAX_WAITING_EVENTS = 20_000;
+
+/** What a committed batch reports per input event, so a group's result can be split by request. */
+export interface GroupedResult<R> {
+  /** The result for the whole group. */
+  whole: R;
+  /** The part of the result that belongs to events [offset, offset + count). */
+  slice(offset: number, count: number): R;
+}
+
+interface Waiting<R> {
+  events: readonly SecurityEvent[];
+  resolve(r: R): void;
+  reject(e: unknown): void;
+}
+
+/** Queues batches of events and commits them in groups through `commit`. */
+export class GroupCommit<R> {
+  private readonly waiting: Waiting<R>[] = [];
+  private waitingEvents = 0;
+  private flushing = false;
+
+  /** `commit` stores a group's events in one transaction and describes the result. */
+  constructor(private readonly commit: (events: readonly SecurityEvent[]) => Promise<GroupedResult<R>>) {}
+
+  /** Queues a batch; resolves after the commit that holds it. */
+  submit(events: readonly SecurityEvent[]): Promise<R> {
+    // Past this backlog a caller waits longer than it would take to try again: say so (503) rather
+    // than hold the request until the client times out. Nothing of a refused request is stored.
+    if (this.waitingEvents + events.length > MAX_WAITING_EVENTS) throw new RetryableError(`ingest is overloaded (${this.waitingEvents} events waiting); retry shortly`, 1000);
+    return new Promise<R>((resolve, reject) => {
+      this.waitingEvents += events.length;
+      this.waiting.push({ events, resolve, reject });
+      if (!this.flushing) void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    try {
+      while (this.waiting.length > 0) {
+        // PGlite runs a transaction without yielding to the event loop, so requests that arrived
+        // meanwhile are still unread on their sockets: let the loop read them first to join this group.
+        await setImmediatePromise();
+        const group: Waiting<R>[] = [];
+        let n = 0;
+        while (this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0].events.length <= MAX_GROUP_EVENTS)) {
+          const w = this.waiting.shift()!;
+          group.push(w);
+          n += w.events.length;
+        }
+        this.waitingEvents -= n;
+        try {
+          await this.commitGroup(group);
+        } catch (e) {
+          if (group.length === 1) group[0].reject(e);
+          else for (const w of group) await this.commitGroup([w]).catch((err: unknown) => w.reject(err));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  private async commitGroup(group: Waiting<R>[]): Promise<void> {
+    const all = group.length === 1 ? group[0].events : group.flatMap((w) => w.events);
+    const r = await this.commit(all);
+    if (group.length === 1) {
+      group[0].resolve(r.whole);
+      return;
+    }
+    let offset = 0;
+    for (const w of group) {
+      w.resolve(r.slice(offset, w.events.length));
+      offset += w.events.length;
+    }
+  }
+}

@@ -1,0 +1,258 @@
+/**
+ * The `incidents` table group (incidents, incident_scores, incident_assets): named operations.
+ * The ingest path writes assessed incidents in one statement; the workflow steps and the
+ * response monitor read and change one incident at a time (locked for their transaction).
+ */
+import type { IncidentAggregate } from '../domain/assessment.js';
+import { NotFoundError } from '../domain/errors.js';
+import type { Band, IncidentType, Loss, Severity } from '../domain/types.js';
+import type { Queryable } from './db.js';
+
+// ---------------------------------------------------------------------------------------------
+// Ingest: correlation state and the assessed write
+
+/** An unresolved incident as correlation sees it. */
+export interface OpenIncidentRow {
+  id: string;
+  site: string;
+  zones: string[];
+  type: IncidentType;
+  band: Band;
+  context: { agg: IncidentAggregate; group: 'pos' | 'physical'; device?: string };
+  opened_at: Date;
+  /** Highest score-history sequence number so far. */
+  score_seq: number;
+}
+
+/** Unresolved incidents of the sites whose last event is at or after `since` (the correlation window). */
+export async function openIncidentsForCorrelation(tx: Queryable, sites: readonly string[], since: Date): Promise<OpenIncidentRow[]> {
+  const r = await tx.query<OpenIncidentRow>(
+    `SELECT id, site, zones, type, band, context, opened_at,
+            (SELECT coalesce(max(seq), 0) FROM incident_scores s WHERE s.incident_id = i.id) AS score_seq
+       FROM incidents i
+      WHERE site = ANY($1) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= $2`,
+    [sites, since],
+  );
+  return r.rows;
+}
+
+/** One incident as the ingest path writes it (a null severity keeps the stored assessment). */
+export interface AssessedIncidentRow {
+  id: string;
+  site: string;
+  zone: string | null;
+  zones: string[];
+  type: string;
+  opened_at: string;
+  first_event_at: string;
+  last_event_at: string;
+  event_count: number;
+  sources: string[];
+  score: number | null;
+  band: string | null;
+  severity: Severity | null;
+  loss: Loss | null;
+  net_loss: string | null;
+  currency: string;
+  assets: unknown;
+  context: unknown;
+}
+
+/** A score-history row. */
+export interface ScoreRow {
+  incident_id: string;
+  seq: number;
+  score: number;
+  band: string;
+  factors: unknown;
+  policy_version: string;
+  event_count: number;
+  computed_at: string;
+}
+
+/** An incident-asset link. */
+export interface IncidentAssetRow {
+  incident_id: string;
+  asset_id: string;
+  relation: string;
+  opened_at: string;
+}
+
+/** Inserts or updates assessed incidents with their score history and touched assets, in one statement. */
+export async function upsertAssessedIncidents(tx: Queryable, rows: readonly AssessedIncidentRow[], scores: readonly ScoreRow[], assets: readonly IncidentAssetRow[]): Promise<void> {
+  await tx.query(
+    `WITH inc AS (
+       INSERT INTO incidents (id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
+                              score, band, severity, loss, net_loss, currency, assets, context)
+       SELECT id, site, zone, zones, type, 'open', opened_at, first_event_at, last_event_at, now(), event_count, sources,
+              coalesce(score, 0), coalesce(band, 'low'), severity, loss, coalesce(net_loss, 0), currency, coalesce(assets, '[]'::jsonb), context
+         FROM jsonb_to_recordset($1::jsonb) AS x(id text, site text, zone text, zones text[], type text, opened_at timestamptz, first_event_at timestamptz,
+              last_event_at timestamptz, event_count int, sources text[], score real, band text, severity jsonb, loss jsonb, net_loss numeric,
+              currency text, assets jsonb, context jsonb)
+       ON CONFLICT (id) DO UPDATE SET
+         zone = EXCLUDED.zone, zones = EXCLUDED.zones, type = EXCLUDED.type, first_event_at = EXCLUDED.first_event_at,
+         last_event_at = EXCLUDED.last_event_at, updated_at = now(), event_count = EXCLUDED.event_count, sources = EXCLUDED.sources,
+         score = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.score ELSE EXCLUDED.score END,
+         band = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.band ELSE EXCLUDED.band END,
+         severity = coalesce(EXCLUDED.severity, incidents.severity), loss = coalesce(EXCLUDED.loss, incidents.loss),
+         net_loss = CASE WHEN EXCLUDED.loss IS NULL THEN incidents.net_loss ELSE EXCLUDED.net_loss END,
+         assets = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.assets ELSE EXCLUDED.assets END,
+         context = EXCLUDED.context, version = incidents.version + 1
+       RETURNING 1),
+     scores AS (
+       INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
+       SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(incident_id text, seq int, score real, band text, factors jsonb, policy_version text, event_count int, computed_at timestamptz)
+       ON CONFLICT DO NOTHING RETURNING 1),
+     touched AS (
+       INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
+       SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(incident_id text, asset_id text, relation text, opened_at timestamptz)
+       ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation RETURNING 1)
+     SELECT (SELECT count(*) FROM inc) AS incidents`,
+    [JSON.stringify(rows), JSON.stringify(scores), JSON.stringify(assets)],
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assessment steps (1-4) on the runner's path
+
+/** The stored aggregate of an incident, locked for the transaction. */
+export async function lockIncidentAggregate(tx: Queryable, id: string): Promise<{ site: string; zone: string | null; opened_at: Date; agg?: IncidentAggregate }> {
+  const r = await tx.query<{ site: string; zone: string | null; opened_at: Date; context: { agg?: IncidentAggregate } }>(
+    `SELECT site, zone, opened_at, context FROM incidents WHERE id = $1 FOR UPDATE`,
+    [id],
+  );
+  const row = r.rows[0];
+  if (!row) throw new NotFoundError(`incident ${id}`);
+  return { site: row.site, zone: row.zone, opened_at: row.opened_at, ...(row.context.agg ? { agg: row.context.agg } : {}) };
+}
+
+/** How many incidents of a site's zone (null: no zone) were opened in [from, before). */
+export async function countIncidentsInZone(q: Queryable, p: { site: string; zone: string | null; from: Date; before?: Date }): Promise<number> {
+  const zone = p.zone === null ? 'zone IS NULL' : 'zone = $4';
+  const r = await q.query<{ n: number }>(
+    `SELECT count(*)::int AS n FROM incidents WHERE site = $1 AND ${zone} AND opened_at >= $2 AND ($3::timestamptz IS NULL OR opened_at < $3)`,
+    [p.site, p.from, p.before ?? null, ...(p.zone === null ? [] : [p.zone])],
+  );
+  return Number(r.rows[0]?.n ?? 0);
+}
+
+/** Records the assets an incident touches (step 2). */
+export async function setIncidentAssets(tx: Queryable, id: string, assets: { touched: readonly { id: string; relation: string }[]; adjacentHighRisk: unknown }): Promise<void> {
+  await tx.query(`UPDATE incidents SET assets = $2, updated_at = now() WHERE id = $1`, [id, JSON.stringify(assets)]);
+  await tx.query(
+    `INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
+     SELECT $1, x.id, x.relation, i.opened_at FROM jsonb_to_recordset($2::jsonb) AS x(id text, relation text), incidents i WHERE i.id = $1
+     ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation`,
+    [id, JSON.stringify(assets.touched)],
+  );
+}
+
+/** Records an incident's severity and appends it to the score history (step 3). */
+export async function setIncidentSeverity(tx: Queryable, id: string, severity: Severity, eventCount: number, now: Date): Promise<void> {
+  await tx.query(`UPDATE incidents SET score = $2, band = $3, severity = $4, updated_at = now(), version = version + 1 WHERE id = $1`, [id, severity.score, severity.band, JSON.stringify(severity)]);
+  await tx.query(
+    `INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
+     SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5, $6, $7 FROM incident_scores WHERE incident_id = $1`,
+    [id, severity.score, severity.band, JSON.stringify(severity.factors), severity.policyVersion, eventCount, now],
+  );
+}
+
+/** Records an incident's loss estimate (step 4). */
+export async function setIncidentLoss(tx: Queryable, id: string, loss: Loss): Promise<void> {
+  await tx.query(`UPDATE incidents SET loss = $2, net_loss = $3, updated_at = now() WHERE id = $1`, [id, JSON.stringify(loss), loss.net]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response steps (5-7) and the response monitor
+
+/** An incident as the response steps and the monitor read it. */
+export interface IncidentRow {
+  id: string;
+  site: string;
+  zone: string | null;
+  zones: string[];
+  type: string;
+  status: string;
+  band: Band;
+  score: number;
+  severity: Severity | null;
+  loss: Loss | null;
+  assets: { touched?: { id: string; name: string; value: string; relation: string; highRisk: boolean }[] } | null;
+  first_event_at: Date;
+  ack_code: string | null;
+  escalation_level: number;
+}
+
+const RESPONSE_COLUMNS = 'i.id, i.site, i.zone, i.zones, i.type, i.status, i.band, i.score, i.severity, i.loss, i.assets, i.first_event_at, i.ack_code, i.escalation_level';
+
+/** Loads an incident for a response step, locked for the step's transaction. */
+export async function lockIncidentForResponse(tx: Queryable, id: string): Promise<IncidentRow> {
+  const r = await tx.query<IncidentRow>(`SELECT ${RESPONSE_COLUMNS} FROM incidents i WHERE i.id = $1 FOR UPDATE`, [id]);
+  if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
+  return r.rows[0];
+}
+
+/**
+ * Marks an incident alerted at `band`: its first escalation time (kept if set) and an
+ * acknowledgement code, the first of `candidates` that no other unresolved incident of the site
+ * uses. Returns the code (null when every candidate was taken).
+ */
+export async function markEmergencyAlerted(tx: Queryable, p: { id: string; site: string; band: Band; candidates: string[]; escalateAt: Date | null }): Promise<string | null> {
+  const r = await tx.query<{ ack_code: string | null }>(
+    `UPDATE incidents SET alerted_band = $4, next_escalation_at = coalesce(next_escalation_at, $5),
+            ack_code = coalesce(ack_code, (SELECT c FROM unnest($2::text[]) AS c
+                                            WHERE NOT EXISTS (SELECT 1 FROM incidents x WHERE x.site = $3 AND x.ack_code = c AND x.status NOT IN ('resolved', 'archived'))
+                                            LIMIT 1))
+      WHERE id = $1 RETURNING ack_code`,
+    [p.id, p.candidates, p.site, p.band, p.escalateAt],
+  );
+  return r.rows[0]?.ack_code ?? null;
+}
+
+/** Other unresolved incidents of a site whose guard-patrol step is still due (they compete for guards). */
+export async function incidentsWaitingForGuard(tx: Queryable, site: string, exceptId: string, limit = 20): Promise<IncidentRow[]> {
+  const r = await tx.query<IncidentRow>(
+    `SELECT ${RESPONSE_COLUMNS}
+       FROM incidents i JOIN workflow_steps w ON w.incident_id = i.id AND w.step = 'assign-guard-patrol'
+      WHERE i.site = $1 AND i.id <> $2 AND w.status IN ('pending', 'running') AND w.next_run_at IS NOT NULL AND i.status NOT IN ('resolved', 'archived')
+      LIMIT $3`,
+    [site, exceptId, limit],
+  );
+  return r.rows;
+}
+
+/**
+ * Incidents due for escalation: open, below `maxLevels`, whose current level's alerts went out
+ * before `sentBefore` and nobody acknowledged (candidates come from the next_escalation_at index).
+ */
+export async function incidentsDueForEscalation(q: Queryable, p: { now: Date; sentBefore: Date; maxLevels: number; limit?: number }): Promise<string[]> {
+  const r = await q.query<{ id: string }>(
+    `SELECT i.id FROM incidents i
+      WHERE i.next_escalation_at <= $3 AND i.status = 'open' AND i.escalation_level < $1
+        AND (SELECT max(n.sent_at) FROM notifications n
+              WHERE n.incident_id = i.id AND n.level = i.escalation_level AND (n.kind LIKE 'emergency:%' OR n.kind LIKE 'escalation:%')) < $2
+      ORDER BY i.next_escalation_at LIMIT $4`,
+    [p.maxLevels, p.sentBefore, p.now, p.limit ?? 100],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** Takes incidents someone took charge of, or at the last level, out of the escalation sweep. */
+export async function clearSettledEscalations(q: Queryable, now: Date, maxLevels: number): Promise<void> {
+  await q.query(`UPDATE incidents SET next_escalation_at = NULL WHERE next_escalation_at <= $1 AND (status <> 'open' OR escalation_level >= $2)`, [now, maxLevels]);
+}
+
+/** Records an escalation level and when the next one is due (null: none). */
+export async function setEscalationLevel(tx: Queryable, id: string, level: number, nextAt: Date | null): Promise<void> {
+  await tx.query(`UPDATE incidents SET escalation_level = $2, next_escalation_at = $3, updated_at = now() WHERE id = $1`, [id, level, nextAt]);
+}
+
+/** Zones with at least `min` incidents opened since `since`, per site (checkpoint planning). */
+export async function zonesWithRepeatedIncidents(q: Queryable, since: Date, min: number): Promise<{ site: string; zone: string; incidents: number; latest: string }[]> {
+  const r = await q.query<{ site: string; zone: string; incidents: number; latest: string }>(
+    `SELECT site, zone, count(*)::int AS incidents, max(id) AS latest FROM incidents
+      WHERE opened_at >= $1 AND zone IS NOT NULL GROUP BY site, zone HAVING count(*) >= $2 ORDER BY site, zone`,
+    [since, min],
+  );
+  return r.rows;
+}

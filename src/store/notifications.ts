@@ -1,0 +1,202 @@
+/**
+ * The `notifications` table group (notifications, notification_attempts): the outbox.
+ *
+ * A workflow step decides an alert by inserting a row here in its own transaction. The
+ * idempotency key (incident, recipient, channel, kind) makes deciding twice a no-op, so a step
+ * that runs again after a crash never queues a second alert. The dispatcher (channels/dispatcher.ts)
+ * claims, delivers and records through the operations below.
+ */
+import { randomBytes } from 'node:crypto';
+import { timeId } from '../domain/ids.js';
+import type { Band } from '../domain/types.js';
+import type { Queryable } from './db.js';
+
+export type Channel = 'sms' | 'email' | 'webhook';
+
+export interface OutboxItem {
+  incidentId: string;
+  channel: Channel;
+  /** emergency:<band> | escalation:<level> | management:<band> | executive:<band> | patrol:<id> | no_guard | webhook:<event> | digest */
+  kind: string;
+  /** Who: a contact id, guard id or webhook index. */
+  recipient: string;
+  /** Where: phone number, email address or URL. */
+  address: string;
+  subject?: string;
+  body: string;
+  html?: string;
+  band?: string;
+  level?: number;
+}
+
+/** The idempotency key of an alert. */
+export function idempotencyKey(i: Pick<OutboxItem, 'incidentId' | 'recipient' | 'channel' | 'kind'>): string {
+  return `${i.incidentId}|${i.recipient}|${i.channel}|${i.kind}`;
+}
+
+/** Queues alerts (once per idempotency key); returns the ids of the rows that were new. */
+export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = items.map((i) => ({
+    id: timeId('ntf', now.getTime(), randomBytes(4)),
+    incident_id: i.incidentId,
+    idempotency_key: idempotencyKey(i),
+    channel: i.channel,
+    kind: i.kind,
+    recipient: i.recipient,
+    address: i.address,
+    subject: i.subject ?? null,
+    body: i.body,
+    html: i.html ?? null,
+    band: i.band ?? null,
+    level: i.level ?? 0,
+    created_at: now.toISOString(),
+    next_attempt_at: now.toISOString(),
+  }));
+  const r = await tx.query<{ id: string }>(
+    `INSERT INTO notifications (id, incident_id, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, status, created_at, next_attempt_at)
+     SELECT id, incident_id, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, 'queued', created_at, next_attempt_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, incident_id text, idempotency_key text, channel text, kind text, recipient text, address text,
+            subject text, body text, html text, band text, level int, created_at timestamptz, next_attempt_at timestamptz)
+     ON CONFLICT (idempotency_key) DO NOTHING
+     RETURNING id`,
+    [JSON.stringify(rows)],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** A notification claimed for delivery. */
+export interface NotificationRow {
+  id: string;
+  incident_id: string;
+  channel: Channel;
+  kind: string;
+  recipient: string;
+  address: string;
+  subject: string | null;
+  body: string;
+  html: string | null;
+  status: string;
+  attempts: number;
+  created_at: Date;
+  /** The status before this claim: `sending` means an earlier attempt's outcome is unknown. */
+  prev_status?: string;
+  /** SMS: the recipient's messages sent within the rate-limit window or in flight elsewhere, at the claim. */
+  used?: number;
+}
+
+/**
+ * Claims due notifications for `workerId` until `leaseUntil` (status sending, one more attempt):
+ * any due ones (oldest first, up to `limit`), or only those of the given incidents and channel
+ * (the fast path right after a step queued them). Each SMS row carries what its recipient already
+ * used of the rate limit since `windowStart`, so delivery needs no query before sending.
+ */
+export async function claimNotifications(
+  q: Queryable,
+  p: { now: Date; leaseUntil: Date; workerId: string; limit: number; windowStart: Date; incidentIds?: readonly string[]; channel?: Channel },
+): Promise<NotificationRow[]> {
+  // Two shapes of one claim, so each stays on its index (due time, or incident).
+  const filter = p.incidentIds
+    ? `incident_id = ANY($6::text[]) AND channel = coalesce($7, channel) AND status = 'queued'`
+    : `status IN ('queued', 'sending') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) AND ($6::text[] IS NULL) AND channel = coalesce($7, channel)`;
+  const r = await q.query<NotificationRow>(
+    `WITH due AS (
+       SELECT id, status AS prev_status FROM notifications WHERE ${filter}
+        ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
+     UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
+       FROM due WHERE n.id = due.id
+     RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status,
+       CASE WHEN n.channel = 'sms' THEN
+         (SELECT count(*)::int FROM notifications x
+           WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
+             AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $5) OR (x.status = 'sending' AND x.locked_until > $1))) END AS used`,
+    [p.now, p.leaseUntil, p.workerId, p.limit, p.windowStart, p.incidentIds ?? null, p.channel ?? null],
+  );
+  return r.rows;
+}
+
+/** The recorded outcome of one delivery attempt. */
+export interface DeliveryRecord {
+  id: string;
+  status: 'sent' | 'queued' | 'failed' | 'cancelled';
+  attempt: number;
+  started: string;
+  finished: string;
+  provider_id: string | null;
+  error: string | null;
+  retry_at: string | null;
+  outcome: string;
+  detail: string;
+}
+
+/**
+ * Records delivery outcomes of notifications `workerId` holds, in one transaction: their state,
+ * the attempt history, and the alerts folded into a digest that was sent.
+ */
+export async function recordDeliveries(tx: Queryable, rows: readonly DeliveryRecord[], workerId: string, sentDigests: readonly string[]): Promise<void> {
+  await tx.query(
+    `UPDATE notifications n SET status = x.status,
+            sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
+            provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
+            locked_until = NULL, locked_by = NULL, updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz)
+      WHERE n.id = x.id AND n.locked_by = $2`,
+    [JSON.stringify(rows), workerId],
+  );
+  await tx.query(
+    `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail)
+     SELECT id, attempt, started, finished, outcome, detail
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt int, started timestamptz, finished timestamptz, outcome text, detail text)
+     ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
+    [JSON.stringify(rows)],
+  );
+  if (sentDigests.length > 0) await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($1::text[]) AND status = 'folded'`, [sentDigests]);
+}
+
+/** Makes notifications left `sending` by a dead process claimable now; returns how many. */
+export async function releaseSendingNotifications(q: Queryable): Promise<number> {
+  const r = await q.query(`UPDATE notifications SET locked_until = NULL, locked_by = NULL WHERE status = 'sending'`);
+  return r.rowCount;
+}
+
+/** Replaces a notification's body (a digest's text, composed when it goes out). */
+export async function setNotificationBody(q: Queryable, id: string, body: string): Promise<void> {
+  await q.query(`UPDATE notifications SET body = $2 WHERE id = $1`, [id, body]);
+}
+
+/**
+ * Folds an SMS into its recipient's digest `kind` (created when missing, serialised per
+ * recipient): the digest goes out when the oldest message of the window leaves it. Returns the
+ * digest's id.
+ */
+export async function foldIntoDigest(tx: Queryable, n: Pick<NotificationRow, 'id' | 'incident_id' | 'recipient' | 'address'>, p: { kind: string; windowMs: number; now: Date }): Promise<string> {
+  await tx.query(`SELECT pg_advisory_xact_lock(hashtext('vigil-sms:' || $1))`, [n.address]);
+  const oldest = await tx.query<{ oldest: Date | null }>(
+    `SELECT min(sent_at) AS oldest FROM notifications WHERE channel = 'sms' AND address = $1 AND status IN ('sent', 'acknowledged') AND sent_at > $2`,
+    [n.address, new Date(p.now.getTime() - p.windowMs)],
+  );
+  const due = new Date((oldest.rows[0].oldest ?? p.now).getTime() + p.windowMs + 1000);
+  const existing = await tx.query<{ id: string }>(
+    `SELECT id FROM notifications WHERE channel = 'sms' AND address = $1 AND kind = $2 AND status IN ('queued', 'sending') ORDER BY created_at, id LIMIT 1`,
+    [n.address, p.kind],
+  );
+  let digestId = existing.rows[0]?.id;
+  if (!digestId) {
+    const item = { incidentId: n.incident_id, channel: 'sms' as const, kind: p.kind, recipient: n.recipient, address: n.address, body: '(digest)' };
+    await enqueue(tx, [item], p.now);
+    digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [idempotencyKey(item)])).rows[0].id;
+  }
+  await tx.query(`UPDATE notifications SET next_attempt_at = greatest(next_attempt_at, $2) WHERE id = $1 AND status = 'queued'`, [digestId, due]);
+  await tx.query(`UPDATE notifications SET status = 'folded', digest_id = $2, locked_until = NULL, locked_by = NULL, next_attempt_at = NULL, updated_at = now() WHERE id = $1`, [n.id, digestId]);
+  return digestId;
+}
+
+/** The alerts folded into a digest, oldest first, with their incidents' type, site and code. */
+export async function foldedAlerts(q: Queryable, digestId: string): Promise<{ band: Band | null; type: string; site: string; ack_code: string | null }[]> {
+  const r = await q.query<{ band: Band | null; type: string; site: string; ack_code: string | null }>(
+    `SELECT coalesce(f.band, i.band) AS band, i.type, i.site, i.ack_code FROM notifications f JOIN incidents i ON i.id = f.incident_id
+      WHERE f.digest_id = $1 AND f.status = 'folded' ORDER BY f.created_at`,
+    [digestId],
+  );
+  return r.rows;
+}
