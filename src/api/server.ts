@@ -24,6 +24,7 @@ import { authHook, TokenAuth } from './auth.js';
 import { assetRoutes } from './routes/assets.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
+import { jobRoutes } from './routes/jobs.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { opsRoutes } from './routes/ops.js';
 import { siteRoutes } from './routes/sites.js';
@@ -58,7 +59,7 @@ export interface RouteDeps {
 }
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
