@@ -12,7 +12,7 @@ import type { SecurityEvent } from '../src/domain/types.js';
 import { createService } from '../src/service.js';
 import { openDb, type Db } from '../src/store/db.js';
 import { recentRuns } from '../src/store/scheduled-runs.js';
-import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from '../src/workflow/incident-response.js';
+import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS, INCIDENT_STEPS } from '../src/workflow/incident-response.js';
 import { WorkflowRunner } from '../src/workflow/runner.js';
 import { Scheduler, windowKey, type ScheduledJob } from '../src/workflow/scheduler.js';
 import { incidentSteps } from '../src/workflow/step-registry.js';
@@ -25,6 +25,12 @@ describe('the workflow declaration', () => {
       .map((f) => f.replace(/\.ts$/, ''))
       .sort();
     expect(files).toEqual([...BUILT_INCIDENT_STEPS, ...BUILT_SCHEDULED_JOBS].sort());
+  });
+
+  it('builds steps in CONTRACT order', () => {
+    const positions = BUILT_INCIDENT_STEPS.map((id) => INCIDENT_STEPS.indexOf(id));
+    expect(positions).toEqual([...positions].sort((a, b) => a - b));
+    expect(BUILT_INCIDENT_STEPS[0]).toBe(INCIDENT_STEPS[0]);
   });
 
   it('gives every built step its definition, in order', () => {

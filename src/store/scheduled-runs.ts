@@ -5,6 +5,7 @@
  * processes.
  */
 import type { Queryable } from './db.js';
+import { claimDue, failClaimed, releaseRunning, SCHEDULED_JOURNAL } from './journal.js';
 
 /** A run as the journal holds it. */
 export interface ScheduledRunRow {
@@ -40,16 +41,7 @@ export async function ensureWindows(q: Queryable, job: string, windows: readonly
 
 /** Claims due runs for `workerId` until `leaseUntil` (running, one more attempt), oldest first. */
 export async function claimDueRuns(q: Queryable, p: { now: Date; leaseUntil: Date; workerId: string; limit: number }): Promise<{ job: string; window_key: string; due_at: Date; attempts: number }[]> {
-  const r = await q.query<{ job: string; window_key: string; due_at: Date; attempts: number }>(
-    `UPDATE scheduled_runs s SET status = 'running', attempts = s.attempts + 1, started_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
-      WHERE (s.job, s.window_key) IN (
-        SELECT job, window_key FROM scheduled_runs
-         WHERE status IN ('pending', 'running') AND next_run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-         ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-      RETURNING s.job, s.window_key, s.due_at, s.attempts`,
-    [p.now, p.leaseUntil, p.workerId, p.limit],
-  );
-  return r.rows;
+  return claimDue(q, SCHEDULED_JOURNAL, 's.job, s.window_key, s.due_at, s.attempts', p);
 }
 
 /** Records a finished run while the claim is still `workerId`'s; false when it was lost. */
@@ -64,18 +56,12 @@ export async function finishRun(tx: Queryable, p: { job: string; window: string;
 
 /** Records a failed attempt: pending again at `retryAt`, or failed for good when null. */
 export async function failRun(q: Queryable, p: { job: string; window: string; workerId: string; retryAt: Date | null; error: string; now: Date }): Promise<void> {
-  await q.query(
-    `UPDATE scheduled_runs SET status = $3, next_run_at = $4, locked_until = NULL, locked_by = NULL, error = $5,
-            finished_at = CASE WHEN $3 = 'failed' THEN $6::timestamptz ELSE finished_at END, updated_at = now()
-      WHERE job = $1 AND window_key = $2 AND locked_by = $7`,
-    [p.job, p.window, p.retryAt ? 'pending' : 'failed', p.retryAt, p.error.slice(0, 2000), p.now, p.workerId],
-  );
+  await failClaimed(q, SCHEDULED_JOURNAL, [p.job, p.window], p);
 }
 
 /** Makes runs left `running` by a dead process claimable now; returns how many. */
 export async function releaseRunningRuns(q: Queryable): Promise<number> {
-  const r = await q.query(`UPDATE scheduled_runs SET locked_until = NULL, locked_by = NULL WHERE status = 'running'`);
-  return r.rowCount;
+  return releaseRunning(q, SCHEDULED_JOURNAL);
 }
 
 /** The newest runs of each job (at most `perJob`), newest first. */

@@ -1,10 +1,11 @@
 /**
  * The incident workflow's journal: one `workflow_steps` row per (incident, step) is both the step's
  * journal entry and its result. Only the runner (workflow/runner.ts) writes here; the named
- * operations below are its vocabulary. Claims use `FOR UPDATE SKIP LOCKED`, so several processes
- * on PostgreSQL share the work without taking a step twice.
+ * operations below are its vocabulary (claims, failures and releases shared with the scheduled
+ * jobs' journal in journal.ts).
  */
 import type { Queryable } from './db.js';
+import { claimDue, failClaimed, releaseRunning, WORKFLOW_JOURNAL } from './journal.js';
 
 /** A journal row as the runner plans it (one insert or update per row). */
 export interface JournalRow {
@@ -51,16 +52,7 @@ export async function upsertJournalRows(tx: Queryable, rows: readonly JournalRow
 
 /** Claims up to `limit` due steps for `workerId` until `leaseUntil` (running, one more attempt). */
 export async function claimDueSteps(q: Queryable, p: { now: Date; leaseUntil: Date; workerId: string; limit: number }): Promise<ClaimedStep[]> {
-  const r = await q.query<ClaimedStep>(
-    `UPDATE workflow_steps s SET status = 'running', attempts = s.attempts + 1, started_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
-      WHERE (s.incident_id, s.step) IN (
-        SELECT incident_id, step FROM workflow_steps
-         WHERE status IN ('pending', 'running') AND next_run_at <= $1 AND (locked_until IS NULL OR locked_until < $1)
-         ORDER BY next_run_at LIMIT $4 FOR UPDATE SKIP LOCKED)
-      RETURNING s.incident_id, s.step, s.ord, s.attempts`,
-    [p.now, p.leaseUntil, p.workerId, p.limit],
-  );
-  return r.rows;
+  return claimDue<ClaimedStep>(q, WORKFLOW_JOURNAL, 's.incident_id, s.step, s.ord, s.attempts', p);
 }
 
 /**
@@ -99,18 +91,12 @@ export async function parkClaimedStep(tx: Queryable, p: { incidentId: string; st
 
 /** Records a failed attempt: pending again at `retryAt`, or failed for good when `retryAt` is null. */
 export async function failClaimedStep(q: Queryable, p: { incidentId: string; step: string; workerId: string; retryAt: Date | null; error: string; now: Date }): Promise<void> {
-  await q.query(
-    `UPDATE workflow_steps SET status = $3, next_run_at = $4, locked_until = NULL, locked_by = NULL, error = $5,
-            finished_at = CASE WHEN $3 = 'failed' THEN $6::timestamptz ELSE finished_at END, updated_at = now()
-      WHERE incident_id = $1 AND step = $2 AND locked_by = $7`,
-    [p.incidentId, p.step, p.retryAt ? 'pending' : 'failed', p.retryAt, p.error.slice(0, 2000), p.now, p.workerId],
-  );
+  await failClaimed(q, WORKFLOW_JOURNAL, [p.incidentId, p.step], p);
 }
 
 /** Makes steps left `running` by a dead process claimable now; returns how many. */
 export async function releaseRunningSteps(q: Queryable): Promise<number> {
-  const r = await q.query(`UPDATE workflow_steps SET locked_until = NULL, locked_by = NULL WHERE status = 'running'`);
-  return r.rowCount;
+  return releaseRunning(q, WORKFLOW_JOURNAL);
 }
 
 /** Makes an incident's waiting steps due now (e.g. after it was resolved). */

@@ -49,17 +49,6 @@ export type ScheduledJobId = (typeof SCHEDULED_JOBS)[number];
 /** Any id the journals know: a step of an incident or a scheduled job. */
 export type WorkflowId = IncidentStepId | ScheduledJobId;
 
-/** The incident steps built so far, in order: what the runner runs for every incident. */
-export const BUILT_INCIDENT_STEPS = [
-  'fetch-incident-logs',
-  'get-high-risk-assets',
-  'calculate-severity',
-  'calculate-loss-impact',
-  'send-emergency-sms',
-  'notify-management',
-  'assign-guard-patrol',
-] as const satisfies readonly IncidentStepId[];
-
 /** The scheduled jobs built so far. */
 export const BUILT_SCHEDULED_JOBS = ['plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
 
@@ -77,6 +66,12 @@ export const INLINE_STEPS = [...ASSESSMENT_STEPS, 'send-emergency-sms'] as const
 
 /** Steps that run again (from the first of them) when an incident's band rises: the new band alerts once. */
 export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const satisfies readonly IncidentStepId[];
+
+/**
+ * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
+ * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
+ */
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS] as const satisfies readonly IncidentStepId[];
 
 /** Steps after which the outbox has new messages to deliver. */
 export const ALERTING_STEPS: readonly IncidentStepId[] = RESPONSE_STEPS;
