@@ -1,0 +1,333 @@
+/**
+ * The dashboard's state and everything that changes it: sign-in and sign-out, the polling loop,
+ * the selection, the filters and the lifecycle actions. Views read a snapshot and call these
+ * functions; nothing here touches the DOM except focus.
+ *
+ * Polling: every 3 s the list (and the selected incident); every 2nd tick the band counters, every
+ * 5th the 24 h chart; the site plans once per session. A failed tick shows the banner and the loop
+ * goes on; the next good tick hides it. A 401 anywhere signs out with the reason.
+ */
+import { AuthError, createApiClient, HttpError, NetworkError } from './api.js';
+import { BANDS, bandOf, STATUS_FILTERS, type Action, type Band, type Incident, type IncidentSummary, type Page, type SiteItem, type StatusFilter } from './model.js';
+import { loadToken, readFragment, saveToken, writeFragment } from './session.js';
+
+export const POLL_MS = 3000;
+
+export interface DashboardState {
+  /** Which screen shows: nothing yet, the login form, or the dashboard. */
+  screen: 'boot' | 'login' | 'app';
+  loginMessage: string;
+  /** Changes each time the login is shown again (the form clears and takes focus). */
+  loginShown: number;
+  banner: string | null;
+  lastOk: Date | null;
+  sites: ReadonlyMap<string, SiteItem>;
+  sitesLoaded: boolean;
+  incidents: IncidentSummary[];
+  listLoaded: boolean;
+  statusFilter: StatusFilter;
+  bandFilter: Band | null;
+  totals: { counts: Record<Band, number>; more: boolean } | null;
+  hourly: { items: IncidentSummary[]; more: boolean; now: number } | null;
+  selectedId: string | null;
+  detail: Incident | null;
+  /** Shown in the detail pane instead of an incident (loading, gone). */
+  detailNote: string | null;
+  detailBusy: boolean;
+  /** The outcome of the last lifecycle action on `incidentId`. */
+  action: { incidentId: string; text: string; error: boolean } | null;
+  busy: boolean;
+}
+
+let state: DashboardState = {
+  screen: 'boot',
+  loginMessage: '',
+  loginShown: 0,
+  banner: null,
+  lastOk: null,
+  sites: new Map(),
+  sitesLoaded: false,
+  incidents: [],
+  listLoaded: false,
+  statusFilter: 'active',
+  bandFilter: null,
+  totals: null,
+  hourly: null,
+  selectedId: null,
+  detail: null,
+  detailNote: null,
+  detailBusy: false,
+  action: null,
+  busy: false,
+};
+
+const listeners = new Set<() => void>();
+
+/** The current snapshot (replaced, never mutated, on every change). */
+export const getState = (): DashboardState => state;
+
+/** Calls `fn` after every change; returns the unsubscribe function. */
+export function subscribe(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => {
+    listeners.delete(fn);
+  };
+}
+
+function set(patch: Partial<DashboardState>): void {
+  state = { ...state, ...patch };
+  for (const fn of listeners) fn();
+}
+
+const api = createApiClient(() => signOut('The token was refused (unknown or revoked). Sign in again.'));
+
+// ---------------------------------------------------------------------------------------------
+// Banner and status line
+
+function markOk(): void {
+  set({ lastOk: new Date(), banner: null });
+}
+
+function reportError(e: unknown): void {
+  if (e instanceof AuthError) return;
+  const since = state.lastOk ? ` Last update ${state.lastOk.toLocaleTimeString()}.` : '';
+  if (e instanceof NetworkError) set({ banner: `Connection problem: ${e.message}. Retrying every ${POLL_MS / 1000} s.${since}` });
+  else if (e instanceof HttpError) set({ banner: `The server answered ${e.status} (${e.code}): ${e.message}. Retrying.${since}` });
+  else {
+    set({ banner: `Something went wrong while updating: ${e instanceof Error ? e.message : String(e)}. Retrying.` });
+    console.error(e);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Session
+
+let running = false;
+let timer: ReturnType<typeof setTimeout> | undefined;
+let ticks = 0;
+let generation = 0;
+let autoSelect = true;
+let detailSig = '';
+
+function stop(): void {
+  running = false;
+  generation++;
+  api.reset();
+  clearTimeout(timer);
+}
+
+function start(): void {
+  stop();
+  running = true;
+  ticks = 0;
+  set({ screen: 'app', loginMessage: '' });
+  void tick();
+}
+
+function showLogin(message = ''): void {
+  set({ screen: 'login', banner: null, loginMessage: message, loginShown: state.loginShown + 1 });
+}
+
+/** Signs in with a token typed into the form. */
+export function signIn(raw: string): void {
+  const token = raw.trim();
+  if (!token) {
+    set({ loginMessage: 'Enter a token.' });
+    return;
+  }
+  saveToken(token);
+  api.token = token;
+  start();
+}
+
+/** Forgets the token and shows the login with `message`. */
+export function signOut(message: string): void {
+  stop();
+  saveToken(null);
+  api.token = null;
+  showLogin(message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Polling
+
+async function tick(): Promise<void> {
+  if (!running) return;
+  const gen = generation;
+  clearTimeout(timer);
+  const jobs = [refreshList()];
+  if (ticks % 2 === 0) jobs.push(refreshTotals());
+  if (!state.sitesLoaded) jobs.push(loadSites());
+  if (ticks % 5 === 0) jobs.push(refreshHourly());
+  if (state.selectedId) jobs.push(refreshDetail());
+  ticks++;
+  const results = await Promise.allSettled(jobs);
+  if (gen !== generation) return;
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) reportError(failed.reason);
+  else markOk();
+  if (running) timer = setTimeout(() => void tick(), POLL_MS);
+}
+
+async function loadSites(): Promise<void> {
+  let sites: ReadonlyMap<string, SiteItem> = state.sites;
+  try {
+    const r = await api.request<Page<SiteItem>>('/sites');
+    sites = new Map((r.items ?? []).map((site) => [site.id, site]));
+  } catch (e) {
+    // Without the site plans the dashboard still works (ids instead of names, no plan).
+    if (!(e instanceof HttpError && e.status === 404)) throw e;
+  }
+  set({ sites, sitesLoaded: true });
+}
+
+async function refreshList(): Promise<void> {
+  const q = new URLSearchParams({ limit: '100' });
+  const statuses = STATUS_FILTERS[state.statusFilter];
+  if (statuses.length) q.set('status', statuses.join(','));
+  if (state.bandFilter) q.set('band', state.bandFilter);
+  const r = await api.request<Page<IncidentSummary>>(`/incidents?${q}`);
+  const incidents = r.items ?? [];
+  set({ incidents, listLoaded: true });
+  if (autoSelect && !state.selectedId && incidents.length > 0) {
+    autoSelect = false;
+    select(incidents[0].id);
+  }
+}
+
+async function refreshTotals(): Promise<void> {
+  const { items, more } = await api.listAll<IncidentSummary>(`/incidents?status=${STATUS_FILTERS.active.join(',')}&limit=500`, 4);
+  const counts = Object.fromEntries(BANDS.map((b) => [b, 0])) as Record<Band, number>;
+  for (const it of items) {
+    const band = bandOf(it.severity?.band);
+    if (band) counts[band]++;
+  }
+  set({ totals: { counts, more } });
+}
+
+async function refreshHourly(): Promise<void> {
+  const now = Date.now();
+  const from = new Date(now - 24 * 3_600_000);
+  const { items, more } = await api.listAll<IncidentSummary>(`/incidents?from=${encodeURIComponent(from.toISOString())}&limit=500`, 6);
+  set({ hourly: { items, more, now } });
+}
+
+async function refreshDetail(): Promise<void> {
+  const id = state.selectedId;
+  if (!id) return;
+  try {
+    const d = await api.request<Incident>(`/incidents/${encodeURIComponent(id)}`);
+    if (id !== state.selectedId) return;
+    setDetail(d);
+  } catch (e) {
+    if (e instanceof HttpError && e.status === 404 && id === state.selectedId) {
+      detailSig = '';
+      set({ detail: null, detailNote: `Incident ${id} is no longer available (archived, or outside this token's sites).` });
+      return;
+    }
+    throw e;
+  }
+}
+
+function setDetail(d: Incident): void {
+  const sig = JSON.stringify(d);
+  if (sig === detailSig) return;
+  detailSig = sig;
+  set({ detail: d, detailNote: null });
+}
+
+// ---------------------------------------------------------------------------------------------
+// What the user does
+
+/** Selects an incident and loads it; with `focus`, the detail pane takes the focus when loaded. */
+export function select(id: string, { focus = false }: { focus?: boolean } = {}): void {
+  if (!id) return;
+  const changed = id !== state.selectedId;
+  autoSelect = false;
+  writeFragment(id);
+  if (!changed) return;
+  detailSig = '';
+  set({ selectedId: id, detail: null, detailNote: 'Loading the incident…', detailBusy: true, action: null });
+  void refreshDetail()
+    .then(() => {
+      markOk();
+      if (focus) document.getElementById('detail')?.focus();
+    })
+    .catch(reportError)
+    .finally(() => set({ detailBusy: false }));
+}
+
+/** The list's status filter (the select). */
+export function setStatusFilter(value: string): void {
+  set({ statusFilter: value in STATUS_FILTERS ? (value as StatusFilter) : 'active' });
+  void refreshList().catch(reportError);
+}
+
+/** A band counter: filters the list to that band, or back to every band. */
+export function toggleBand(band: Band): void {
+  set({ bandFilter: state.bandFilter === band ? null : band });
+  void refreshList().catch(reportError);
+}
+
+/** A lifecycle action with an optional note; resolves true when the server took it. */
+export async function act(id: string, a: Action, note: string): Promise<boolean> {
+  if (state.busy) return false;
+  set({ busy: true, action: { incidentId: id, text: `${a.label}…`, error: false } });
+  const text = note.trim();
+  const body = text ? (a.action === 'resolve' ? { resolution: text } : { note: text }) : {};
+  try {
+    const d = await api.request<Incident>(`/incidents/${encodeURIComponent(id)}/${a.action}`, { method: 'POST', body });
+    markOk();
+    if (id === state.selectedId) setDetail(d);
+    set({ action: { incidentId: id, text: `${a.done}: the incident is now ${d.status}.`, error: false } });
+    await Promise.allSettled([refreshList(), refreshTotals()]);
+    return true;
+  } catch (e) {
+    if (e instanceof AuthError) return false;
+    const message =
+      e instanceof HttpError
+        ? e.status === 403
+          ? `Not allowed: ${e.message}`
+          : e.status === 409
+            ? `Not possible now: ${e.message}`
+            : `Failed (${e.status}): ${e.message}`
+        : `Failed: ${e instanceof Error ? e.message : String(e)}`;
+    set({ action: { incidentId: id, text: message, error: true } });
+    if (e instanceof NetworkError) reportError(e);
+    return false;
+  } finally {
+    set({ busy: false });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Start
+
+/** Reads the address and the stored token, then shows the login or starts the dashboard. */
+export function boot(): void {
+  const frag = readFragment();
+  if (frag.token) saveToken(frag.token);
+  if (frag.incident) {
+    // Loaded by the first tick, once the token is known.
+    autoSelect = false;
+    set({ selectedId: frag.incident });
+  }
+  api.token = loadToken();
+
+  window.addEventListener('hashchange', () => {
+    const f = readFragment();
+    if (f.token) {
+      saveToken(f.token);
+      api.token = f.token;
+      set({ sitesLoaded: false });
+      start();
+    }
+    if (f.incident && f.incident !== state.selectedId && api.token) select(f.incident, { focus: true });
+  });
+  window.addEventListener('online', () => {
+    if (running) void tick();
+  });
+
+  if (api.token) start();
+  else showLogin();
+}

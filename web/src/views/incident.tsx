@@ -1,0 +1,150 @@
+/**
+ * The selected incident: what, where and when, its score, the lifecycle actions, and the cards
+ * (why this score, estimated loss, site plan, what happened, response workflow).
+ */
+import type { ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
+import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
+import { act, type DashboardState } from '../store.js';
+import { LossBreakdown } from './loss.js';
+import { siteName, siteOf, siteTz, zoneName } from './names.js';
+import { SeverityFactors } from './severity.js';
+import { SitePlan } from './site-plan.js';
+import { Timeline } from './timeline.js';
+import { Workflow } from './workflow.js';
+
+const EMPTY = 'Select an incident to see why it scored as it did, what it may cost, where it happened and what Vigil has done about it.';
+
+export function IncidentDetailPane({ state: s }: { state: DashboardState }) {
+  const d = s.detail;
+  return (
+    <section
+      id="detail"
+      class="detail"
+      tabindex={-1}
+      aria-label={d ? `Incident ${humanize(d.type)} at ${siteName(s, d.site)}` : 'Selected incident'}
+      aria-busy={s.detailBusy ? 'true' : undefined}
+      data-incident-id={d?.id}
+    >
+      {d ? <IncidentView key={d.id} d={d} state={s} /> : <p class="empty">{s.detailNote ?? EMPTY}</p>}
+    </section>
+  );
+}
+
+function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
+  const band = d.severity?.band ?? '';
+  const tz = siteTz(s, d.site);
+  const site = siteOf(s, d.site);
+  const zones = (d.zones?.length ? d.zones : [d.zone]).filter((z): z is string => !!z);
+  const score = r1(Number(d.severity?.score) || 0);
+  return (
+    <>
+      <div class={`detail-head ${bandClass(band)}`}>
+        <div>
+          <h2>
+            {humanize(d.type)}
+            <span class={`chip ${bandClass(band)}`} data-band={band}>
+              {band}
+            </span>
+            <span class={`status-pill ${statusClass(d.status)}`} id="detail-status" data-status={d.status}>
+              {d.status}
+            </span>
+          </h2>
+          <p class="facts">
+            <strong>{siteName(s, d.site)}</strong>
+            {' · '}
+            {zones.map((z) => zoneName(s, d.site, z)).join(', ') || 'no zone'}
+            {' · first event '}
+            <strong>{fmtTime(d.firstEventAt, tz)}</strong>
+            {d.lastEventAt && d.lastEventAt !== d.firstEventAt ? ` · last ${fmtTime(d.lastEventAt, tz)}` : ''}
+            {` · ${d.eventCount} event${d.eventCount === 1 ? '' : 's'} from ${(d.sources ?? []).map(humanize).join(', ') || 'no source'}`}
+          </p>
+          <p class="facts small">
+            <span class="mono">{d.id}</span>
+            {` · opened ${fmtAgo(d.openedAt)}`}
+            {d.acknowledgedAt ? ` · acknowledged by ${d.acknowledgedBy || 'someone'} ${fmtAgo(d.acknowledgedAt)}` : ''}
+            {d.resolvedAt ? ` · resolved by ${d.resolvedBy || 'someone'} ${fmtAgo(d.resolvedAt)}` : ''}
+            {d.resolution ? ` · resolution: ${d.resolution}` : ''}
+            {d.severity?.policyVersion ? ` · policy ${d.severity.policyVersion}` : ''}
+          </p>
+        </div>
+        <div class="bigscore" aria-label={`severity score ${score} of 100`}>
+          <span class="v">{String(score)}</span>
+          <span class="of"> / 100</span>
+        </div>
+        <Actions d={d} state={s} />
+      </div>
+
+      <div class="cards">
+        <Card id="severity-card" span="span-6" heading="Why this score">
+          <SeverityFactors d={d} tz={tz} />
+        </Card>
+        <Card id="loss-card" span="span-6" heading="Estimated loss">
+          <LossBreakdown d={d} />
+        </Card>
+        <Card id="plan-card" span="span-7" heading={site ? `Site plan · ${site.name}` : 'Site plan'}>
+          <SitePlan d={d} site={site} sitesLoaded={s.sitesLoaded} state={s} />
+        </Card>
+        <Card id="timeline-card" span="span-5" heading="What happened">
+          <Timeline d={d} tz={tz} state={s} />
+        </Card>
+        <Card id="workflow-card" span="span-12" heading="Response workflow">
+          <Workflow d={d} tz={tz} />
+        </Card>
+      </div>
+    </>
+  );
+}
+
+function Card({ id, span, heading, children }: { id: string; span: string; heading: string; children: ComponentChildren }) {
+  const hid = `${id}-title`;
+  return (
+    <section class={`card ${span}`} aria-labelledby={hid} id={id}>
+      <h3 id={hid}>{heading}</h3>
+      {children}
+    </section>
+  );
+}
+
+function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
+  const [note, setNote] = useState('');
+  const status = statusOf(d.status);
+  const msg = s.action?.incidentId === d.id ? s.action : null;
+  return (
+    <div class="actions" role="group" aria-label="Incident actions">
+      {ACTIONS.map((a) => {
+        const applies = !!status && a.from.includes(status);
+        return (
+          <button
+            key={a.action}
+            type="button"
+            class={a.action === 'acknowledge' ? 'primary' : ''}
+            data-action={a.action}
+            disabled={s.busy || !applies}
+            title={applies ? `${a.label} this incident` : `${a.label} applies to ${a.from.join(' or ')} incidents`}
+            onClick={() => {
+              void act(d.id, a, note).then((ok) => {
+                if (ok) setNote('');
+              });
+            }}
+          >
+            {a.label}
+          </button>
+        );
+      })}
+      <input
+        type="text"
+        id="action-note"
+        maxLength={2000}
+        placeholder="Note or resolution (optional)"
+        aria-label="Note or resolution (optional)"
+        value={note}
+        onInput={(e) => setNote(e.currentTarget.value)}
+      />
+      <span class={`action-msg small${msg?.error ? ' err' : ''}`} role="status" id="action-msg">
+        {msg?.text ?? ''}
+      </span>
+    </div>
+  );
+}
