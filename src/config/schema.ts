@@ -3,6 +3,7 @@
  * config is reported with its path; nothing is half-loaded.
  */
 import { z } from 'zod';
+import { isValidTimeZone } from '../domain/local-time.js';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
 const id = z.string().regex(/^[a-z0-9-]+$/, 'expected an id of lowercase letters, digits and dashes ([a-z0-9-]+)');
@@ -12,18 +13,8 @@ const decimal = z
   .transform((v) => String(v))
   .refine((v) => /^-?\d+(\.\d+)?$/.test(v), 'expected a decimal amount like "1200.00"');
 const point = z.tuple([z.number(), z.number()]);
-const timezone = z.string().refine(isTimeZone, 'expected an IANA time zone like "America/New_York"');
+const timezone = z.string().refine(isValidTimeZone, 'expected an IANA time zone like "America/New_York"');
 const day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-
-/** True when the runtime knows the IANA time zone. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const zoneSchema = z.object({
   id,

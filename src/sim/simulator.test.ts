@@ -8,7 +8,7 @@ import type { Config, SiteConfig } from '../config/schema.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { validateEvent } from '../sources/event-input.js';
 import { Rng, hashSeed } from './random.js';
-import { demoScenarioBurst, inventChain, simulateEvents, simulateStream, timeZoneOffsetMs } from './simulator.js';
+import { demoScenarioBurst, inventChain, simulateEvents, simulateStream } from './simulator.js';
 
 const demo = loadDemoConfig();
 const MONDAY = new Date('2026-11-16T00:00:00Z');
@@ -302,15 +302,6 @@ describe('inventChain', () => {
 
   it('refuses a non-positive size', () => {
     expect(() => inventChain(0, 1)).toThrow(RangeError);
-  });
-});
-
-describe('timeZoneOffsetMs', () => {
-  it('follows daylight saving time', () => {
-    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-07-01T12:00:00Z'))).toBe(-4 * 3_600_000);
-    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-11-16T12:00:00Z'))).toBe(-5 * 3_600_000);
-    expect(timeZoneOffsetMs('America/Phoenix', Date.parse('2026-07-01T12:00:00Z'))).toBe(-7 * 3_600_000);
-    expect(timeZoneOffsetMs('Asia/Kolkata', Date.parse('2026-07-01T12:00:00Z'))).toBe(5.5 * 3_600_000);
   });
 });
 

@@ -22,6 +22,7 @@
  */
 import type { z } from 'zod';
 import type { AssetConfig, Config, DeviceConfig, PersonConfig, SiteConfig, ZoneConfig, configSchema } from '../config/schema.js';
+import { inWeeklyWindow, weeklyWindow, zoneOffsetMs, type WeeklyWindow } from '../domain/local-time.js';
 import type { SecurityEvent, Source } from '../domain/types.js';
 import { Rng, hashSeed } from './random.js';
 
@@ -55,7 +56,6 @@ const DAY = 24 * HOUR;
  * that per-block setup costs nothing. Blocks divide hours and days exactly.
  */
 const BLOCK = 15 * MINUTE;
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
 /** Heartbeats are never sent more often than this per camera. */
 const MIN_HEARTBEAT_MINUTES = 5;
@@ -139,13 +139,6 @@ interface Timed {
   ev: SecurityEvent;
 }
 
-/** A daily/weekly time window in local minutes; `open === close` means all day. */
-interface LocalWindow {
-  open: number;
-  close: number;
-  days: Set<number> | null;
-}
-
 interface DoorTarget {
   zone: ZoneConfig;
   /** The card reader (or door contact) on the door into the zone. */
@@ -190,28 +183,6 @@ const SCENARIO_WEIGHTS: Record<ScenarioKind, number> = {
   shrink_discrepancy: 2,
 };
 
-function hhmmToMinutes(s: string): number {
-  return Number(s.slice(0, 2)) * 60 + Number(s.slice(3, 5));
-}
-
-function windowOf(open: string, close: string, days: readonly string[] | undefined): LocalWindow {
-  return {
-    open: hhmmToMinutes(open),
-    close: hhmmToMinutes(close),
-    days: days ? new Set(days.map((d) => WEEKDAYS.indexOf(d as (typeof WEEKDAYS)[number]))) : null,
-  };
-}
-
-/** True when local (minute of day, weekday) falls in the window; overnight windows belong to the day they open. */
-function inWindow(w: LocalWindow, minute: number, weekday: number): boolean {
-  const dayOk = (d: number) => w.days === null || w.days.has(d);
-  if (w.open === w.close) return dayOk(weekday);
-  if (w.open < w.close) return minute >= w.open && minute < w.close && dayOk(weekday);
-  if (minute >= w.open) return dayOk(weekday);
-  if (minute < w.close) return dayOk((weekday + 6) % 7);
-  return false;
-}
-
 /** The clearance a person needs to enter a zone (restricted zones without one need the zone id). */
 function canEnter(p: PersonConfig, z: ZoneConfig): boolean {
   if (!z.restricted) return true;
@@ -238,8 +209,8 @@ class SiteCtx {
   readonly merchandise: AssetConfig[];
   readonly active: PersonConfig[];
   readonly cashiers: PersonConfig[];
-  readonly hours: LocalWindow;
-  readonly shifts = new Map<string, LocalWindow>();
+  readonly hours: WeeklyWindow;
+  readonly shifts = new Map<string, WeeklyWindow>();
   readonly scenarioKinds: ScenarioKind[];
 
   constructor(
@@ -257,10 +228,10 @@ class SiteCtx {
     this.active = site.personnel.filter((p) => p.active);
     this.cashiers = this.active.filter((p) => /cashier|clerk|sales|technician/.test(p.role));
     if (this.cashiers.length === 0) this.cashiers = this.active;
-    this.hours = windowOf(site.businessHours.open, site.businessHours.close, site.businessHours.days);
+    this.hours = weeklyWindow(site.businessHours.open, site.businessHours.close, site.businessHours.days);
     for (const p of site.personnel) {
       // No shift configured: treat the person as working the site's business hours.
-      this.shifts.set(p.id, p.shift ? windowOf(p.shift.start, p.shift.end, p.shift.days) : this.hours);
+      this.shifts.set(p.id, p.shift ? weeklyWindow(p.shift.start, p.shift.end, p.shift.days) : this.hours);
     }
     this.readers = of('card_reader').map((reader) => {
       const zone = this.zones.get(reader.zone)!;
@@ -305,30 +276,6 @@ function push<K, V>(m: Map<K, V[]>, k: K, v: V): void {
 // ---------------------------------------------------------------------------------------------
 // Local time (the site's own time zone, through Intl)
 
-const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
-
-/** Offset of a time zone from UTC at an instant, in ms (e.g. -18000000 for New York in winter). */
-export function timeZoneOffsetMs(timeZone: string, ms: number): number {
-  let f = offsetFormatters.get(timeZone);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    offsetFormatters.set(timeZone, f);
-  }
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour % 24, p.minute, p.second);
-  return asUtc - (ms - (((ms % SECOND) + SECOND) % SECOND));
-}
-
 /** Local minute of day and weekday (0 = Sunday) of an instant at a site. */
 interface LocalTime {
   minute: number;
@@ -347,12 +294,12 @@ class LocalClock {
     if (!byHour) this.cache.set(tz, (byHour = new Map()));
     let v = byHour.get(h);
     if (v === undefined) {
-      const a = timeZoneOffsetMs(tz, h * HOUR);
-      const b = timeZoneOffsetMs(tz, h * HOUR + HOUR - 1);
+      const a = zoneOffsetMs(h * HOUR, tz);
+      const b = zoneOffsetMs(h * HOUR + HOUR - 1, tz);
       v = a === b ? a : Number.NaN;
       byHour.set(h, v);
     }
-    return Number.isNaN(v) ? timeZoneOffsetMs(tz, ms) : v;
+    return Number.isNaN(v) ? zoneOffsetMs(ms, tz) : v;
   }
 
   /** Local minute of day and weekday of an instant in a zone. */
@@ -397,12 +344,12 @@ class Run {
   /** True when the site is open (business hours, local time) at ms. */
   isOpen(ctx: SiteCtx, ms: number): boolean {
     const l = this.local(ctx, ms);
-    return inWindow(ctx.hours, l.minute, l.weekday);
+    return inWeeklyWindow(ctx.hours, l.minute, l.weekday);
   }
 
   /** On-shift people among `people` at a local time. */
   onShiftAt(ctx: SiteCtx, people: readonly PersonConfig[], l: LocalTime): PersonConfig[] {
-    return people.filter((p) => inWindow(ctx.shifts.get(p.id)!, l.minute, l.weekday));
+    return people.filter((p) => inWeeklyWindow(ctx.shifts.get(p.id)!, l.minute, l.weekday));
   }
 
   /** The scenario plan of a site for one UTC day (cached until forgotten). */
@@ -459,7 +406,7 @@ class Run {
         const w = rng.next();
         const x = rng.next();
         const l = this.local(ctx, ms);
-        if (!inWindow(ctx.hours, l.minute, l.weekday)) continue;
+        if (!inWeeklyWindow(ctx.hours, l.minute, l.weekday)) continue;
         const e = this.noiseEvent(ctx, ms, l, [u, v, w, x], offline);
         if (e) out.push(e);
       }

@@ -10,6 +10,7 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InvalidError, type Problem } from '../domain/errors.js';
+import { isValidTimeZone, wallClockToInstant, type WallClock } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
 
 /** The file formats `vigil ingest --format` accepts. */
@@ -155,79 +156,24 @@ export function checkParseOptions(opts: ParseOptions): void {
 // Time: records often carry local wall-clock times without an offset (POSLog EndDateTime, UCI
 // InvoiceDate). They are converted with the IANA rules of the given zone, never the host's zone.
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
 const zonedCache = new Map<string, string>();
-
-/** True when `tz` is an IANA time zone name this runtime knows. */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatterFor(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function formatterFor(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** Offset of `tz` from UTC at the instant `ms`, in milliseconds (local = utc + offset). */
-function offsetAt(ms: number, tz: string): number {
-  const parts = formatterFor(tz).formatToParts(new Date(ms));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  return local - Math.floor(ms / 1000) * 1000;
-}
 
 /**
  * Converts a local wall-clock time in `tz` to an ISO instant (UTC, "...Z"). Returns undefined for
  * an impossible date (Feb 30, hour 25). A time in a DST gap is moved forward by the gap; a time
- * that happens twice (clocks going back) is the earlier of the two instants.
+ * that happens twice (clocks going back) is the earlier of the two instants (`wallClockToInstant`).
  */
-export function zonedTimeToIso(
-  t: { year: number; month: number; day: number; hour: number; minute: number; second?: number; ms?: number },
-  tz: string,
-): string | undefined {
-  const second = t.second ?? 0;
-  const ms = t.ms ?? 0;
-  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > 31 || t.hour > 23 || t.minute > 59 || second > 59) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(t.year, t.month - 1, t.day);
-  d.setUTCHours(t.hour, t.minute, second, ms);
-  const wall = d.getTime();
-  if (d.getUTCDate() !== t.day || d.getUTCMonth() !== t.month - 1) return undefined;
-  // The offsets a day either side cover any single DST change near this time. Each gives a
-  // candidate instant, valid when the zone really has that offset then: two valid = an overlap
-  // (take the earlier), none = a gap (use the offset from before the change: moved forward).
-  const key = `${tz}|${wall}`;
+export function zonedTimeToIso(t: WallClock, tz: string): string | undefined {
+  // Files repeat timestamps (every line of an invoice); Intl is the slow part.
+  const key = `${tz}|${t.year}|${t.month}|${t.day}|${t.hour}|${t.minute}|${t.second ?? 0}|${t.ms ?? 0}`;
   const cached = zonedCache.get(key);
   if (cached !== undefined) return cached;
-  const before = offsetAt(wall - 86_400_000, tz);
-  const after = offsetAt(wall + 86_400_000, tz);
-  const valid = [wall - before, wall - after].filter((u) => wall - offsetAt(u, tz) === u);
-  const utc = valid.length > 0 ? Math.min(...valid) : wall - before;
-  const iso = new Date(utc).toISOString();
-  // Files repeat timestamps (every line of an invoice); Intl is the slow part.
+  const iso = wallClockToInstant(t, tz)?.toISOString();
+  if (iso === undefined) return undefined;
   if (zonedCache.size >= 10_000) zonedCache.clear();
   zonedCache.set(key, iso);
   return iso;
 }
-
 
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
