@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isValidTimeZone } from '../domain/local-time.js';
+import { isPlainDecimal } from '../domain/money.js';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
 const id = z.string().regex(/^[a-z0-9-]+$/, 'expected an id of lowercase letters, digits and dashes ([a-z0-9-]+)');
@@ -11,7 +12,7 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local tim
 const decimal = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^-?\d+(\.\d+)?$/.test(v), 'expected a decimal amount like "1200.00"');
+  .refine(isPlainDecimal, 'expected a decimal amount like "1200.00"');
 const point = z.tuple([z.number(), z.number()]);
 const timezone = z.string().refine(isValidTimeZone, 'expected an IANA time zone like "America/New_York"');
 const day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);

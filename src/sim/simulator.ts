@@ -23,6 +23,7 @@
 import type { z } from 'zod';
 import type { AssetConfig, Config, DeviceConfig, PersonConfig, SiteConfig, ZoneConfig, configSchema } from '../config/schema.js';
 import { inWeeklyWindow, weeklyWindow, zoneOffsetMs, type WeeklyWindow } from '../domain/local-time.js';
+import { compareMoney, fromMinor, mulMinor, normalizeAmount, scaledToDecimal, toMinor } from '../domain/money.js';
 import type { SecurityEvent, Source } from '../domain/types.js';
 import { Rng, hashSeed } from './random.js';
 
@@ -224,7 +225,7 @@ class SiteCtx {
     for (const cam of this.cameras) {
       for (const z of new Set([cam.zone, ...cam.covers])) push(this.camerasByZone, z, cam);
     }
-    for (const a of [...site.assets].sort((x, y) => Number(y.value) - Number(x.value))) push(this.assetsByZone, a.zone, a);
+    for (const a of [...site.assets].sort((x, y) => compareMoney(y.value, x.value))) push(this.assetsByZone, a.zone, a);
     this.active = site.personnel.filter((p) => p.active);
     this.cashiers = this.active.filter((p) => /cashier|clerk|sales|technician/.test(p.role));
     if (this.cashiers.length === 0) this.cashiers = this.active;
@@ -427,8 +428,8 @@ class Run {
         const op = pickOf(operators, w);
         const isVoid = x < 0.7;
         // Amounts stay well below the policy's single-amount threshold: noise, not fraud.
-        const cents = isVoid ? 150 + Math.floor((x / 0.7) * 6000) : 0;
-        return mk(ms, 'pos', isVoid ? 'void' : 'no_sale', site, { zone: term.zone, device: term.id, badge: op.badge, amount: money(cents, ctx.currency) }, {
+        const hundredths = isVoid ? 150 + Math.floor((x / 0.7) * 6000) : 0;
+        return mk(ms, 'pos', isVoid ? 'void' : 'no_sale', site, { zone: term.zone, device: term.id, badge: op.badge, amount: money(minorOfHundredths(hundredths, ctx.currency), ctx.currency) }, {
           workstation: term.id,
           operator: op.id,
           transaction: `T${ms % 1_000_000_000}`,
@@ -589,10 +590,18 @@ function isoUtc(ms: number): string {
   return `${isoPrefix}${m < 10 ? '0' : ''}${m}:${sec < 10 ? '0' : ''}${sec}.${milli < 10 ? '00' : milli < 100 ? '0' : ''}${milli}Z`;
 }
 
-/** Integer cents as a decimal string ("1234.50"); no floating point touches money. */
-function money(cents: number, currency: string): { value: string; currency: string } {
-  const c = Math.max(0, Math.round(cents));
-  return { value: `${Math.floor(c / 100)}.${String(c % 100).padStart(2, '0')}`, currency };
+/**
+ * Simulated amounts are drawn in hundredths of a major unit (1500 = 15.00), whatever the currency,
+ * so a scenario is worth as much in USD as in JPY or KWD; this is such a draw in the currency's own
+ * minor units (rounded half away from zero where the currency has fewer digits).
+ */
+function minorOfHundredths(hundredths: number, currency: string): bigint {
+  return toMinor(scaledToDecimal(BigInt(Math.max(0, Math.round(hundredths))), 2), currency);
+}
+
+/** An event amount: minor units as the currency's decimal string ("1234.50" USD, "1235" JPY); no floating point touches money. */
+function money(minor: bigint, currency: string): { value: string; currency: string } {
+  return { value: fromMinor(minor, currency), currency };
 }
 
 function round2(x: number): number {
@@ -676,7 +685,7 @@ function easGateAlarm(ctx: SiteCtx, rng: Rng, at: number, online: (cam: string, 
   const gate = rng.pick(ctx.easGates);
   const goods = ctx.merchandise.length > 0 ? [rng.pick(ctx.merchandise).id] : [];
   const out = [
-    mk(at, 'alarm', 'eas_gate', site, { zone: gate.zone, device: gate.id, assets: goods, amount: money(rng.int(2500, 60000), ctx.currency) }, { tags: rng.int(1, 4) }),
+    mk(at, 'alarm', 'eas_gate', site, { zone: gate.zone, device: gate.id, assets: goods, amount: money(minorOfHundredths(rng.int(2500, 60000), ctx.currency), ctx.currency) }, { tags: rng.int(1, 4) }),
   ];
   const camAt = at + rng.int(2, 10) * SECOND;
   const cam = cameraFor(ctx, rng, gate.zone, camAt, online);
@@ -701,7 +710,7 @@ function posVoidSpree(
   for (let i = 0; i < n; i++) {
     const type = rng.chance(0.6) ? 'void' : 'refund';
     out.push(
-      mk(t, 'pos', type, site, { zone: term.zone, device: term.id, badge: op.badge, amount: money(rng.int(1500, 24000), ctx.currency) }, {
+      mk(t, 'pos', type, site, { zone: term.zone, device: term.id, badge: op.badge, amount: money(minorOfHundredths(rng.int(1500, 24000), ctx.currency), ctx.currency) }, {
         workstation: term.id,
         operator: op.id,
         transaction: `T${Math.floor(t / SECOND) % 1_000_000_000}`,
@@ -762,13 +771,16 @@ function accessDeniedBurst(ctx: SiteCtx, rng: Rng, at: number): Timed[] {
 /** A cycle count that finds stock missing: amount at most the asset's value. */
 function shrinkDiscrepancy(ctx: SiteCtx, rng: Rng, at: number): Timed[] {
   const asset = rng.pick(ctx.shrinkable);
-  const capCents = Math.max(100, Math.round(Number(asset.value) * 100 * 0.2));
-  const cents = Math.min(capCents, rng.int(15000, 400000));
+  // At most a fifth of the asset's value (and at least 1.00), exactly in the currency's minor units.
+  const fifth = mulMinor(toMinor(asset.value, ctx.currency), '0.2');
+  const floor = minorOfHundredths(100, ctx.currency);
+  const cap = fifth > floor ? fifth : floor;
+  const drawn = minorOfHundredths(rng.int(15000, 400000), ctx.currency);
   const expected = rng.int(40, 400);
   const missing = rng.int(1, Math.max(1, Math.floor(expected / 10)));
   return tag(
     [
-      mk(at, 'inventory', 'shrink_discrepancy', ctx.site.id, { zone: asset.zone, assets: [asset.id], amount: money(cents, ctx.currency) }, {
+      mk(at, 'inventory', 'shrink_discrepancy', ctx.site.id, { zone: asset.zone, assets: [asset.id], amount: money(drawn < cap ? drawn : cap, ctx.currency) }, {
         expectedUnits: expected,
         countedUnits: expected - missing,
         countId: `CC-${Math.floor(at / MINUTE)}`,
@@ -791,6 +803,9 @@ const CHAIN_ZONES: { tz: string; lat: number; lon: number; city: string }[] = [
 ];
 
 type Doc = Record<string, unknown>;
+
+/** Currency of the invented chains (asset values, operating costs). */
+const CHAIN_CURRENCY = 'USD';
 
 /**
  * Invents a chain of N sites (stores, warehouses, offices round-robin across 5 US time zones),
@@ -833,7 +848,7 @@ export function inventChain(sites: number, seed: number): RawConfigDocument {
   }
   contacts.push({ id: 'exec-cso', name: 'Chief Security Officer', role: 'executive', sites: ids, phone: nextPhone(), email: 'cso@chain.example' });
   return {
-    organization: { name: `Load Test Chain ${seed}`, currency: 'USD', timezone: 'America/New_York' },
+    organization: { name: `Load Test Chain ${seed}`, currency: CHAIN_CURRENCY, timezone: 'America/New_York' },
     sites: siteDocs,
     contacts,
     notify: {
@@ -848,9 +863,9 @@ function round4(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
 
-/** A decimal string value around `base` (+-30%), whole dollars. */
+/** A decimal string value around `base` (+-30%), in whole major units of the chain's currency. */
 function value(rng: Rng, base: number): string {
-  return `${Math.round(base * rng.float(0.7, 1.3))}.00`;
+  return normalizeAmount(String(Math.round(base * rng.float(0.7, 1.3))), CHAIN_CURRENCY);
 }
 
 function rect(x0: number, y0: number, x1: number, y1: number): [number, number][] {

@@ -5,7 +5,6 @@ import { InvalidError } from '../domain/errors.js';
 import {
   detectFormat,
   isoWithZone,
-  mulDecimal,
   parseFile,
   readHead,
   zonedTimeToIso,
@@ -75,30 +74,6 @@ describe('local times', () => {
         const t = new Date(Math.floor(ms / 60000) * 60000);
         const iso = zonedTimeToIso({ year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate(), hour: t.getUTCHours(), minute: t.getUTCMinutes() }, 'Asia/Tokyo');
         expect(Date.parse(iso!)).toBe(t.getTime() - 9 * 3600 * 1000);
-      }),
-    );
-  });
-});
-
-describe('mulDecimal', () => {
-  it('multiplies exactly', () => {
-    expect(mulDecimal('-24', '0.29')).toBe('-6.96');
-    expect(mulDecimal('3', '0.333')).toBe('0.999');
-    expect(mulDecimal('-1', '0')).toBe('0');
-    expect(mulDecimal('0.1', '0.2')).toBe('0.02');
-    expect(mulDecimal('-0.5', '-4')).toBe('2.0');
-  });
-
-  it('matches bigint arithmetic on scaled integers', () => {
-    fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }), (a, b) => {
-        const dec = (n: bigint, scale: number) => {
-          const s = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
-          return `${n < 0n ? '-' : ''}${s.slice(0, -scale)}.${s.slice(-scale)}`;
-        };
-        const product = mulDecimal(dec(a, 2), dec(b, 3));
-        const exact = a * b; // scale 5
-        expect(product.replace(/^-/, '') === '0.00000' ? 0n : BigInt(product.replace('.', ''))).toBe(exact);
       }),
     );
   });

@@ -1,6 +1,7 @@
 /**
  * File ingest: the common types of the file translators (NDJSON, CSV, POSLog XML, Frigate), format
- * detection, and the helpers they share (local time to UTC, id sanitising, exact decimal product).
+ * detection, and the helpers they share (local time to UTC, id sanitising). Decimal amounts are
+ * read with domain/money.ts, local times with domain/local-time.ts.
  *
  * Every translator produces raw event objects and sends them through `validateEvent`, so a bad row
  * reads the same whatever the file format: row/line, field, what was expected. A record that is
@@ -204,7 +205,7 @@ export function isoWithZone(text: string, tz: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ids and decimals.
+// Ids.
 
 /** Lower-cases and reduces text to [a-z0-9-] (site, zone, device ids built from source fields). */
 export function slugId(text: string): string {
@@ -219,38 +220,4 @@ export function slugId(text: string): string {
 /** Replaces characters a sourceEventId may not hold ([A-Za-z0-9._:@/#-]) with "_". */
 export function safeIdPart(text: string): string {
   return text.trim().replace(/[^A-Za-z0-9._:@/#-]/g, '_');
-}
-
-const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
-
-/** True when `text` is a plain decimal number ("-12", "0.29", "+3.5"). */
-export function isDecimal(text: string): boolean {
-  return DECIMAL.test(text.trim());
-}
-
-/** Absolute value of a decimal text, exactly ("-2.79" -> "2.79"). Assumes `isDecimal(text)`. */
-export function absDecimal(text: string): string {
-  return text.trim().replace(/^[+-]/, '');
-}
-
-/** Exact product of two decimal texts, with all fraction digits ("-24" x "0.29" -> "-6.96"). No floats involved. */
-export function mulDecimal(a: string, b: string): string {
-  const ma = DECIMAL.exec(a.trim());
-  const mb = DECIMAL.exec(b.trim());
-  if (!ma || !mb) throw new RangeError(`not decimals: ${a}, ${b}`);
-  const fa = ma[3] ?? '';
-  const fb = mb[3] ?? '';
-  const product = BigInt(ma[2] + fa) * BigInt(mb[2] + fb);
-  const negative = (ma[1] === '-') !== (mb[1] === '-') && product !== 0n;
-  const scale = fa.length + fb.length;
-  const all = product.toString().padStart(scale + 1, '0');
-  const digits = scale > 0 ? `${all.slice(0, all.length - scale)}.${all.slice(all.length - scale)}` : all;
-  return (negative ? '-' : '') + digits;
-}
-
-/** Sign of a decimal text: -1, 0 or 1. Assumes `isDecimal(text)`. */
-export function signOfDecimal(text: string): -1 | 0 | 1 {
-  const m = DECIMAL.exec(text.trim());
-  if (!m || /^0*$/.test(m[2] + (m[3] ?? ''))) return 0;
-  return m[1] === '-' ? -1 : 1;
 }
