@@ -89,10 +89,13 @@ export const siteSchema = z.object({
   guards: z.array(guardSchema).default([]),
 });
 
+/** The roles a contact can have; notification and escalation rules name these. */
+export const contactRoleSchema = z.enum(['security_lead', 'rapid_response', 'manager', 'executive', 'investigator']);
+
 export const contactSchema = z.object({
   id,
   name: z.string().min(1),
-  role: z.enum(['security_lead', 'rapid_response', 'manager', 'executive', 'investigator']),
+  role: contactRoleSchema,
   sites: z.array(id).default([]),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number').optional(),
   email: z.string().email().optional(),
@@ -188,7 +191,14 @@ export const policySchema = z.object({
     managementMinBand: z.enum(BANDS),
     executiveMinBand: z.enum(BANDS),
     rateLimit: z.object({ perRecipient: z.number().int().min(1), windowMinutes: z.number().positive() }),
-    escalation: z.object({ afterMinutes: z.number().positive(), maxLevels: z.number().int().min(0) }),
+    escalation: z.object({
+      afterMinutes: z.number().positive(),
+      maxLevels: z.number().int().min(0),
+      /** Contact roles alerted at escalation level N: tiers[N - 1], the last tier for every level past it. */
+      tiers: z
+        .array(z.array(contactRoleSchema).min(1, 'expected at least one contact role in each tier'))
+        .min(1, 'expected at least one escalation tier'),
+    }),
     retry: z.object({ maxAttempts: z.number().int().min(1), baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }),
   }),
   patrol: z.object({
@@ -224,6 +234,7 @@ export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type PersonConfig = z.infer<typeof personSchema>;
 export type GuardConfig = z.infer<typeof guardSchema>;
 export type ContactConfig = z.infer<typeof contactSchema>;
+export type ContactRole = z.infer<typeof contactRoleSchema>;
 
 /** A loaded, validated configuration with its merged policy. */
 export interface Config extends Omit<RawConfig, 'policy'> {
