@@ -18,30 +18,28 @@ const DAY = 24 * 60 * MINUTE;
 // ---------------------------------------------------------------------------------------------
 // The zone's calendar fields at an instant (Intl is the slow part: one formatter per zone, kept).
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+// Two formatters per zone: the offset one reads seconds and the era (exact offsets in any year);
+// the local-time one reads the weekday and skips those, since it runs far more often.
+const offsetFormatters = new Map<string, Intl.DateTimeFormat>();
+const clockFormatters = new Map<string, Intl.DateTimeFormat>();
 
 /** The cached formatter of a zone; throws RangeError for a zone the runtime does not know. */
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  let f = formatters.get(timeZone);
+function formatterFor(timeZone: string, kind: 'offset' | 'clock'): Intl.DateTimeFormat {
+  const cache = kind === 'offset' ? offsetFormatters : clockFormatters;
+  let f = cache.get(timeZone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      era: 'short',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(timeZone, f);
+    f = new Intl.DateTimeFormat(
+      'en-US',
+      kind === 'offset'
+        ? { timeZone, hourCycle: 'h23', era: 'short', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' }
+        : { timeZone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', weekday: 'short' },
+    );
+    cache.set(timeZone, f);
   }
   return f;
 }
 
-/** Local calendar fields of an instant (proleptic Gregorian years: 0 is 1 BC). */
+/** Local calendar fields of an instant (proleptic Gregorian years: 0 is 1 BC with the offset formatter). */
 interface ZoneFields {
   year: number;
   month: number;
@@ -52,10 +50,10 @@ interface ZoneFields {
   weekday: string;
 }
 
-function zoneFields(ms: number, timeZone: string): ZoneFields {
+function zoneFields(ms: number, timeZone: string, kind: 'offset' | 'clock'): ZoneFields {
   const f: ZoneFields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: '' };
   let bc = false;
-  for (const part of formatterFor(timeZone).formatToParts(ms)) {
+  for (const part of formatterFor(timeZone, kind).formatToParts(ms)) {
     switch (part.type) {
       case 'year': f.year = Number(part.value); break;
       case 'month': f.month = Number(part.value); break;
@@ -83,7 +81,7 @@ function fieldsAsUtc(year: number, month: number, day: number, hour: number, min
 /** True when `timeZone` is an IANA time zone name (or alias) this runtime knows. */
 export function isValidTimeZone(timeZone: string): boolean {
   try {
-    formatterFor(timeZone);
+    formatterFor(timeZone, 'clock');
     return true;
   } catch {
     return false;
@@ -117,7 +115,7 @@ export interface LocalTime {
 const minuteCache = new Map<string, LocalTime>();
 
 function computeLocalTime(instant: Date, timeZone: string): LocalTime {
-  const f = zoneFields(instant.getTime(), timeZone);
+  const f = zoneFields(instant.getTime(), timeZone, 'clock');
   return {
     day: f.weekday.slice(0, 3).toLowerCase() as Weekday,
     minutes: f.hour * 60 + f.minute,
@@ -135,7 +133,7 @@ function computeLocalTime(instant: Date, timeZone: string): LocalTime {
  */
 export function zoneOffsetMs(instant: Date | number, timeZone: string): number {
   const ms = typeof instant === 'number' ? instant : instant.getTime();
-  const f = zoneFields(ms, timeZone);
+  const f = zoneFields(ms, timeZone, 'offset');
   return fieldsAsUtc(f.year, f.month, f.day, f.hour, f.minute, f.second, 0) - Math.floor(ms / SECOND) * SECOND;
 }
 

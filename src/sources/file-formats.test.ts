@@ -68,6 +68,16 @@ describe('local times', () => {
     expect(zonedTimeToIso({ year: 2026, month: 2, day: 30, hour: 1, minute: 0 }, 'UTC')).toBeUndefined();
   });
 
+  it('answers repeated readings from its cache, and never an impossible reading', () => {
+    const t = { year: 2026, month: 11, day: 20, hour: 2, minute: 59, second: 59 };
+    expect(zonedTimeToIso(t, 'America/New_York')).toBe('2026-11-20T07:59:59.000Z');
+    expect(zonedTimeToIso(t, 'America/New_York')).toBe('2026-11-20T07:59:59.000Z');
+    expect(zonedTimeToIso(t, 'Asia/Kathmandu')).toBe('2026-11-19T21:14:59.000Z');
+    expect(zonedTimeToIso({ ...t, minute: 58, second: 119 }, 'America/New_York')).toBeUndefined();
+    expect(zonedTimeToIso({ ...t, minute: 60, second: 0 }, 'America/New_York')).toBeUndefined();
+    expect(zonedTimeToIso({ ...t, month: 2, day: 30 }, 'America/New_York')).toBeUndefined();
+  });
+
   it('agrees with the runtime for whole-hour zones at any instant', () => {
     fc.assert(
       fc.property(fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) }), (ms) => {

@@ -157,7 +157,8 @@ export function checkParseOptions(opts: ParseOptions): void {
 // Time: records often carry local wall-clock times without an offset (POSLog EndDateTime, UCI
 // InvoiceDate). They are converted with the IANA rules of the given zone, never the host's zone.
 
-const zonedCache = new Map<string, string>();
+/** Zone -> reading key -> ISO instant. */
+const zonedCache = new Map<string, Map<number, string>>();
 
 /**
  * Converts a local wall-clock time in `tz` to an ISO instant (UTC, "...Z"). Returns undefined for
@@ -166,14 +167,24 @@ const zonedCache = new Map<string, string>();
  */
 export function zonedTimeToIso(t: WallClock, tz: string): string | undefined {
   // Files repeat timestamps (every line of an invoice); Intl is the slow part.
-  const key = `${tz}|${t.year}|${t.month}|${t.day}|${t.hour}|${t.minute}|${t.second ?? 0}|${t.ms ?? 0}`;
-  const cached = zonedCache.get(key);
+  const key = wallKey(t);
+  const byWall = key === undefined ? undefined : zonedCache.get(tz);
+  const cached = key === undefined ? undefined : byWall?.get(key);
   if (cached !== undefined) return cached;
   const iso = wallClockToInstant(t, tz)?.toISOString();
-  if (iso === undefined) return undefined;
-  if (zonedCache.size >= 10_000) zonedCache.clear();
-  zonedCache.set(key, iso);
+  if (iso === undefined || key === undefined) return iso;
+  if (!byWall || byWall.size >= 10_000) zonedCache.set(tz, new Map([[key, iso]]));
+  else byWall.set(key, iso);
   return iso;
+}
+
+/** One integer per reading with every field in its range (so two readings never share a key); undefined otherwise. */
+function wallKey(t: WallClock): number | undefined {
+  const second = t.second ?? 0;
+  const ms = t.ms ?? 0;
+  const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
+  if (!ok(t.year, 9999) || !ok(t.month, 12) || !ok(t.day, 31) || !ok(t.hour, 23) || !ok(t.minute, 59) || !ok(second, 59) || !ok(ms, 999)) return undefined;
+  return (((((t.year * 13 + t.month) * 32 + t.day) * 24 + t.hour) * 60 + t.minute) * 60 + second) * 1000 + ms;
 }
 
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
