@@ -234,6 +234,7 @@ export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type PersonConfig = z.infer<typeof personSchema>;
 export type GuardConfig = z.infer<typeof guardSchema>;
 export type ContactConfig = z.infer<typeof contactSchema>;
+/** A contact's role (who is alerted for what: notify rules, escalation tiers). */
 export type ContactRole = z.infer<typeof contactRoleSchema>;
 
 /** A loaded, validated configuration with its merged policy. */
