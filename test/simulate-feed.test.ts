@@ -8,7 +8,7 @@ import { buildServer } from '../src/api/server.js';
 import { feedService } from '../src/cli/simulate.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
-import { simulateEvents } from '../src/sim/simulator.js';
+import { simulateEvents } from '../src/sim/stream.js';
 
 const config = loadDemoConfig();
 let service: Service;

@@ -16,7 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
 import { createService } from '../service.js';
-import { inventChain } from '../sim/simulator.js';
+import { inventChain } from '../sim/invent-chain.js';
 
 /** One event in this many opens a critical incident. */
 export const CRITICAL_EVERY = 50;

@@ -10,7 +10,8 @@ import { parseConfig } from '../config/loader.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { createService } from '../service.js';
 import { openDb } from '../store/db.js';
-import { inventChain, simulateEvents } from '../sim/simulator.js';
+import { inventChain } from '../sim/invent-chain.js';
+import { simulateEvents } from '../sim/stream.js';
 import { parseFile, type ParseStats } from '../sources/file-formats.js';
 
 export interface IngestBenchResult {

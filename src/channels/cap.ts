@@ -6,6 +6,7 @@
  * Output is valid against shared/data/cap/cap12.xsd; the element order below follows that schema's
  * sequences exactly, because XSD validation rejects any reordering.
  */
+import { formatWithOffset, isValidTimeZone } from '../domain/local-time.js';
 import type { Band, IncidentType } from '../domain/types.js';
 
 /** The incident fields a CAP message carries (a flattened view, so callers need not load the whole incident). */
@@ -263,49 +264,19 @@ function attr(s: string): string {
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;', '\r': '&#xD;' };
 
-const formatters = new Map<string, Intl.DateTimeFormat | null>();
-
-function zoneFormatter(tz: string): Intl.DateTimeFormat | null {
-  let f = formatters.get(tz);
-  if (f === undefined) {
-    try {
-      f = new Intl.DateTimeFormat('en-US', {
-        timeZone: tz, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-      });
-    } catch {
-      f = null; // unknown zone: fall back to UTC rather than fail the whole alert
-    }
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** The zone's UTC offset in whole minutes at instant `ms` (seconds of historic offsets are rounded away). */
-function offsetMinutes(ms: number, tz: string | undefined): number {
-  const f = tz ? zoneFormatter(tz) : null;
-  if (!f) return 0;
-  const p: Record<string, number> = {};
-  for (const part of f.formatToParts(new Date(ms))) if (part.type !== 'literal') p[part.type] = Number(part.value);
-  const wall = new Date(0);
-  wall.setUTCFullYear(p.year!, p.month! - 1, p.day!);
-  wall.setUTCHours(p.hour! % 24, p.minute!, p.second!, 0);
-  return Math.round((wall.getTime() - ms) / 60_000);
-}
-
 /**
- * CAP dateTime: `YYYY-MM-DDThh:mm:ss±hh:mm`, no fractions, no "Z"; CAP 1.2 says UTC MUST be written
- * `-00:00`, so a zero offset is written that way.
+ * CAP dateTime: `YYYY-MM-DDThh:mm:ss±hh:mm` in the site's zone, no fractions, no "Z"; CAP 1.2 says
+ * UTC MUST be written `-00:00`, so a zero offset is written that way. An unknown zone falls back to
+ * UTC rather than fail the whole alert.
  */
 function capDate(d: Date, tz?: string): string {
-  const t = d.getTime();
-  if (Number.isNaN(t)) throw new RangeError('CAP date is not a valid date');
-  const ms = Math.floor(t / 1000) * 1000;
-  const off = offsetMinutes(ms, tz);
-  const local = new Date(ms + off * 60_000);
-  if (!inRange(local)) throw new RangeError(`CAP date out of range: ${d.toISOString()}`);
-  const sign = off > 0 ? '+' : '-';
-  const abs = Math.abs(off);
-  return `${stamp(local)}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  if (Number.isNaN(d.getTime())) throw new RangeError('CAP date is not a valid date');
+  const zone = tz && isValidTimeZone(tz) ? tz : 'UTC';
+  try {
+    return formatWithOffset(d, zone, { zeroOffset: '-00:00' });
+  } catch {
+    throw new RangeError(`CAP date out of range: ${d.toISOString()}`);
+  }
 }
 
 /** Atom (RFC 3339) timestamp in UTC, whole seconds. */

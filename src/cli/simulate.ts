@@ -11,7 +11,8 @@ import type { Writable } from 'node:stream';
 import YAML from 'yaml';
 import { parseConfig } from '../config/loader.js';
 import type { Config } from '../config/schema.js';
-import { inventChain, simulateStream } from '../sim/simulator.js';
+import { inventChain } from '../sim/invent-chain.js';
+import { simulateStream } from '../sim/stream.js';
 import { resolveConfig, UsageError } from './common.js';
 
 /** Options of `vigil simulate` (as commander parses them). */

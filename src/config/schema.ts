@@ -4,6 +4,8 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { isValidTimeZone } from '../domain/local-time.js';
+import { isPlainDecimal } from '../domain/money.js';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
 const id = z.string().regex(/^[a-z0-9-]+$/, 'expected an id of lowercase letters, digits and dashes ([a-z0-9-]+)');
@@ -11,20 +13,10 @@ const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected a local tim
 const decimal = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^-?\d+(\.\d+)?$/.test(v), 'expected a decimal amount like "1200.00"');
+  .refine(isPlainDecimal, 'expected a decimal amount like "1200.00"');
 const point = z.tuple([z.number(), z.number()]);
-const timezone = z.string().refine(isTimeZone, 'expected an IANA time zone like "America/New_York"');
+const timezone = z.string().refine(isValidTimeZone, 'expected an IANA time zone like "America/New_York"');
 const day = z.enum(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun']);
-
-/** True when the runtime knows the IANA time zone. */
-export function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const zoneSchema = z.object({
   id,
@@ -98,10 +90,13 @@ export const siteSchema = z.object({
   guards: z.array(guardSchema).default([]),
 });
 
+/** The roles a contact can have; notification and escalation rules name these. */
+export const contactRoleSchema = z.enum(['security_lead', 'rapid_response', 'manager', 'executive', 'investigator']);
+
 export const contactSchema = z.object({
   id,
   name: z.string().min(1),
-  role: z.enum(['security_lead', 'rapid_response', 'manager', 'executive', 'investigator']),
+  role: contactRoleSchema,
   sites: z.array(id).default([]),
   phone: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 phone number').optional(),
   email: z.string().email().optional(),
@@ -210,7 +205,14 @@ export const policySchema = z.object({
     managementMinBand: z.enum(BANDS),
     executiveMinBand: z.enum(BANDS),
     rateLimit: z.object({ perRecipient: z.number().int().min(1), windowMinutes: z.number().positive() }),
-    escalation: z.object({ afterMinutes: z.number().positive(), maxLevels: z.number().int().min(0) }),
+    escalation: z.object({
+      afterMinutes: z.number().positive(),
+      maxLevels: z.number().int().min(0),
+      /** Contact roles alerted at escalation level N: tiers[N - 1], the last tier for every level past it. */
+      tiers: z
+        .array(z.array(contactRoleSchema).min(1, 'expected at least one contact role in each tier'))
+        .min(1, 'expected at least one escalation tier'),
+    }),
     retry: z.object({ maxAttempts: z.number().int().min(1), baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }),
   }),
   patrol: z.object({
@@ -246,6 +248,8 @@ export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type PersonConfig = z.infer<typeof personSchema>;
 export type GuardConfig = z.infer<typeof guardSchema>;
 export type ContactConfig = z.infer<typeof contactSchema>;
+/** A contact's role (who is alerted for what: notify rules, escalation tiers). */
+export type ContactRole = z.infer<typeof contactRoleSchema>;
 
 /** A loaded, validated configuration with its merged policy. */
 export interface Config extends Omit<RawConfig, 'policy'> {

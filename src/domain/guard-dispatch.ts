@@ -16,7 +16,7 @@
  */
 import type { SiteModel } from './site-model.js';
 import { distanceToPolygon, pointInPolygon } from './geometry.js';
-import { hhmmToMinutes, localTime, withinHours } from './local-time.js';
+import { WEEKDAYS, inWeeklyWindow, localTime, weeklyWindow } from './local-time.js';
 
 type Point = [number, number];
 type Poly = readonly (readonly [number, number])[];
@@ -218,23 +218,15 @@ export interface GuardState {
   shift?: { days: string[]; start: string; end: string };
 }
 
-const WEEKDAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-
 /** True when the guard's onShift flag is set and, if a shift is given, `at` falls in it in site local time (overnight shifts belong to their start day). */
 export function isOnShift(g: GuardState, at: Date, timezone: string): boolean {
   if (!g.onShift) return false;
   if (!g.shift) return true;
   const { days, start, end } = g.shift;
   const local = localTime(at, timezone);
-  const s = hhmmToMinutes(start);
-  const e = hhmmToMinutes(end);
-  // Same-day shift (or start === end, read as a 24-hour shift on the listed days).
-  if (s <= e) return withinHours(local, { open: start, close: end, days });
-  // Overnight (e.g. fri 22:00-06:00): the hours after midnight belong to the shift that started
-  // the previous day, so Saturday 02:00 is on a Friday-night shift and Friday 02:00 is not.
-  if (local.minutes >= s) return days.includes(local.day);
-  if (local.minutes < e) return days.includes(WEEKDAYS[(WEEKDAYS.indexOf(local.day) + 6) % 7]);
-  return false;
+  // start === end reads as a 24-hour shift on the listed days; an overnight shift (fri 22:00-06:00)
+  // owns the hours after midnight, so Saturday 02:00 is on a Friday-night shift and Friday 02:00 is not.
+  return inWeeklyWindow(weeklyWindow(start, end, days), local.minutes, WEEKDAYS.indexOf(local.day));
 }
 
 type Disqualification = 'off shift' | 'already assigned' | 'unavailable' | 'without a known position';

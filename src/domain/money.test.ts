@@ -1,7 +1,22 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from './errors.js';
-import { formatMoney, fromMinor, minorDigits, mulMinor, normalizeAmount, toMinor } from './money.js';
+import {
+  absDecimal,
+  approxMajorUnits,
+  compareMoney,
+  formatMoney,
+  fromMinor,
+  isDecimal,
+  isPlainDecimal,
+  minorDigits,
+  mulDecimal,
+  mulMinor,
+  normalizeAmount,
+  scaledToDecimal,
+  signOfDecimal,
+  toMinor,
+} from './money.js';
 
 const cents = fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n });
 
@@ -187,5 +202,134 @@ describe('formatMoney', () => {
     expect(formatMoney('1234.50', 'USD')).toBe('USD 1,234.50');
     expect(formatMoney('-1234567.00', 'USD')).toBe('-USD 1,234,567.00');
     expect(formatMoney('999', 'JPY')).toBe('JPY 999');
+  });
+});
+
+describe('mulDecimal', () => {
+  it('multiplies exactly', () => {
+    expect(mulDecimal('-24', '0.29')).toBe('-6.96');
+    expect(mulDecimal('3', '0.333')).toBe('0.999');
+    expect(mulDecimal('-1', '0')).toBe('0');
+    expect(mulDecimal('0.1', '0.2')).toBe('0.02');
+    expect(mulDecimal('-0.5', '-4')).toBe('2.0');
+  });
+
+  it('matches bigint arithmetic on scaled integers', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 6n), max: 10n ** 6n }), (a, b) => {
+        const dec = (n: bigint, scale: number) => {
+          const s = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
+          return `${n < 0n ? '-' : ''}${s.slice(0, -scale)}.${s.slice(-scale)}`;
+        };
+        const product = mulDecimal(dec(a, 2), dec(b, 3));
+        const exact = a * b; // scale 5
+        expect(product.replace(/^-/, '') === '0.00000' ? 0n : BigInt(product.replace('.', ''))).toBe(exact);
+      }),
+    );
+  });
+});
+
+describe('decimal text', () => {
+  it('tells plain (configuration) decimals from file decimals', () => {
+    for (const ok of ['0', '-12', '1200.00', '0.29']) expect(isPlainDecimal(ok), ok).toBe(true);
+    for (const bad of ['+3.5', ' 5', '5.', '.5', '1e3', '1,200.00', '', '-']) expect(isPlainDecimal(bad), bad).toBe(false);
+    for (const ok of ['-12', '0.29', '+3.5', ' 7 ']) expect(isDecimal(ok), ok).toBe(true);
+    for (const bad of ['1e3', '12,5', 'abc', '', '+']) expect(isDecimal(bad), bad).toBe(false);
+  });
+
+  it('takes signs and absolute values exactly', () => {
+    expect(signOfDecimal('-2.79')).toBe(-1);
+    expect(signOfDecimal('+0.00')).toBe(0);
+    expect(signOfDecimal('-0')).toBe(0);
+    expect(signOfDecimal('3')).toBe(1);
+    expect(absDecimal(' -2.79 ')).toBe('2.79');
+    expect(absDecimal('+3.5')).toBe('3.5');
+  });
+
+  it('writes scaled integers with the given digits', () => {
+    expect(scaledToDecimal(123450n, 2)).toBe('1234.50');
+    expect(scaledToDecimal(-5n, 3)).toBe('-0.005');
+    expect(scaledToDecimal(7n, 0)).toBe('7');
+    expect(() => scaledToDecimal(1n, -1)).toThrow(RangeError);
+  });
+
+  it('matches fromMinor for every currency', () => {
+    fc.assert(
+      fc.property(cents, fc.constantFrom('USD', 'JPY', 'BHD', 'KWD'), (m, cur) => {
+        expect(scaledToDecimal(m, minorDigits(cur))).toBe(fromMinor(m, cur));
+      }),
+    );
+  });
+});
+
+describe('compareMoney', () => {
+  it('compares decimal strings exactly, whatever their digits', () => {
+    expect(compareMoney('1200.5', '1200.50')).toBe(0);
+    expect(compareMoney('-0', '0.000')).toBe(0);
+    expect(compareMoney('9.99', '10')).toBeLessThan(0);
+    expect(compareMoney('10', '9.999')).toBeGreaterThan(0);
+    expect(compareMoney('-1.5', '-1.25')).toBeLessThan(0);
+    // Past binary floating point: these two differ by one unit in the 20th digit.
+    expect(compareMoney('12345678901234567.891', '12345678901234567.890')).toBeGreaterThan(0);
+    expect(Number('12345678901234567.891') - Number('12345678901234567.890')).toBe(0);
+  });
+
+  it('sorts assets by value, most valuable first, in any currency', () => {
+    const values = ['250', '1200.00', '1200.5', '99.999', '0'];
+    expect([...values].sort((a, b) => compareMoney(b, a))).toEqual(['1200.5', '1200.00', '250', '99.999', '0']);
+  });
+
+  it('agrees with minor-unit comparison (antisymmetric, consistent with toMinor)', () => {
+    fc.assert(
+      fc.property(cents, cents, fc.constantFrom('USD', 'JPY', 'KWD'), (a, b, cur) => {
+        const x = fromMinor(a, cur);
+        const y = fromMinor(b, cur);
+        const expected = a < b ? -1 : a > b ? 1 : 0;
+        expect(compareMoney(x, y)).toBe(expected);
+        expect(compareMoney(y, x)).toBe(expected === 0 ? 0 : -expected);
+        // Extra trailing zeros never change the order.
+        expect(compareMoney(`${x}${x.includes('.') ? '' : '.'}000`, y)).toBe(expected);
+      }),
+    );
+  });
+
+  it('refuses text that is not a decimal amount', () => {
+    expect(() => compareMoney('1e3', '1')).toThrow(InvalidError);
+    expect(() => compareMoney('1', 'ten')).toThrow(InvalidError);
+  });
+});
+
+describe('approxMajorUnits', () => {
+  it('scales by the currency digits (USD 2, JPY 0, KWD 3)', () => {
+    expect(approxMajorUnits('1234.50', 'USD')).toBe(1234.5);
+    expect(approxMajorUnits('1234', 'JPY')).toBe(1234);
+    expect(approxMajorUnits('1.234', 'KWD')).toBe(1.234);
+    expect(approxMajorUnits('1.234', 'BHD')).toBe(1.234);
+    expect(approxMajorUnits('50000.00', 'USD')).toBe(50000);
+  });
+
+  it('keeps the order of exact amounts (monotone)', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.constantFrom('USD', 'JPY', 'KWD'), (a, b, cur) => {
+        fc.pre(a <= b);
+        expect(approxMajorUnits(fromMinor(a, cur), cur)).toBeLessThanOrEqual(approxMajorUnits(fromMinor(b, cur), cur));
+      }),
+    );
+  });
+});
+
+describe('minorDigits', () => {
+  it('follows ISO 4217 (JPY 0, USD 2, BHD and KWD 3), case-insensitively', () => {
+    expect(minorDigits('JPY')).toBe(0);
+    expect(minorDigits('USD')).toBe(2);
+    expect(minorDigits('BHD')).toBe(3);
+    expect(minorDigits('kwd')).toBe(3);
+  });
+});
+
+describe('toMinor signs', () => {
+  it('still refuses an explicit plus sign in amounts and factors', () => {
+    expect(() => toMinor('+5', 'USD')).toThrow(InvalidError);
+    expect(() => mulMinor(100n, '+0.5')).toThrow(InvalidError);
   });
 });

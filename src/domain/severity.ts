@@ -18,7 +18,7 @@
  * - corroboration: distinct sources that saw it (1 source = 0, corroborationSaturation = 1).
  */
 import type { Policy } from '../config/schema.js';
-import { toMinor } from './money.js';
+import { approxMajorUnits } from './money.js';
 import type { Band, Severity, SeverityFactor } from './types.js';
 
 export interface SeverityInput {
@@ -46,8 +46,8 @@ const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Criticality of an asset value in [0, 1] (log scale, 1 at policy.severity.criticalAssetValue). */
 export function valueCriticality(value: string, currency: string, policy: Policy): number {
-  const v = Number(toMinor(value, currency)) / 100;
-  const cap = Number(toMinor(policy.severity.criticalAssetValue, currency)) / 100;
+  const v = approxMajorUnits(value, currency);
+  const cap = approxMajorUnits(policy.severity.criticalAssetValue, currency);
   if (v <= 0 || cap <= 0) return 0;
   return Math.min(1, Math.log1p(v) / Math.log1p(cap));
 }

@@ -4,7 +4,8 @@
  * burst every `burstEveryMs`. Events go through the same pipeline as every other source.
  */
 import type { Service } from '../service.js';
-import { demoScenarioBurst, simulateEvents } from './simulator.js';
+import { demoScenarioBurst } from './scenarios.js';
+import { simulateEvents } from './stream.js';
 
 export class LiveSimulator {
   private timer: NodeJS.Timeout | undefined;

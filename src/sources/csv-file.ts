@@ -11,14 +11,12 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
 import { InvalidError, type Problem } from '../domain/errors.js';
+import { absDecimal, isDecimal, mulDecimal, signOfDecimal } from '../domain/money.js';
 import { validateEvent } from './event-input.js';
 import {
   DEFAULT_CURRENCY,
-  isDecimal,
   isoWithZone,
-  mulDecimal,
   safeIdPart,
-  signOfDecimal,
   zonedTimeToIso,
   type ParsedRow,
   type ParseOptions,
@@ -307,6 +305,6 @@ export function uciRowToRaw(
     details,
   };
   // The export's prices are in pounds sterling; --currency overrides.
-  if (kind !== 'stock_write_off') raw.amount = { value: value.replace(/^-/, ''), currency: opts.currency ?? 'GBP' };
+  if (kind !== 'stock_write_off') raw.amount = { value: absDecimal(value), currency: opts.currency ?? 'GBP' };
   return { raw };
 }

@@ -1,6 +1,7 @@
 /**
  * File ingest: the common types of the file translators (NDJSON, CSV, POSLog XML, Frigate), format
- * detection, and the helpers they share (local time to UTC, id sanitising, exact decimal product).
+ * detection, and the helpers they share (local time to UTC, id sanitising). Decimal amounts are
+ * read with domain/money.ts, local times with domain/local-time.ts.
  *
  * Every translator produces raw event objects and sends them through `validateEvent`, so a bad row
  * reads the same whatever the file format: row/line, field, what was expected. A record that is
@@ -10,6 +11,7 @@
 import { open } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { InvalidError, type Problem } from '../domain/errors.js';
+import { isValidTimeZone, wallClockToInstant, type WallClock } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
 
 /** The file formats `vigil ingest --format` accepts. */
@@ -155,79 +157,35 @@ export function checkParseOptions(opts: ParseOptions): void {
 // Time: records often carry local wall-clock times without an offset (POSLog EndDateTime, UCI
 // InvoiceDate). They are converted with the IANA rules of the given zone, never the host's zone.
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-const zonedCache = new Map<string, string>();
-
-/** True when `tz` is an IANA time zone name this runtime knows. */
-export function isValidTimeZone(tz: string): boolean {
-  try {
-    formatterFor(tz);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function formatterFor(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      second: '2-digit',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** Offset of `tz` from UTC at the instant `ms`, in milliseconds (local = utc + offset). */
-function offsetAt(ms: number, tz: string): number {
-  const parts = formatterFor(tz).formatToParts(new Date(ms));
-  const n = (type: string) => Number(parts.find((p) => p.type === type)?.value);
-  const local = Date.UTC(n('year'), n('month') - 1, n('day'), n('hour'), n('minute'), n('second'));
-  return local - Math.floor(ms / 1000) * 1000;
-}
+/** Zone -> reading key -> ISO instant. */
+const zonedCache = new Map<string, Map<number, string>>();
 
 /**
  * Converts a local wall-clock time in `tz` to an ISO instant (UTC, "...Z"). Returns undefined for
  * an impossible date (Feb 30, hour 25). A time in a DST gap is moved forward by the gap; a time
- * that happens twice (clocks going back) is the earlier of the two instants.
+ * that happens twice (clocks going back) is the earlier of the two instants (`wallClockToInstant`).
  */
-export function zonedTimeToIso(
-  t: { year: number; month: number; day: number; hour: number; minute: number; second?: number; ms?: number },
-  tz: string,
-): string | undefined {
-  const second = t.second ?? 0;
-  const ms = t.ms ?? 0;
-  if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > 31 || t.hour > 23 || t.minute > 59 || second > 59) return undefined;
-  const d = new Date(0);
-  d.setUTCFullYear(t.year, t.month - 1, t.day);
-  d.setUTCHours(t.hour, t.minute, second, ms);
-  const wall = d.getTime();
-  if (d.getUTCDate() !== t.day || d.getUTCMonth() !== t.month - 1) return undefined;
-  // The offsets a day either side cover any single DST change near this time. Each gives a
-  // candidate instant, valid when the zone really has that offset then: two valid = an overlap
-  // (take the earlier), none = a gap (use the offset from before the change: moved forward).
-  const key = `${tz}|${wall}`;
-  const cached = zonedCache.get(key);
-  if (cached !== undefined) return cached;
-  const before = offsetAt(wall - 86_400_000, tz);
-  const after = offsetAt(wall + 86_400_000, tz);
-  const valid = [wall - before, wall - after].filter((u) => wall - offsetAt(u, tz) === u);
-  const utc = valid.length > 0 ? Math.min(...valid) : wall - before;
-  const iso = new Date(utc).toISOString();
+export function zonedTimeToIso(t: WallClock, tz: string): string | undefined {
   // Files repeat timestamps (every line of an invoice); Intl is the slow part.
-  if (zonedCache.size >= 10_000) zonedCache.clear();
-  zonedCache.set(key, iso);
+  const key = wallKey(t);
+  const byWall = key === undefined ? undefined : zonedCache.get(tz);
+  const cached = key === undefined ? undefined : byWall?.get(key);
+  if (cached !== undefined) return cached;
+  const iso = wallClockToInstant(t, tz)?.toISOString();
+  if (iso === undefined || key === undefined) return iso;
+  if (!byWall || byWall.size >= 10_000) zonedCache.set(tz, new Map([[key, iso]]));
+  else byWall.set(key, iso);
   return iso;
 }
 
+/** One integer per reading with every field in its range (so two readings never share a key); undefined otherwise. */
+function wallKey(t: WallClock): number | undefined {
+  const second = t.second ?? 0;
+  const ms = t.ms ?? 0;
+  const ok = (v: number, max: number) => Number.isInteger(v) && v >= 0 && v <= max;
+  if (!ok(t.year, 9999) || !ok(t.month, 12) || !ok(t.day, 31) || !ok(t.hour, 23) || !ok(t.minute, 59) || !ok(second, 59) || !ok(ms, 999)) return undefined;
+  return (((((t.year * 13 + t.month) * 32 + t.day) * 24 + t.hour) * 60 + t.minute) * 60 + second) * 1000 + ms;
+}
 
 const ISO_LOCAL = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/;
 
@@ -258,7 +216,7 @@ export function isoWithZone(text: string, tz: string): string | undefined {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Ids and decimals.
+// Ids.
 
 /** Lower-cases and reduces text to [a-z0-9-] (site, zone, device ids built from source fields). */
 export function slugId(text: string): string {
@@ -273,38 +231,4 @@ export function slugId(text: string): string {
 /** Replaces characters a sourceEventId may not hold ([A-Za-z0-9._:@/#-]) with "_". */
 export function safeIdPart(text: string): string {
   return text.trim().replace(/[^A-Za-z0-9._:@/#-]/g, '_');
-}
-
-const DECIMAL = /^([+-])?(\d+)(?:\.(\d+))?$/;
-
-/** True when `text` is a plain decimal number ("-12", "0.29", "+3.5"). */
-export function isDecimal(text: string): boolean {
-  return DECIMAL.test(text.trim());
-}
-
-/** Absolute value of a decimal text, exactly ("-2.79" -> "2.79"). Assumes `isDecimal(text)`. */
-export function absDecimal(text: string): string {
-  return text.trim().replace(/^[+-]/, '');
-}
-
-/** Exact product of two decimal texts, with all fraction digits ("-24" x "0.29" -> "-6.96"). No floats involved. */
-export function mulDecimal(a: string, b: string): string {
-  const ma = DECIMAL.exec(a.trim());
-  const mb = DECIMAL.exec(b.trim());
-  if (!ma || !mb) throw new RangeError(`not decimals: ${a}, ${b}`);
-  const fa = ma[3] ?? '';
-  const fb = mb[3] ?? '';
-  const product = BigInt(ma[2] + fa) * BigInt(mb[2] + fb);
-  const negative = (ma[1] === '-') !== (mb[1] === '-') && product !== 0n;
-  const scale = fa.length + fb.length;
-  const all = product.toString().padStart(scale + 1, '0');
-  const digits = scale > 0 ? `${all.slice(0, all.length - scale)}.${all.slice(all.length - scale)}` : all;
-  return (negative ? '-' : '') + digits;
-}
-
-/** Sign of a decimal text: -1, 0 or 1. Assumes `isDecimal(text)`. */
-export function signOfDecimal(text: string): -1 | 0 | 1 {
-  const m = DECIMAL.exec(text.trim());
-  if (!m || /^0*$/.test(m[2] + (m[3] ?? ''))) return 0;
-  return m[1] === '-' ? -1 : 1;
 }

@@ -16,11 +16,10 @@
 import { createReadStream } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Problem } from '../domain/errors.js';
+import { absDecimal, isDecimal } from '../domain/money.js';
 import { validateEvent } from './event-input.js';
 import {
   DEFAULT_CURRENCY,
-  absDecimal,
-  isDecimal,
   isoWithZone,
   slugId,
   type ParsedRow,

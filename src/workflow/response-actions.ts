@@ -10,6 +10,7 @@ import { noGuardSms, patrolSms, type AlertIncident } from '../domain/alert-conte
 import { contactsFor } from '../domain/contacts.js';
 import { assignGuards, checkpointRoute } from '../domain/guard-dispatch.js';
 import { timeId } from '../domain/ids.js';
+import { compareMoney } from '../domain/money.js';
 import { localTime } from '../domain/local-time.js';
 import type { OrgModel } from '../domain/site-model.js';
 import { BANDS, type Band } from '../domain/types.js';
@@ -28,7 +29,7 @@ export function alertView(inc: IncidentRow, org: OrgModel, config: Config): Aler
   const tz = model?.site.timezone ?? config.organization.timezone;
   const lt = localTime(inc.first_event_at, tz);
   const touched = inc.assets?.touched ?? [];
-  const top = [...touched].sort((a, b) => Number(b.value) - Number(a.value))[0];
+  const top = [...touched].sort((a, b) => compareMoney(b.value, a.value))[0];
   return {
     id: inc.id,
     type: inc.type,
@@ -51,7 +52,7 @@ export function alertView(inc: IncidentRow, org: OrgModel, config: Config): Aler
 /** Where a guard should go: the most valuable touched asset with a position, else the zone's centre. */
 export function patrolTarget(inc: IncidentRow, org: OrgModel): { target?: [number, number]; assets: string[] } {
   const model = org.sites.get(inc.site);
-  const touched = [...(inc.assets?.touched ?? [])].sort((a, b) => Number(b.value) - Number(a.value));
+  const touched = [...(inc.assets?.touched ?? [])].sort((a, b) => compareMoney(b.value, a.value));
   const withPos = touched.map((a) => org.assets.get(a.id)).find((a) => a?.position);
   const target = withPos?.position ?? (inc.zone ? model?.centroids.get(inc.zone) : undefined);
   return { ...(target ? { target: [target[0], target[1]] as [number, number] } : {}), assets: touched.filter((a) => a.highRisk || a.relation === 'named').map((a) => a.name) };

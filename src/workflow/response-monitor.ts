@@ -6,9 +6,10 @@
  * work loop (ops/work-loop.ts), every few seconds.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import type { Config, ContactConfig } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { emergencySms, managementEmail } from '../domain/alert-content.js';
 import { contactsFor } from '../domain/contacts.js';
+import { escalationRoles } from '../domain/escalation.js';
 import type { OrgModel } from '../domain/site-model.js';
 import type { Logger } from '../ops/log.js';
 import { WorkLoop } from '../ops/work-loop.js';
@@ -19,13 +20,6 @@ import { clearSettledEscalations, incidentsDueForEscalation, lockIncidentForResp
 import { enqueue, type OutboxItem } from '../store/notifications.js';
 import { guardsTriedFor, lockPatrol, markPatrolUnacknowledged, patrolsPastAckDeadline } from '../store/patrols.js';
 import { alertView, dispatchGuard, reportNoGuard } from './response-actions.js';
-
-/** Who is alerted at each escalation level (level 0 is the emergency SMS itself). */
-export function escalationTier(level: number): ContactConfig['role'][] {
-  if (level <= 1) return ['manager'];
-  if (level === 2) return ['executive'];
-  return ['security_lead', 'rapid_response', 'manager', 'executive'];
-}
 
 export class ResponseMonitor {
   private readonly loop: WorkLoop;
@@ -85,7 +79,7 @@ export class ResponseMonitor {
         const sms = emergencySms(view, level);
         const mail = managementEmail(view, level >= 2 ? 'executive' : 'manager');
         const items: OutboxItem[] = [];
-        for (const c of contactsFor(this.config, inc.site, escalationTier(level))) {
+        for (const c of contactsFor(this.config, inc.site, escalationRoles(this.config.policy.notify.escalation, level))) {
           if (c.phone) items.push({ incidentId: id, channel: 'sms', kind: `escalation:${level}`, recipient: c.id, address: c.phone, body: sms, band: inc.band, level });
           else if (c.email) items.push({ incidentId: id, channel: 'email', kind: `escalation:${level}`, recipient: c.id, address: c.email, subject: `ESCALATION ${level}: ${mail.subject}`, body: mail.text, html: mail.html, band: inc.band, level });
         }

@@ -2,13 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { referenceProblems, siteOf } from '../../test/helpers/sim-checks.js';
 import { simulateCommand } from '../cli/simulate.js';
-import { loadConfig, loadDemoConfig, parseConfig } from '../config/loader.js';
-import type { Config, SiteConfig } from '../config/schema.js';
-import type { SecurityEvent } from '../domain/types.js';
+import { loadConfig, loadDemoConfig } from '../config/loader.js';
+import type { SiteConfig } from '../config/schema.js';
 import { validateEvent } from '../sources/event-input.js';
-import { Rng, hashSeed } from './random.js';
-import { demoScenarioBurst, inventChain, simulateEvents, simulateStream, timeZoneOffsetMs } from './simulator.js';
+import { simulateEvents, simulateStream } from './stream.js';
 
 const demo = loadDemoConfig();
 const MONDAY = new Date('2026-11-16T00:00:00Z');
@@ -31,48 +30,6 @@ function isOpen(site: SiteConfig, iso: string): boolean {
   if (days && !days.includes(weekday as never)) return false;
   return hhmm >= open && hhmm < close;
 }
-
-function siteOf(config: Config, id: string): SiteConfig {
-  const s = config.sites.find((x) => x.id === id);
-  if (!s) throw new Error(`unknown site ${id}`);
-  return s;
-}
-
-/** Checks that every id an event names exists in the configuration, and returns the problems. */
-function referenceProblems(config: Config, ev: SecurityEvent): string[] {
-  const out: string[] = [];
-  const site = config.sites.find((s) => s.id === ev.site);
-  if (!site) return [`unknown site ${ev.site}`];
-  if (ev.zone && !site.zones.some((z) => z.id === ev.zone)) out.push(`unknown zone ${ev.zone}`);
-  if (ev.device) {
-    const d = site.devices.find((x) => x.id === ev.device);
-    if (!d) out.push(`unknown device ${ev.device}`);
-    // A device reports for its own zone or a zone it covers; alarm panels report for any zone.
-    else if (ev.zone && d.zone !== ev.zone && !d.covers.includes(ev.zone) && d.kind !== 'alarm_panel') out.push(`device ${d.id} does not see zone ${ev.zone}`);
-  }
-  if (ev.badge && !site.personnel.some((p) => p.badge === ev.badge)) out.push(`unknown badge ${ev.badge}`);
-  for (const a of ev.assets ?? []) if (!site.assets.some((x) => x.id === a)) out.push(`unknown asset ${a}`);
-  if (ev.amount && ev.amount.currency !== config.organization.currency) out.push(`currency ${ev.amount.currency}`);
-  return out;
-}
-
-describe('random', () => {
-  it('is deterministic by seed and within bounds', () => {
-    const a = new Rng(7);
-    const b = new Rng(7);
-    const xs = Array.from({ length: 1000 }, () => a.next());
-    expect(xs).toEqual(Array.from({ length: 1000 }, () => b.next()));
-    expect(xs.every((x) => x >= 0 && x < 1)).toBe(true);
-    expect(new Rng(8).next()).not.toBe(xs[0]);
-    const r = new Rng(1);
-    for (let i = 0; i < 1000; i++) {
-      const n = r.int(3, 6);
-      expect(n >= 3 && n <= 6 && Number.isInteger(n)).toBe(true);
-    }
-    expect(hashSeed(1, 'a')).toBe(hashSeed(1, 'a'));
-    expect(hashSeed('ab', 'c')).not.toBe(hashSeed('a', 'bc'));
-  });
-});
 
 describe('demo configuration', () => {
   it('loads and has several sites in several time zones, with sensitive data and safe-1', () => {
@@ -245,72 +202,23 @@ describe('simulateEvents', () => {
     }
   });
 
+  it("writes amounts in the currency's own minor digits (JPY none, KWD three)", () => {
+    for (const [currency, form] of [['JPY', /^\d+$/], ['KWD', /^\d+\.\d{3}$/], ['USD', /^\d+\.\d{2}$/]] as const) {
+      const chain = { ...demo, organization: { ...demo.organization, currency } };
+      const evs = simulateEvents(chain, { seed: 42, start: MONDAY, end: new Date(MONDAY.getTime() + 2 * DAY), ratePerSiteMinute: 1 });
+      const amounts = evs.filter((e) => e.amount);
+      expect(amounts.length).toBeGreaterThan(5);
+      for (const ev of amounts) {
+        expect(ev.amount!.currency).toBe(currency);
+        expect(ev.amount!.value, JSON.stringify(ev)).toMatch(form);
+        expect(validateEvent(ev, '').event!.amount).toEqual(ev.amount); // already canonical
+      }
+    }
+  });
+
   it('handles empty and reversed spans', () => {
     expect(simulateEvents(demo, { seed: 1, start: MONDAY, end: MONDAY })).toEqual([]);
     expect(simulateEvents(demo, { seed: 1, start: new Date(MONDAY.getTime() + 1000), end: MONDAY })).toEqual([]);
-  });
-});
-
-describe('demoScenarioBurst', () => {
-  const at = new Date('2026-11-20T14:03:27.250Z');
-  const burst = demoScenarioBurst(demo, at, 42);
-
-  it('forces the store-101 cash office door naming safe-1, with an intrusion alarm and a POS void spree, right after `at`', () => {
-    const door = burst.find((e) => e.type === 'door_forced');
-    expect(door).toMatchObject({ site: 'store-101', zone: 'cash-office', device: 'cr-101-co' });
-    expect(door!.assets).toContain('safe-1');
-    expect(burst.some((e) => e.type === 'intrusion' && e.site === 'store-101' && e.zone === 'cash-office')).toBe(true);
-    const pos = burst.filter((e) => e.source === 'pos');
-    expect(pos.length).toBeGreaterThanOrEqual(4);
-    expect(new Set(pos.map((e) => e.device)).size).toBe(1);
-    expect(pos.every((e) => e.amount && (e.type === 'void' || e.type === 'refund'))).toBe(true);
-    for (const ev of burst) {
-      const t = Date.parse(ev.occurredAt);
-      expect(t).toBeGreaterThanOrEqual(at.getTime());
-      expect(t).toBeLessThan(at.getTime() + 5 * 60_000);
-      expect(validateEvent(ev, '').problems).toEqual([]);
-      expect(referenceProblems(demo, ev)).toEqual([]);
-    }
-    expect(new Set(burst.map((e) => e.sourceEventId)).size).toBe(burst.length);
-    expect(burst.map((e) => e.occurredAt)).toEqual([...burst.map((e) => e.occurredAt)].sort());
-    expect(demoScenarioBurst(demo, at, 42)).toEqual(burst);
-    // Another start gives other ids, so a restarted demo is not deduplicated away.
-    const later = demoScenarioBurst(demo, new Date(at.getTime() + 60_000), 42);
-    expect(later.some((e) => burst.some((b) => b.sourceEventId === e.sourceEventId))).toBe(false);
-  });
-});
-
-describe('inventChain', () => {
-  it('invents a valid 50-site chain across time zones, deterministically', () => {
-    const doc = inventChain(50, 7);
-    expect(inventChain(50, 7)).toEqual(doc);
-    expect(inventChain(50, 8)).not.toEqual(doc);
-    const cfg = parseConfig(JSON.parse(JSON.stringify(doc)));
-    expect(cfg.sites).toHaveLength(50);
-    expect(new Set(cfg.sites.map((s) => s.timezone)).size).toBeGreaterThanOrEqual(4);
-    expect(new Set(cfg.sites.map((s) => s.kind))).toEqual(new Set(['store', 'warehouse', 'office']));
-    for (const s of cfg.sites) {
-      expect(cfg.contacts.some((c) => c.role === 'security_lead' && c.sites.includes(s.id))).toBe(true);
-    }
-    const evs = simulateEvents(cfg, { seed: 7, start: MONDAY, end: new Date(MONDAY.getTime() + DAY), ratePerSiteMinute: 0.5 });
-    expect(new Set(evs.map((e) => e.site)).size).toBe(50);
-    for (const ev of evs) {
-      expect(validateEvent(ev, '').problems).toEqual([]);
-      expect(referenceProblems(cfg, ev)).toEqual([]);
-    }
-  });
-
-  it('refuses a non-positive size', () => {
-    expect(() => inventChain(0, 1)).toThrow(RangeError);
-  });
-});
-
-describe('timeZoneOffsetMs', () => {
-  it('follows daylight saving time', () => {
-    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-07-01T12:00:00Z'))).toBe(-4 * 3_600_000);
-    expect(timeZoneOffsetMs('America/New_York', Date.parse('2026-11-16T12:00:00Z'))).toBe(-5 * 3_600_000);
-    expect(timeZoneOffsetMs('America/Phoenix', Date.parse('2026-07-01T12:00:00Z'))).toBe(-7 * 3_600_000);
-    expect(timeZoneOffsetMs('Asia/Kolkata', Date.parse('2026-07-01T12:00:00Z'))).toBe(5.5 * 3_600_000);
   });
 });
 
