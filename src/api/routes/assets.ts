@@ -7,7 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { AssetConfig } from '../../config/schema.js';
 import { highRiskReasons } from '../../domain/assessment.js';
-import { listAssetRows, scopeSites, type AssetRow } from '../../store/read-models.js';
+import { listAssetRows, type AssetRow } from '../../store/read/assets.js';
+import { scopeSites } from '../../store/read/page.js';
 import { principalOf } from '../auth.js';
 import type { RouteDeps } from '../server.js';
 

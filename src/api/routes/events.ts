@@ -8,7 +8,7 @@ import { InvalidError, type Problem } from '../../domain/errors.js';
 import { SOURCES, type SecurityEvent } from '../../domain/types.js';
 import { validateEvents } from '../../sources/event-input.js';
 import { parseNdjsonText } from '../../sources/ndjson-file.js';
-import { listEvents } from '../../store/read-models.js';
+import { listEvents } from '../../store/read/events.js';
 import { assertSites, principalOf } from '../auth.js';
 import type { RouteDeps } from '../server.js';
 

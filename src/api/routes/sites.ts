@@ -10,7 +10,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { SiteConfig } from '../../config/schema.js';
-import { scopeSites } from '../../store/read-models.js';
+import { scopeSites } from '../../store/read/page.js';
 import { principalOf } from '../auth.js';
 import type { RouteDeps } from '../server.js';
 
