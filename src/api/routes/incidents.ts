@@ -19,8 +19,8 @@ import { getIncident, incidentState, listIncidents, type IncidentDetail } from '
 import type { SiteScope } from '../../store/read/page.js';
 import { WorkflowRunner } from '../../workflow/runner.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import { EVENT_ITEM_SCHEMA } from './events.js';
+import type { RouteDeps } from '../route-deps.js';
+import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 
 /** A lifecycle action of the API. */
 export type LifecycleAction = 'acknowledge' | 'resolve' | 'reopen';

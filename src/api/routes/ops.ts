@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** How long /healthz waits for the store before answering 503. */
 export const HEALTH_TIMEOUT_MS = 2_000;

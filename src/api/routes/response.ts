@@ -14,7 +14,7 @@ import { getIncident, type IncidentDetail } from '../../store/read/incidents.js'
 import { listNotifications } from '../../store/read/notifications.js';
 import { listPatrols } from '../../store/read/patrols.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 import { applyLifecycle } from './incidents.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'expected an id');

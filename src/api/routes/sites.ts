@@ -12,7 +12,7 @@ import { z } from 'zod';
 import type { SiteConfig } from '../../config/schema.js';
 import { scopeSites } from '../../store/read/page.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** A point on the site plan, metres: x east, y north. */
 type Point = [number, number];
