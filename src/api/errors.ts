@@ -1,13 +1,24 @@
 /**
  * THE one error map of the HTTP API (ARCHITECTURE rule 5): the domain's typed errors and
  * Fastify's own errors become an HTTP status and the contract error body
- * `{ error: { code, message, details } }`. Domain errors keep their status, code and details;
- * Fastify's errors (body too large, bad JSON, unknown media type, its other client errors) get
- * contract codes; anything else is a logged 500 `internal` whose body reveals nothing of the cause.
+ * `{ error: { code, message, details } }`. Domain errors keep their code and message (an
+ * InvalidError's problems are the details); Fastify's errors (body too large, bad JSON, unknown
+ * media type, its other client errors) get contract codes; anything else is a logged 500
+ * `internal` whose body reveals nothing of the cause.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InvalidError, PayloadTooLargeError, RetryableError, VigilError } from '../domain/errors.js';
+import {
+  ConflictError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  PayloadTooLargeError,
+  PermanentError,
+  RetryableError,
+  UnauthorizedError,
+  VigilError,
+} from '../domain/errors.js';
 import type { Logger } from '../ops/log.js';
 import { toJsonSchema, type JsonSchema } from './schema.js';
 
@@ -28,6 +39,18 @@ export const errorBodySchema = z.object({
 
 /** The contract error body, as a value. */
 export type ErrorBody = { error: { code: string; message: string; details: unknown[] } };
+
+/** The HTTP status of each domain error class; a VigilError not listed here is an internal error. */
+export const STATUS_BY_ERROR: readonly (readonly [new (...args: never[]) => VigilError, number])[] = [
+  [InvalidError, 400],
+  [UnauthorizedError, 401],
+  [ForbiddenError, 403],
+  [NotFoundError, 404],
+  [ConflictError, 409],
+  [PayloadTooLargeError, 413],
+  [PermanentError, 500],
+  [RetryableError, 503],
+];
 
 /** Contract codes of the statuses Fastify answers by itself. */
 export const CODE_BY_STATUS: Record<number, string> = {
@@ -65,16 +88,24 @@ export function errorResponses(...statuses: number[]): Record<number, JsonSchema
   return Object.fromEntries(statuses.map((s) => [s, { ...errorJson, description: STATUS_TEXT[s] ?? 'error' }]));
 }
 
+/** The HTTP status of a domain error, or undefined when its class has none (an internal error). */
+export function statusOf(e: VigilError): number | undefined {
+  return STATUS_BY_ERROR.find(([cls]) => e instanceof cls)?.[1];
+}
+
 /** The contract error body of a VigilError. */
 export function errorBody(e: VigilError): ErrorBody {
-  return { error: { code: e.code, message: e.message, details: e.details } };
+  return { error: { code: e.code, message: e.message, details: e instanceof InvalidError ? e.problems : [] } };
 }
 
 const INTERNAL: ErrorBody = { error: { code: 'internal', message: 'internal error; the server log has the details', details: [] } };
 
 /** Maps any error to the HTTP status and contract body; unknown errors become an opaque 500. */
 export function toHttpError(err: unknown, bodyLimit: number): { status: number; body: ErrorBody } {
-  if (err instanceof VigilError) return { status: err.status, body: errorBody(err) };
+  if (err instanceof VigilError) {
+    const status = statusOf(err);
+    return status === undefined ? { status: 500, body: INTERNAL } : { status, body: errorBody(err) };
+  }
   const fe = err as Partial<FastifyError> & { statusCode?: number };
   if (fe?.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { status: 413, body: errorBody(new PayloadTooLargeError(bodyLimit)) };
   if (fe?.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
