@@ -41,9 +41,12 @@ export class NotFoundError extends VigilError {
   }
 }
 
-/** The request is valid but conflicts with the current state (an illegal lifecycle transition, a store held by another process). */
+/**
+ * The request is valid but conflicts with the current state (an illegal lifecycle transition, a
+ * store held by another process). `allowed`, when given, lists what may be done instead.
+ */
 export class ConflictError extends VigilError {
-  constructor(message: string) {
+  constructor(message: string, readonly allowed?: readonly string[]) {
     super('conflict', message);
   }
 }

@@ -1,10 +1,8 @@
 /**
  * Incidents: the list, one incident in the CONTRACT shape, and the lifecycle actions
- * (acknowledge, resolve, reopen).
- *
- * Lifecycle:   open ──acknowledge──> acknowledged
- *              open | acknowledged | investigating ──resolve──> resolved ──reopen──> open
- * Anything else is a 409 naming the current status. A transition is an optimistic update guarded
+ * (acknowledge, resolve, reopen): a route per API action of the lifecycle table
+ * (domain/incident-lifecycle.ts). An action the table does not allow from the current status is
+ * a 409 that names the status and lists what is allowed. A transition is an optimistic update guarded
  * by the status it was checked against (not by the row version: events keep arriving while a
  * guard acknowledges, and an ingest that bumps the version must not make the click fail). It writes
  * the audit record in the same transaction, and a resolve nudges the workflow steps that wait for it.
@@ -12,6 +10,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { allowedIncidentActions, INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, transition, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
 import type { Db } from '../../store/db.js';
@@ -22,16 +21,6 @@ import { principalOf } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 
-/** A lifecycle action of the API. */
-export type LifecycleAction = 'acknowledge' | 'resolve' | 'reopen';
-
-/** Valid transitions: the statuses an action starts from, and where it leads. */
-export const TRANSITIONS: Record<LifecycleAction, { from: readonly string[]; to: string }> = {
-  acknowledge: { from: ['open'], to: 'acknowledged' },
-  resolve: { from: ['open', 'acknowledged', 'investigating'], to: 'resolved' },
-  reopen: { from: ['resolved'], to: 'open' },
-};
-
 /**
  * Applies a lifecycle action in one transaction: status check, guarded update, audit record,
  * workflow nudge (resolve). Returns the updated incident; 404 when unknown or out of scope, 409
@@ -39,39 +28,40 @@ export const TRANSITIONS: Record<LifecycleAction, { from: readonly string[]; to:
  */
 export async function applyLifecycle(
   db: Db,
-  input: { id: string; action: LifecycleAction; actor: string; scope: SiteScope; now: Date; resolution?: string; note?: string },
+  input: { id: string; action: IncidentApiAction; actor: string; scope: SiteScope; now: Date; resolution?: string; note?: string },
 ): Promise<IncidentDetail> {
   const { id, action, actor, scope, now } = input;
-  const t = TRANSITIONS[action];
   return db.transaction(async (tx) => {
     const st = await incidentState(tx, id, scope);
     if (!st) throw new NotFoundError(`incident ${id}`);
-    if (!t.from.includes(st.status)) {
-      throw new ConflictError(`incident ${id} is ${st.status}; ${action} applies to ${t.from.join(' or ')} incidents only`);
-    }
+    const to = transition(st.status, action, `incident ${id}`);
     const set =
       action === 'acknowledge'
-        ? `acknowledged_at = $3, acknowledged_by = $4`
+        ? `acknowledged_at = $4, acknowledged_by = $5`
         : action === 'resolve'
-          ? `resolved_at = $3, resolved_by = $4, resolution = $5`
+          ? `resolved_at = $4, resolved_by = $5, resolution = $6`
           : `resolved_at = NULL, resolved_by = NULL, resolution = NULL`;
-    const params: unknown[] = [id, st.status];
+    const params: unknown[] = [id, st.status, to];
     if (action !== 'reopen') params.push(now, actor);
     if (action === 'resolve') params.push(input.resolution ?? null);
     const upd = await tx.query(
-      `UPDATE incidents SET status = '${t.to}', ${set}, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+      `UPDATE incidents SET status = $3, ${set}, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
       params,
     );
     if (upd.rowCount === 0) {
-      const cur = await incidentState(tx, id, scope);
-      throw new ConflictError(`incident ${id} changed to ${cur?.status ?? 'an unknown status'} meanwhile; ${action} applies to ${t.from.join(' or ')} incidents only`);
+      const cur = (await incidentState(tx, id, scope))?.status;
+      const allowed = cur === undefined ? [] : allowedIncidentActions(cur, 'api');
+      throw new ConflictError(
+        `incident ${id} changed to ${cur ?? 'an unknown status'} meanwhile; ${action} applies to ${INCIDENT_TRANSITIONS[action].from.join(' or ')} incidents only; allowed from ${cur ?? 'it'}: ${allowed.join(', ') || 'none'}`,
+        allowed,
+      );
     }
     await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [
       now,
       actor,
       `incident.${action}`,
       id,
-      JSON.stringify({ from: st.status, to: t.to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) }),
+      JSON.stringify({ from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) }),
     ]);
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
@@ -231,13 +221,13 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     },
   );
 
-  const actionBodies: Record<LifecycleAction, z.ZodType> = {
+  const actionBodies: Record<IncidentApiAction, z.ZodType> = {
     acknowledge: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
     resolve: z.object({ resolution: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
     reopen: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
   };
-  for (const action of Object.keys(TRANSITIONS) as LifecycleAction[]) {
-    const t = TRANSITIONS[action];
+  for (const action of INCIDENT_API_ACTIONS) {
+    const t = INCIDENT_TRANSITIONS[action];
     app.post(
       `/incidents/:id/${action}`,
       {

@@ -7,7 +7,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { capAlertXml, capFeedXml, capIdentifier, type CapMessage } from '../../channels/cap.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { PATROL_API_ACTIONS, transition, type PatrolApiAction, type PatrolStatus } from '../../domain/patrol-lifecycle.js';
 import type { LiveEvent, Service } from '../../service.js';
 import { listGuards } from '../../store/read/guards.js';
 import { getIncident, type IncidentDetail } from '../../store/read/incidents.js';
@@ -19,32 +20,30 @@ import { applyLifecycle } from './incidents.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'expected an id');
 
-/** Patrol lifecycle, in order; an action moves a patrol forward only. */
-const PATROL_STAGES = ['assigned', 'acknowledged', 'en_route', 'on_site', 'completed'] as const;
-const PATROL_ACTIONS: Record<string, { to: (typeof PATROL_STAGES)[number]; column: string }> = {
-  acknowledge: { to: 'acknowledged', column: 'acknowledged_at' },
-  'en-route': { to: 'en_route', column: 'en_route_at' },
-  'on-site': { to: 'on_site', column: 'on_site_at' },
-  complete: { to: 'completed', column: 'completed_at' },
+/** The column that records when a patrol reached each stage a guard reports. */
+const STAGE_COLUMN: Partial<Record<PatrolStatus, string>> = {
+  acknowledged: 'acknowledged_at',
+  en_route: 'en_route_at',
+  on_site: 'on_site_at',
+  completed: 'completed_at',
 };
 
-/** Moves a patrol forward (also used by the SMS webhook); 409 when it cannot move there. */
-export async function advancePatrol(service: Service, patrolId: string, action: keyof typeof PATROL_ACTIONS, actor: string, scope: readonly string[] | null): Promise<void> {
-  const a = PATROL_ACTIONS[action];
+/** Moves a patrol forward (also used by the SMS webhook); 409 when the lifecycle table does not allow it. */
+export async function advancePatrol(service: Service, patrolId: string, action: PatrolApiAction, actor: string, scope: readonly string[] | null): Promise<void> {
   const now = service.now();
-  await service.db.transaction(async (tx) => {
+  const to = await service.db.transaction(async (tx) => {
     const p = (await tx.query<{ status: string; site: string; guard_id: string | null; incident_id: string | null }>(`SELECT status, site, guard_id, incident_id FROM patrols WHERE id = $1 FOR UPDATE`, [patrolId])).rows[0];
     if (!p || (scope && !scope.includes(p.site))) throw new NotFoundError(`patrol ${patrolId}`);
-    const from = PATROL_STAGES.indexOf(p.status as never);
-    const to = PATROL_STAGES.indexOf(a.to);
-    if (from < 0 || to <= from) throw new ConflictError(`patrol ${patrolId} is ${p.status}; ${action} needs a patrol before ${a.to.replace('_', ' ')}`);
+    const next = transition(p.status, action, `patrol ${patrolId}`);
+    const column = STAGE_COLUMN[next]!;
     // Reaching a later stage implies the guard acknowledged.
-    const ack = a.column === 'acknowledged_at' ? '' : ', acknowledged_at = coalesce(acknowledged_at, $3)';
-    await tx.query(`UPDATE patrols SET status = $2, ${a.column} = $3, ack_deadline = NULL${ack}, updated_at = now() WHERE id = $1`, [patrolId, a.to, now]);
-    if (a.to === 'completed' && p.guard_id) await tx.query(`UPDATE guards SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'assigned'`, [p.guard_id]);
-    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [now, actor, `patrol.${action}`, p.incident_id ?? patrolId, JSON.stringify({ patrol: patrolId, from: p.status, to: a.to })]);
+    const ack = column === 'acknowledged_at' ? '' : ', acknowledged_at = coalesce(acknowledged_at, $3)';
+    await tx.query(`UPDATE patrols SET status = $2, ${column} = $3, ack_deadline = NULL${ack}, updated_at = now() WHERE id = $1`, [patrolId, next, now]);
+    if (next === 'completed' && p.guard_id) await tx.query(`UPDATE guards SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'assigned'`, [p.guard_id]);
+    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [now, actor, `patrol.${action}`, p.incident_id ?? patrolId, JSON.stringify({ patrol: patrolId, from: p.status, to: next })]);
+    return next;
   });
-  service.bus.emit('change', { kind: 'patrol.updated', data: { id: patrolId, status: a.to } } satisfies LiveEvent);
+  service.bus.emit('change', { kind: 'patrol.updated', data: { id: patrolId, status: to } } satisfies LiveEvent);
 }
 
 /** The CAP messages of an incident so far: the first alert, an update per band change, a cancel on resolve. */
@@ -127,7 +126,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   });
 
   const patrolParams = z.object({ id }).strict();
-  for (const action of Object.keys(PATROL_ACTIONS)) {
+  for (const action of PATROL_API_ACTIONS) {
     app.post(
       `/patrols/:id/${action}`,
       { config: { permission: 'patrols:act' }, schema: { tags: ['response'], summary: `Patrol: ${action}`, params: deps.input(patrolParams), response: deps.errors(400, 401, 403, 404, 409) } },
