@@ -1,83 +1,20 @@
 /**
  * Incidents: the list, one incident in the CONTRACT shape, and the lifecycle actions
  * (acknowledge, resolve, reopen): a route per API action of the lifecycle table
- * (domain/incident-lifecycle.ts). An action the table does not allow from the current status is
- * a 409 that names the status and lists what is allowed. A transition is an optimistic update guarded
- * by the status it was checked against (not by the row version: events keep arriving while a
- * guard acknowledges, and an ingest that bumps the version must not make the click fail). It writes
- * the audit record in the same transaction, and a resolve nudges the workflow steps that wait for it.
+ * (domain/incident-lifecycle.ts), applied by lifecycle-actions.ts. An action the table does not
+ * allow from the current status is a 409 that names the status and lists what is allowed.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../domain/errors.js';
-import { allowedIncidentActions, INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, transition, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
+import { getIncident, listIncidents } from '../../store/read/incidents.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
-import type { Db } from '../../store/db.js';
-import { getIncident, incidentState, listIncidents, type IncidentDetail } from '../../store/read/incidents.js';
-import type { SiteScope } from '../../store/read/page.js';
-import { WorkflowRunner } from '../../workflow/runner.js';
 import { principalOf } from '../auth.js';
+import { applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
-
-/**
- * Applies a lifecycle action in one transaction: status check, guarded update, audit record,
- * workflow nudge (resolve). Returns the updated incident; 404 when unknown or out of scope, 409
- * when the action is not valid from the current status.
- */
-export async function applyLifecycle(
-  db: Db,
-  input: { id: string; action: IncidentApiAction; actor: string; scope: SiteScope; now: Date; resolution?: string; note?: string },
-): Promise<IncidentDetail> {
-  const { id, action, actor, scope, now } = input;
-  return db.transaction(async (tx) => {
-    const st = await incidentState(tx, id, scope);
-    if (!st) throw new NotFoundError(`incident ${id}`);
-    const to = transition(st.status, action, `incident ${id}`);
-    const set =
-      action === 'acknowledge'
-        ? `acknowledged_at = $4, acknowledged_by = $5`
-        : action === 'resolve'
-          ? `resolved_at = $4, resolved_by = $5, resolution = $6`
-          : `resolved_at = NULL, resolved_by = NULL, resolution = NULL`;
-    const params: unknown[] = [id, st.status, to];
-    if (action !== 'reopen') params.push(now, actor);
-    if (action === 'resolve') params.push(input.resolution ?? null);
-    const upd = await tx.query(
-      `UPDATE incidents SET status = $3, ${set}, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
-      params,
-    );
-    if (upd.rowCount === 0) {
-      const cur = (await incidentState(tx, id, scope))?.status;
-      const allowed = cur === undefined ? [] : allowedIncidentActions(cur, 'api');
-      throw new ConflictError(
-        `incident ${id} changed to ${cur ?? 'an unknown status'} meanwhile; ${action} applies to ${INCIDENT_TRANSITIONS[action].from.join(' or ')} incidents only; allowed from ${cur ?? 'it'}: ${allowed.join(', ') || 'none'}`,
-        allowed,
-      );
-    }
-    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [
-      now,
-      actor,
-      `incident.${action}`,
-      id,
-      JSON.stringify({ from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) }),
-    ]);
-    // Steps waiting for the resolution (archive-resolved-incident) become due now.
-    if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
-    // Somebody took charge: alerts not yet sent that only ask for that are moot.
-    if (action === 'acknowledge' || action === 'resolve') {
-      await tx.query(
-        `UPDATE notifications SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-          WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))`,
-        [id, action === 'resolve'],
-      );
-    }
-    const detail = await getIncident(tx, id, scope);
-    if (!detail) throw new NotFoundError(`incident ${id}`);
-    return detail;
-  });
-}
 
 const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
 
@@ -244,7 +181,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
         const { id } = request.params as z.output<typeof params>;
         const body = (request.body ?? {}) as { resolution?: string; note?: string };
         const principal = principalOf(request);
-        return applyLifecycle(service.db, {
+        return applyIncidentAction(service.db, {
           id,
           action,
           actor: principal.name,

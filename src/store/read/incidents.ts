@@ -1,6 +1,7 @@
 /**
  * Read models of incidents: the list, the lifecycle state, one incident in the CONTRACT shape
- * (with its events, score history, workflow journal, notifications and patrols).
+ * (with its events, score history, workflow journal, notifications and patrols), and the lookups
+ * of the CAP feed and the live stream.
  */
 import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
@@ -251,4 +252,19 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
     resolution: row.resolution,
     version: Number(row.version),
   };
+}
+
+/** Ids of the incidents that raised an alert (CAP feed), most recently updated first. */
+export async function listAlertedIncidentIds(q: Queryable, limit: number, scope: SiteScope): Promise<string[]> {
+  const r = await q.query<{ id: string }>(
+    `SELECT id FROM incidents WHERE alerted_band IS NOT NULL ${scope ? 'AND site = ANY($2::text[])' : ''} ORDER BY updated_at DESC LIMIT $1`,
+    scope ? [limit, scope] : [limit],
+  );
+  return r.rows.map((x) => x.id);
+}
+
+/** The site of an incident, or undefined when there is no such incident. */
+export async function incidentSite(q: Queryable, id: string): Promise<string | undefined> {
+  const r = await q.query<{ site: string }>(`SELECT site FROM incidents WHERE id = $1`, [id]);
+  return r.rows[0]?.site;
 }
