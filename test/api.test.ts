@@ -6,7 +6,8 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiToken } from '../src/api/auth.js';
-import { buildServer, locateJsonError } from '../src/api/server.js';
+import { locateJsonError } from '../src/api/json-body.js';
+import { buildServer } from '../src/api/server.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
 import { TEST_STORES } from './helpers/stores.js';

@@ -18,6 +18,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, InvalidError, UnauthorizedError, type Problem } from '../domain/errors.js';
 import { hashToken, type Service } from '../service.js';
 import type { Queryable } from '../store/db.js';
+import { findActiveToken, insertApiToken } from '../store/tokens.js';
 
 /** Roles of API tokens (dashboard users share them, plus `ingest` for machines). */
 export const ROLES = ['admin', 'manager', 'security_lead', 'guard', 'investigator', 'auditor', 'ingest'] as const;
@@ -91,11 +92,7 @@ export class TokenAuth {
     const now = Date.now();
     const hit = this.cache.get(hash);
     if (hit && hit.until > now) return hit.principal;
-    const r = await this.service.db.query<{ id: string; name: string; role: string; sites: string[] | null }>(
-      `SELECT id, name, role, sites FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL`,
-      [hash],
-    );
-    const row = r.rows[0];
+    const row = await findActiveToken(this.service.db, hash);
     const principal: Principal | null =
       row && (ROLES as readonly string[]).includes(row.role)
         ? { id: row.id, name: row.name, role: row.role as Role, sites: row.sites && row.sites.length > 0 ? [...row.sites] : null }
@@ -176,12 +173,6 @@ export async function createApiToken(db: Queryable, input: { name: string; role:
   if (problems.length > 0) throw new InvalidError(problems);
   const token = randomBytes(32).toString('base64url');
   const id = `tok-${randomBytes(6).toString('hex')}`;
-  await db.query(`INSERT INTO api_tokens (id, name, token_hash, role, sites) VALUES ($1, $2, $3, $4, $5::text[])`, [
-    id,
-    input.name.trim(),
-    hashToken(token),
-    input.role,
-    [...new Set(input.sites ?? [])],
-  ]);
+  await insertApiToken(db, { id, name: input.name.trim(), tokenHash: hashToken(token), role: input.role, sites: [...new Set(input.sites ?? [])] });
   return { id, token };
 }

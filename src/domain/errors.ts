@@ -1,6 +1,7 @@
 /**
- * The typed errors that domain, store and adapters throw. One handler at each edge (HTTP, CLI)
- * maps them to a status code or exit code; anything else is an internal error.
+ * The typed errors that domain, store and adapters throw. They say WHAT went wrong, never how an
+ * edge reports it: the HTTP status of each class is decided in api/errors.ts, the exit code in
+ * cli/common.ts. Anything that is not one of these is an internal error at both edges.
  */
 
 /** One problem with an input: where it is, what is wrong, and (optionally) what was expected. */
@@ -12,13 +13,14 @@ export interface Problem {
   row?: number;
 }
 
-/** Base class: `code` is the stable machine-readable name used in API error bodies. */
+/**
+ * Base class. `code` is the stable machine-readable name of the kind of failure (`invalid`,
+ * `not_found`, ...), the same whoever reads it (the API's error body, logs, scripts).
+ */
 export class VigilError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    readonly status: number,
-    readonly details: unknown[] = [],
   ) {
     super(message);
     this.name = new.target.name;
@@ -28,51 +30,59 @@ export class VigilError extends Error {
 /** Input does not validate; `problems` lists every problem found, not just the first. */
 export class InvalidError extends VigilError {
   constructor(readonly problems: Problem[], message?: string) {
-    super('invalid', message ?? summarizeProblems(problems), 400, problems);
+    super('invalid', message ?? summarizeProblems(problems));
   }
 }
 
+/** The thing asked for does not exist (or is outside the caller's sites, which must not be revealed). */
 export class NotFoundError extends VigilError {
   constructor(what: string) {
-    super('not_found', `${what} not found`, 404);
+    super('not_found', `${what} not found`);
   }
 }
 
+/**
+ * The request is valid but conflicts with the current state (an illegal lifecycle transition, a
+ * store held by another process). `allowed`, when given, lists what may be done instead.
+ */
 export class ConflictError extends VigilError {
-  constructor(message: string) {
-    super('conflict', message, 409);
+  constructor(message: string, readonly allowed?: readonly string[]) {
+    super('conflict', message);
   }
 }
 
+/** The caller did not prove who they are. */
 export class UnauthorizedError extends VigilError {
   constructor(message = 'a valid bearer token is required') {
-    super('unauthorized', message, 401);
+    super('unauthorized', message);
   }
 }
 
+/** The caller is known but may not do this (role or site scope). */
 export class ForbiddenError extends VigilError {
   constructor(message: string) {
-    super('forbidden', message, 403);
+    super('forbidden', message);
   }
 }
 
+/** An input is larger than the limit that applies to it. */
 export class PayloadTooLargeError extends VigilError {
   constructor(limitBytes: number) {
-    super('payload_too_large', `request body is larger than ${limitBytes} bytes`, 413);
+    super('payload_too_large', `request body is larger than ${limitBytes} bytes`);
   }
 }
 
 /** A failure that may succeed if tried again later (timeouts, 5xx, 429, lock contention). */
 export class RetryableError extends VigilError {
   constructor(message: string, readonly retryAfterMs?: number) {
-    super('retryable', message, 503);
+    super('retryable', message);
   }
 }
 
 /** A failure that will not go away by retrying (4xx from a provider, bad data). */
 export class PermanentError extends VigilError {
   constructor(message: string) {
-    super('permanent', message, 500);
+    super('permanent', message);
   }
 }
 

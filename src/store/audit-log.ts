@@ -1,9 +1,22 @@
 /**
- * The `audit_log` table: who did what to which record, append-only.
+ * The audit log: who did what, to which target, when. Append-only; written in the transaction of
+ * the change it records.
  */
 import type { Queryable } from './db.js';
 
-/** Appends one audit entry. */
-export async function appendAudit(q: Queryable, entry: { actor: string; action: string; target: string; details?: unknown }): Promise<void> {
-  await q.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ($1, $2, $3, $4)`, [entry.actor, entry.action, entry.target, entry.details === undefined ? null : JSON.stringify(entry.details)]);
+/** One audit record. */
+export interface AuditRecord {
+  at: Date;
+  /** Who: a token or user name, `<contact> (sms)`, `sms:<phone>`, or `vigil` for the service itself. */
+  actor: string;
+  /** What, as `<resource>.<action>`, e.g. `incident.resolve`. */
+  action: string;
+  /** The record it concerns (an incident id, or a patrol id when the patrol has no incident). */
+  target: string;
+  details: Record<string, unknown>;
+}
+
+/** Appends one audit record. */
+export async function appendAuditRecord(q: Queryable, r: AuditRecord): Promise<void> {
+  await q.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [r.at, r.actor, r.action, r.target, JSON.stringify(r.details)]);
 }

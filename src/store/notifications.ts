@@ -200,3 +200,26 @@ export async function foldedAlerts(q: Queryable, digestId: string): Promise<{ ba
   );
   return r.rows;
 }
+
+// Lifecycle (API)
+
+/**
+ * Cancels the queued alerts of an incident that somebody taking charge made moot: escalations,
+ * and the emergency alerts too when `alsoEmergency` (the incident was resolved).
+ */
+export async function cancelMootAlerts(q: Queryable, incidentId: string, opts: { alsoEmergency: boolean }): Promise<void> {
+  await q.query(
+    `UPDATE notifications SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
+      WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))`,
+    [incidentId, opts.alsoEmergency],
+  );
+}
+
+/** Marks the sent alerts of an incident to one recipient as acknowledged at `at` (an SMS reply "ACK <code>"). */
+export async function markAlertsAcknowledged(q: Queryable, incidentId: string, recipient: string, at: Date): Promise<void> {
+  await q.query(`UPDATE notifications SET status = 'acknowledged', acknowledged_at = $3, updated_at = now() WHERE incident_id = $1 AND recipient = $2 AND status = 'sent'`, [
+    incidentId,
+    recipient,
+    at,
+  ]);
+}

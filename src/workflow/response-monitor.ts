@@ -10,15 +10,16 @@ import type { Config } from '../config/schema.js';
 import { emergencySms, managementEmail } from '../domain/alert-content.js';
 import { contactsFor } from '../domain/contacts.js';
 import { escalationRoles } from '../domain/escalation.js';
+import { allowedPatrolActions, transition as patrolTransition } from '../domain/patrol-lifecycle.js';
 import type { OrgModel } from '../domain/site-model.js';
 import type { Logger } from '../ops/log.js';
 import { WorkLoop } from '../ops/work-loop.js';
-import { appendAudit } from '../store/audit-log.js';
+import { appendAuditRecord } from '../store/audit-log.js';
 import type { Db } from '../store/db.js';
-import { releaseAssignedGuard } from '../store/guards.js';
+import { releaseGuard } from '../store/guards.js';
 import { clearSettledEscalations, incidentsDueForEscalation, lockIncidentForResponse, setEscalationLevel } from '../store/incidents.js';
 import { enqueue, type OutboxItem } from '../store/notifications.js';
-import { guardsTriedFor, lockPatrol, markPatrolUnacknowledged, patrolsPastAckDeadline } from '../store/patrols.js';
+import { guardsTriedFor, lockPatrol, patrolsPastAckDeadline, setPatrolStatus } from '../store/patrols.js';
 import { alertView, dispatchGuard, reportNoGuard } from './response-actions.js';
 
 export class ResponseMonitor {
@@ -85,7 +86,7 @@ export class ResponseMonitor {
         }
         await enqueue(tx, items, now);
         await setEscalationLevel(tx, id, level, level < maxLevels ? new Date(now.getTime() + afterMinutes * 60_000) : null);
-        await appendAudit(tx, { actor: 'vigil', action: 'escalate', target: id, details: { level, recipients: items.map((x) => x.recipient) } });
+        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'escalate', target: id, details: { level, recipients: items.map((x) => x.recipient) } });
         return level;
       });
       if (level !== undefined) {
@@ -104,10 +105,10 @@ export class ResponseMonitor {
       await yieldToEventLoop();
       const moved = await this.db.transaction(async (tx) => {
         const p = await lockPatrol(tx, id);
-        if (!p || p.status !== 'assigned' || !p.incident_id) return false;
-        await markPatrolUnacknowledged(tx, id);
-        await releaseAssignedGuard(tx, p.guard_id);
-        const inc = await lockIncidentForResponse(tx, p.incident_id);
+        if (!p || !p.incidentId || !p.guardId || !allowedPatrolActions(p.status, 'workflow').includes('time-out')) return false;
+        await setPatrolStatus(tx, id, patrolTransition(p.status, 'time-out'));
+        await releaseGuard(tx, p.guardId);
+        const inc = await lockIncidentForResponse(tx, p.incidentId);
         if (inc.status === 'resolved' || inc.status === 'archived') return true;
         const tried = await guardsTriedFor(tx, inc.id);
         const attempt = p.attempt + 1;
@@ -115,8 +116,8 @@ export class ResponseMonitor {
           attempt > this.config.policy.patrol.maxReassignments + 1
             ? { reason: `${p.attempt} guard(s) did not acknowledge` }
             : await dispatchGuard(tx, this.org, this.config, inc, now, { attempt, exclude: tried });
-        if (!r.patrolId) await reportNoGuard(tx, this.org, this.config, inc, `guard ${p.guard_id} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
-        await appendAudit(tx, { actor: 'vigil', action: 'reassign-patrol', target: inc.id, details: { from: p.guard_id, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null } });
+        if (!r.patrolId) await reportNoGuard(tx, this.org, this.config, inc, `guard ${p.guardId} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
+        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'reassign-patrol', target: inc.id, details: { from: p.guardId, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null } });
         return true;
       });
       if (moved) done.push(id);

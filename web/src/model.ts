@@ -5,11 +5,14 @@
  * (labels and colours), keyed by those types so that a new band, source, factor or step does not
  * compile until it has them.
  */
+import { INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../src/domain/incident-lifecycle.js';
 import type { SiteItem } from '../../src/api/routes/sites.js';
 import type { Policy } from '../../src/config/schema.js';
 import type { TouchedAsset } from '../../src/domain/assessment.js';
 import { BANDS, INCIDENT_STATUSES, type Band, type IncidentStatus, type Loss, type Source, type StepStatus } from '../../src/domain/types.js';
-import type { EventItem, IncidentDetail, IncidentSummary, Page } from '../../src/store/read-models.js';
+import type { EventItem } from '../../src/store/read/events.js';
+import type { IncidentDetail, IncidentSummary } from '../../src/store/read/incidents.js';
+import type { Page } from '../../src/store/read/page.js';
 
 export { BANDS, INCIDENT_STATUSES, SOURCES } from '../../src/domain/types.js';
 export type { Band, IncidentStatus, IncidentType, Source, StepStatus } from '../../src/domain/types.js';
@@ -77,12 +80,14 @@ export const LOSS_PARTS: readonly { key: keyof Loss & ('replacement' | 'downtime
 /** The icon of a step status; 'none' is a step without a journal row yet. */
 export const STEP_ICON: Record<StepStatus | 'none', string> = { done: '✓', running: '⟳', pending: '…', skipped: '↷', failed: '✕', none: '·' };
 
-/** The lifecycle actions and the statuses they apply to. */
-export const ACTIONS: readonly { action: 'acknowledge' | 'resolve' | 'reopen'; label: string; done: string; from: readonly IncidentStatus[] }[] = [
-  { action: 'acknowledge', label: 'Acknowledge', done: 'Acknowledged', from: ['open'] },
-  { action: 'resolve', label: 'Resolve', done: 'Resolved', from: ['open', 'acknowledged', 'investigating'] },
-  { action: 'reopen', label: 'Reopen', done: 'Reopened', from: ['resolved'] },
-];
+/** The lifecycle actions a person can take, with the statuses they apply to from the domain's transition table. */
+export const ACTIONS: readonly { action: IncidentApiAction; label: string; done: string; from: readonly IncidentStatus[] }[] = (
+  [
+    { action: 'acknowledge', label: 'Acknowledge', done: 'Acknowledged' },
+    { action: 'resolve', label: 'Resolve', done: 'Resolved' },
+    { action: 'reopen', label: 'Reopen', done: 'Reopened' },
+  ] as const satisfies readonly { action: IncidentApiAction; label: string; done: string }[]
+).map((a) => ({ ...a, from: INCIDENT_TRANSITIONS[a.action].from }));
 export type Action = (typeof ACTIONS)[number];
 
 /** The list's status filter: the select's values and the statuses each one asks for. */

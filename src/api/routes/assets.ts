@@ -7,9 +7,10 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { AssetConfig } from '../../config/schema.js';
 import { highRiskReasons } from '../../domain/assessment.js';
-import { listAssetRows, scopeSites, type AssetRow } from '../../store/read-models.js';
+import { listAssetRows, type AssetRow } from '../../store/read/assets.js';
+import { scopeSites } from '../../store/read/page.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** An asset as the API shows it. */
 export interface AssetItem extends AssetRow {

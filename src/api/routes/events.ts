@@ -8,9 +8,10 @@ import { InvalidError, type Problem } from '../../domain/errors.js';
 import { SOURCES, type SecurityEvent } from '../../domain/types.js';
 import { validateEvents } from '../../sources/event-input.js';
 import { parseNdjsonText } from '../../sources/ndjson-file.js';
-import { listEvents } from '../../store/read-models.js';
+import { listEvents } from '../../store/read/events.js';
 import { assertSites, principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
+import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 
 /** Most events one request may carry; larger batches belong in several requests or `vigil ingest`. */
 export const MAX_EVENTS_PER_REQUEST = 10_000;
@@ -68,26 +69,6 @@ export function validateBatch(batch: RawBatch): SecurityEvent[] {
   }
   return events;
 }
-
-const eventItemSchema = z.object({
-  id: z.string().meta({ description: 'evt-<seq>' }),
-  source: z.enum(SOURCES),
-  type: z.string(),
-  sourceEventId: z.string().optional(),
-  occurredAt: z.string().meta({ description: 'ISO 8601 instant (UTC)' }),
-  site: z.string(),
-  zone: z.string().optional(),
-  device: z.string().optional(),
-  badge: z.string().optional(),
-  assets: z.array(z.string()).optional(),
-  amount: z.object({ value: z.string(), currency: z.string() }).optional(),
-  details: z.record(z.string(), z.unknown()),
-  receivedAt: z.string(),
-  incidentId: z.string().nullable(),
-});
-
-/** The event item shape (shared with the incident detail's `events`). */
-export const EVENT_ITEM_SCHEMA = eventItemSchema;
 
 const eventInputDoc = z
   .object({
@@ -169,7 +150,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         tags: ['events'],
         summary: 'The stored event log, newest first',
         querystring: deps.input(listQuery),
-        response: { 200: deps.output(z.object({ items: z.array(eventItemSchema), nextCursor: z.string().nullable() })), ...deps.errors(400, 401) },
+        response: { 200: deps.output(z.object({ items: z.array(EVENT_ITEM_SCHEMA), nextCursor: z.string().nullable() })), ...deps.errors(400, 401) },
       },
     },
     async (request) => {

@@ -1,92 +1,20 @@
 /**
  * Incidents: the list, one incident in the CONTRACT shape, and the lifecycle actions
- * (acknowledge, resolve, reopen).
- *
- * Lifecycle:   open ──acknowledge──> acknowledged
- *              open | acknowledged | investigating ──resolve──> resolved ──reopen──> open
- * Anything else is a 409 naming the current status. A transition is an optimistic update guarded
- * by the status it was checked against (not by the row version: events keep arriving while a
- * guard acknowledges, and an ingest that bumps the version must not make the click fail). It writes
- * the audit record in the same transaction, and a resolve nudges the workflow steps that wait for it.
+ * (acknowledge, resolve, reopen): a route per API action of the lifecycle table
+ * (domain/incident-lifecycle.ts), applied by lifecycle-actions.ts. An action the table does not
+ * allow from the current status is a 409 that names the status and lists what is allowed.
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ConflictError, NotFoundError } from '../../domain/errors.js';
+import { NotFoundError } from '../../domain/errors.js';
+import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
+import { getIncident, listIncidents } from '../../store/read/incidents.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
-import type { Db } from '../../store/db.js';
-import { getIncident, incidentState, listIncidents, type IncidentDetail, type SiteScope } from '../../store/read-models.js';
-import { WorkflowRunner } from '../../workflow/runner.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import { EVENT_ITEM_SCHEMA } from './events.js';
-
-/** A lifecycle action of the API. */
-export type LifecycleAction = 'acknowledge' | 'resolve' | 'reopen';
-
-/** Valid transitions: the statuses an action starts from, and where it leads. */
-export const TRANSITIONS: Record<LifecycleAction, { from: readonly string[]; to: string }> = {
-  acknowledge: { from: ['open'], to: 'acknowledged' },
-  resolve: { from: ['open', 'acknowledged', 'investigating'], to: 'resolved' },
-  reopen: { from: ['resolved'], to: 'open' },
-};
-
-/**
- * Applies a lifecycle action in one transaction: status check, guarded update, audit record,
- * workflow nudge (resolve). Returns the updated incident; 404 when unknown or out of scope, 409
- * when the action is not valid from the current status.
- */
-export async function applyLifecycle(
-  db: Db,
-  input: { id: string; action: LifecycleAction; actor: string; scope: SiteScope; now: Date; resolution?: string; note?: string },
-): Promise<IncidentDetail> {
-  const { id, action, actor, scope, now } = input;
-  const t = TRANSITIONS[action];
-  return db.transaction(async (tx) => {
-    const st = await incidentState(tx, id, scope);
-    if (!st) throw new NotFoundError(`incident ${id}`);
-    if (!t.from.includes(st.status)) {
-      throw new ConflictError(`incident ${id} is ${st.status}; ${action} applies to ${t.from.join(' or ')} incidents only`);
-    }
-    const set =
-      action === 'acknowledge'
-        ? `acknowledged_at = $3, acknowledged_by = $4`
-        : action === 'resolve'
-          ? `resolved_at = $3, resolved_by = $4, resolution = $5`
-          : `resolved_at = NULL, resolved_by = NULL, resolution = NULL`;
-    const params: unknown[] = [id, st.status];
-    if (action !== 'reopen') params.push(now, actor);
-    if (action === 'resolve') params.push(input.resolution ?? null);
-    const upd = await tx.query(
-      `UPDATE incidents SET status = '${t.to}', ${set}, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
-      params,
-    );
-    if (upd.rowCount === 0) {
-      const cur = await incidentState(tx, id, scope);
-      throw new ConflictError(`incident ${id} changed to ${cur?.status ?? 'an unknown status'} meanwhile; ${action} applies to ${t.from.join(' or ')} incidents only`);
-    }
-    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [
-      now,
-      actor,
-      `incident.${action}`,
-      id,
-      JSON.stringify({ from: st.status, to: t.to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) }),
-    ]);
-    // Steps waiting for the resolution (archive-resolved-incident) become due now.
-    if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
-    // Somebody took charge: alerts not yet sent that only ask for that are moot.
-    if (action === 'acknowledge' || action === 'resolve') {
-      await tx.query(
-        `UPDATE notifications SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-          WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))`,
-        [id, action === 'resolve'],
-      );
-    }
-    const detail = await getIncident(tx, id, scope);
-    if (!detail) throw new NotFoundError(`incident ${id}`);
-    return detail;
-  });
-}
+import { applyIncidentAction } from '../lifecycle-actions.js';
+import type { RouteDeps } from '../route-deps.js';
+import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 
 const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
 
@@ -230,13 +158,13 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     },
   );
 
-  const actionBodies: Record<LifecycleAction, z.ZodType> = {
+  const actionBodies: Record<IncidentApiAction, z.ZodType> = {
     acknowledge: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
     resolve: z.object({ resolution: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
     reopen: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
   };
-  for (const action of Object.keys(TRANSITIONS) as LifecycleAction[]) {
-    const t = TRANSITIONS[action];
+  for (const action of INCIDENT_API_ACTIONS) {
+    const t = INCIDENT_TRANSITIONS[action];
     app.post(
       `/incidents/:id/${action}`,
       {
@@ -253,7 +181,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
         const { id } = request.params as z.output<typeof params>;
         const body = (request.body ?? {}) as { resolution?: string; note?: string };
         const principal = principalOf(request);
-        return applyLifecycle(service.db, {
+        return applyIncidentAction(service.db, {
           id,
           action,
           actor: principal.name,

@@ -7,7 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { recentRuns } from '../../store/scheduled-runs.js';
 import { STEP_TITLES } from '../../workflow/incident-response.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 
 const run = z.object({
   window: z.string(),

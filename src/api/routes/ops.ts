@@ -4,7 +4,8 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import type { RouteDeps } from '../server.js';
+import { pingStore } from '../../store/health.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** How long /healthz waits for the store before answering 503. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -28,7 +29,7 @@ export const opsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
-          service.db.query('SELECT 1'),
+          pingStore(service.db),
           new Promise((_, reject) => {
             timer = setTimeout(() => reject(new Error(`no answer within ${HEALTH_TIMEOUT_MS} ms`)), HEALTH_TIMEOUT_MS);
           }),

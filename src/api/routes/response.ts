@@ -7,43 +7,22 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { capAlertXml, capFeedXml, capIdentifier, type CapMessage } from '../../channels/cap.js';
-import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { PATROL_API_ACTIONS } from '../../domain/patrol-lifecycle.js';
 import type { LiveEvent, Service } from '../../service.js';
-import { getIncident, type IncidentDetail } from '../../store/read-models.js';
-import { listGuards, listNotifications, listPatrols } from '../../store/response-read.js';
+import { updateGuardState } from '../../store/guards.js';
+import { findUnresolvedIncidentsByAckCode } from '../../store/incidents.js';
+import { markAlertsAcknowledged } from '../../store/notifications.js';
+import { findAssignedPatrolByAckCode } from '../../store/patrols.js';
+import { listGuards } from '../../store/read/guards.js';
+import { getIncident, incidentSite, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
+import { listNotifications } from '../../store/read/notifications.js';
+import { listPatrols } from '../../store/read/patrols.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
-import { applyLifecycle } from './incidents.js';
+import { advancePatrol, applyIncidentAction } from '../lifecycle-actions.js';
+import type { RouteDeps } from '../route-deps.js';
 
 const id = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'expected an id');
-
-/** Patrol lifecycle, in order; an action moves a patrol forward only. */
-const PATROL_STAGES = ['assigned', 'acknowledged', 'en_route', 'on_site', 'completed'] as const;
-const PATROL_ACTIONS: Record<string, { to: (typeof PATROL_STAGES)[number]; column: string }> = {
-  acknowledge: { to: 'acknowledged', column: 'acknowledged_at' },
-  'en-route': { to: 'en_route', column: 'en_route_at' },
-  'on-site': { to: 'on_site', column: 'on_site_at' },
-  complete: { to: 'completed', column: 'completed_at' },
-};
-
-/** Moves a patrol forward (also used by the SMS webhook); 409 when it cannot move there. */
-export async function advancePatrol(service: Service, patrolId: string, action: keyof typeof PATROL_ACTIONS, actor: string, scope: readonly string[] | null): Promise<void> {
-  const a = PATROL_ACTIONS[action];
-  const now = service.now();
-  await service.db.transaction(async (tx) => {
-    const p = (await tx.query<{ status: string; site: string; guard_id: string | null; incident_id: string | null }>(`SELECT status, site, guard_id, incident_id FROM patrols WHERE id = $1 FOR UPDATE`, [patrolId])).rows[0];
-    if (!p || (scope && !scope.includes(p.site))) throw new NotFoundError(`patrol ${patrolId}`);
-    const from = PATROL_STAGES.indexOf(p.status as never);
-    const to = PATROL_STAGES.indexOf(a.to);
-    if (from < 0 || to <= from) throw new ConflictError(`patrol ${patrolId} is ${p.status}; ${action} needs a patrol before ${a.to.replace('_', ' ')}`);
-    // Reaching a later stage implies the guard acknowledged.
-    const ack = a.column === 'acknowledged_at' ? '' : ', acknowledged_at = coalesce(acknowledged_at, $3)';
-    await tx.query(`UPDATE patrols SET status = $2, ${a.column} = $3, ack_deadline = NULL${ack}, updated_at = now() WHERE id = $1`, [patrolId, a.to, now]);
-    if (a.to === 'completed' && p.guard_id) await tx.query(`UPDATE guards SET status = 'available', updated_at = now() WHERE id = $1 AND status = 'assigned'`, [p.guard_id]);
-    await tx.query(`INSERT INTO audit_log (at, actor, action, target, details) VALUES ($1, $2, $3, $4, $5)`, [now, actor, `patrol.${action}`, p.incident_id ?? patrolId, JSON.stringify({ patrol: patrolId, from: p.status, to: a.to })]);
-  });
-  service.bus.emit('change', { kind: 'patrol.updated', data: { id: patrolId, status: a.to } } satisfies LiveEvent);
-}
 
 /** The CAP messages of an incident so far: the first alert, an update per band change, a cancel on resolve. */
 export function capMessages(service: Service, inc: IncidentDetail): CapMessage[] {
@@ -125,7 +104,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   });
 
   const patrolParams = z.object({ id }).strict();
-  for (const action of Object.keys(PATROL_ACTIONS)) {
+  for (const action of PATROL_API_ACTIONS) {
     app.post(
       `/patrols/:id/${action}`,
       { config: { permission: 'patrols:act' }, schema: { tags: ['response'], summary: `Patrol: ${action}`, params: deps.input(patrolParams), response: deps.errors(400, 401, 403, 404, 409) } },
@@ -159,10 +138,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       const principal = principalOf(request);
       const current = (await listGuards(service.db, { id: gid }, principal.sites))[0];
       if (!current) throw new NotFoundError(`guard ${gid}`);
-      await service.db.query(
-        `UPDATE guards SET position = coalesce($2::jsonb, position), on_shift = coalesce($3, on_shift), status = coalesce($4, status), updated_at = now() WHERE id = $1`,
-        [gid, b.position ? JSON.stringify(b.position) : null, b.onShift ?? null, b.status ?? null],
-      );
+      await updateGuardState(service.db, gid, b);
       service.bus.emit('change', { kind: 'patrol.updated', data: { guard: gid } } satisfies LiveEvent);
       return (await listGuards(service.db, { id: gid }, principal.sites))[0];
     },
@@ -181,13 +157,10 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   app.get('/alerts/cap', { schema: { tags: ['response'], summary: 'Atom feed of CAP 1.2 alerts (latest message of each alerted incident)', querystring: deps.input(feedQuery), response: deps.errors(400, 401) } }, async (request, reply) => {
     const q = request.query as z.output<typeof feedQuery>;
     const scope = principalOf(request).sites;
-    const ids = await service.db.query<{ id: string }>(
-      `SELECT id FROM incidents WHERE alerted_band IS NOT NULL ${scope ? 'AND site = ANY($2::text[])' : ''} ORDER BY updated_at DESC LIMIT $1`,
-      scope ? [q.limit, scope] : [q.limit],
-    );
+    const ids = await listAlertedIncidentIds(service.db, q.limit, scope);
     const alerts: CapMessage[] = [];
-    for (const r of ids.rows) {
-      const inc = await getIncident(service.db, r.id, scope, { maxEvents: 1 });
+    for (const iid of ids) {
+      const inc = await getIncident(service.db, iid, scope, { maxEvents: 1 });
       if (inc) alerts.push(capMessages(service, inc).at(-1)!);
     }
     const base = service.config.publicUrl.replace(/\/+$/, '');
@@ -205,8 +178,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     const send = async (e: LiveEvent) => {
       if (scope && e.incidentId) {
         if (!siteOf.has(e.incidentId)) {
-          const r = await service.db.query<{ site: string }>(`SELECT site FROM incidents WHERE id = $1`, [e.incidentId]).catch(() => ({ rows: [] }));
-          siteOf.set(e.incidentId, r.rows[0]?.site ?? null);
+          const site = await incidentSite(service.db, e.incidentId).catch(() => undefined);
+          siteOf.set(e.incidentId, site ?? null);
         }
         const s = siteOf.get(e.incidentId);
         if (!s || !scope.includes(s)) return;
@@ -257,28 +230,19 @@ export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service }> = async 
     if (!m) return twiml('Vigil: reply ACK followed by the code in the alert.');
     const code = m[1].toLowerCase();
     // A patrol acknowledgement by its guard.
-    const patrol = await service.db.query<{ id: string; guard_id: string; site: string }>(
-      `SELECT p.id, p.guard_id, p.site FROM patrols p JOIN guards g ON g.id = p.guard_id WHERE p.status = 'assigned' AND g.phone = $1 AND right(p.id, 6) = $2`,
-      [from, code],
-    );
-    if (patrol.rows[0]) {
-      await advancePatrol(service, patrol.rows[0].id, 'acknowledge', `sms:${from}`, null);
-      return twiml(`Vigil: patrol ${patrol.rows[0].id} acknowledged. Thank you.`);
+    const patrol = await findAssignedPatrolByAckCode(service.db, from, code);
+    if (patrol) {
+      await advancePatrol(service, patrol.id, 'acknowledge', `sms:${from}`, null);
+      return twiml(`Vigil: patrol ${patrol.id} acknowledged. Thank you.`);
     }
-    const inc = await service.db.query<{ id: string; site: string; status: string; acknowledged_by: string | null }>(
-      `SELECT id, site, status, acknowledged_by FROM incidents WHERE ack_code = $1 AND status NOT IN ('resolved', 'archived') ORDER BY opened_at DESC`,
-      [code],
-    );
+    const incidents = await findUnresolvedIncidentsByAckCode(service.db, code);
     const contact = (site: string) => service.config.contacts.find((c) => c.phone === from && (c.sites.length === 0 || c.sites.includes(site)));
-    const target = inc.rows.find((r) => contact(r.site));
+    const target = incidents.find((r) => contact(r.site));
     if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
     const who = contact(target.site)!;
-    if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledged_by ? ` by ${target.acknowledged_by}` : ''}.`);
-    await applyLifecycle(service.db, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
-    await service.db.query(
-      `UPDATE notifications SET status = 'acknowledged', acknowledged_at = $3, updated_at = now() WHERE incident_id = $1 AND recipient = $2 AND status = 'sent'`,
-      [target.id, who.id, service.now()],
-    );
+    if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledgedBy ? ` by ${target.acknowledgedBy}` : ''}.`);
+    await applyIncidentAction(service.db, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
+    await markAlertsAcknowledged(service.db, target.id, who.id, service.now());
     service.bus.emit('change', { kind: 'incident.updated', incidentId: target.id, data: { status: 'acknowledged', by: who.id } } satisfies LiveEvent);
     return twiml(`Vigil: incident acknowledged by ${who.name}. Thank you.`);
   });

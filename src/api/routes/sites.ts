@@ -10,9 +10,9 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { SiteConfig } from '../../config/schema.js';
-import { scopeSites } from '../../store/read-models.js';
+import { scopeSites } from '../../store/read/page.js';
 import { principalOf } from '../auth.js';
-import type { RouteDeps } from '../server.js';
+import type { RouteDeps } from '../route-deps.js';
 
 /** A point on the site plan, metres: x east, y north. */
 type Point = [number, number];

@@ -1,172 +1,15 @@
 /**
- * Read models of the HTTP API (and anything else that shows incidents, events and assets): the
- * SQL behind the lists and details, and the mapping of rows to the CONTRACT shapes. Plain SQL
- * that runs the same on PGlite and PostgreSQL.
- *
- * Lists are paginated with keyset cursors, never OFFSET: a cursor names the last row of a page by
- * its sort key (time + tiebreaker), so a page costs the same however deep it is and rows inserted
- * meanwhile neither repeat nor vanish. The time part of a cursor is formatted by the database
- * (to_char in UTC, microseconds) so it round-trips exactly whatever precision a writer stored.
+ * Read models of incidents: the list, the lifecycle state, one incident in the CONTRACT shape
+ * (with its events, score history, workflow journal, notifications and patrols), and the lookups
+ * of the CAP feed and the live stream.
  */
-import { Where } from './where.js';
-import { listNotifications, listPatrols, type NotificationView, type PatrolView } from './response-read.js';
-import { InvalidError } from '../domain/errors.js';
-import { normalizeAmount } from '../domain/money.js';
-import type { Queryable } from './db.js';
-import { eventId } from './event-ids.js';
-
-/** Rows of a list page and the cursor of the next page (null on the last page). */
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
-/** Site scope of a caller: null sees every site, a list sees only those sites. */
-export type SiteScope = readonly string[] | null;
-
-// ---------------------------------------------------------------------------------------------
-// Cursors and query building
-
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-const CURSOR_AT_SQL = (col: string) => `to_char(${col} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-
-/** Encodes a keyset position (time text from the database + tiebreaker) as an opaque token. */
-export function encodeCursor(at: string, key: string | number): string {
-  return Buffer.from(JSON.stringify([at, key]), 'utf8').toString('base64url');
-}
-
-/** Decodes a cursor; a cursor that is not one of ours is an input problem, not a server error. */
-export function decodeCursor<K extends 'number' | 'string'>(cursor: string, keyType: K): [string, K extends 'number' ? number : string] {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    v = undefined;
-  }
-  const ok =
-    Array.isArray(v) &&
-    v.length === 2 &&
-    typeof v[0] === 'string' &&
-    CURSOR_TIME.test(v[0]) &&
-    (keyType === 'number' ? Number.isSafeInteger(v[1]) && (v[1] as number) >= 0 : typeof v[1] === 'string' && (v[1] as string).length <= 200);
-  if (!ok) throw new InvalidError([{ path: 'cursor', message: 'expected a cursor returned as nextCursor by this list' }]);
-  return v as [string, K extends 'number' ? number : string];
-}
-
-/** Collects WHERE conditions with numbered parameters. */
-/** Intersects a requested site filter with the caller's scope (undefined = no filter). */
-export function scopeSites(requested: readonly string[] | undefined, scope: SiteScope): readonly string[] | undefined {
-  if (!scope) return requested;
-  if (!requested) return scope;
-  return requested.filter((s) => scope.includes(s));
-}
-
-const iso = (d: Date | null | undefined): string | null => (d ? d.toISOString() : null);
-
-// ---------------------------------------------------------------------------------------------
-// Events
-
-/** An event as the API shows it: the SecurityEvent shape plus its store identity. */
-export interface EventItem {
-  id: string;
-  source: string;
-  type: string;
-  sourceEventId?: string;
-  occurredAt: string;
-  site: string;
-  zone?: string;
-  device?: string;
-  badge?: string;
-  assets?: string[];
-  amount?: { value: string; currency: string };
-  details: Record<string, unknown>;
-  receivedAt: string;
-  incidentId: string | null;
-}
-
-interface EventRow {
-  seq: number;
-  source: string;
-  type: string;
-  source_event_id: string | null;
-  occurred_at: Date;
-  received_at: Date;
-  site: string;
-  zone: string | null;
-  device: string | null;
-  badge: string | null;
-  assets: string[] | null;
-  amount: string | null;
-  currency: string | null;
-  details: Record<string, unknown> | null;
-  incident_id: string | null;
-  cursor_at: string;
-}
-
-const EVENT_COLUMNS = `seq, source, type, source_event_id, occurred_at, received_at, site, zone, device, badge, assets,
-  amount::text AS amount, currency, details, incident_id, ${CURSOR_AT_SQL('occurred_at')} AS cursor_at`;
-
-function toEventItem(r: EventRow): EventItem {
-  // Keys in the order of the SecurityEvent shape; absent optional fields are left out, as on input.
-  return {
-    id: eventId(Number(r.seq)),
-    source: r.source,
-    type: r.type,
-    ...(r.source_event_id !== null ? { sourceEventId: r.source_event_id } : {}),
-    occurredAt: r.occurred_at.toISOString(),
-    site: r.site,
-    ...(r.zone !== null ? { zone: r.zone } : {}),
-    ...(r.device !== null ? { device: r.device } : {}),
-    ...(r.badge !== null ? { badge: r.badge } : {}),
-    ...(r.assets !== null ? { assets: r.assets } : {}),
-    // numeric(20,4) comes back as "120.5000"; show it with the currency's own minor digits.
-    ...(r.amount !== null && r.currency ? { amount: { value: normalizeAmount(r.amount, r.currency), currency: r.currency } } : {}),
-    details: r.details ?? {},
-    receivedAt: r.received_at.toISOString(),
-    incidentId: r.incident_id,
-  };
-}
-
-/** Filters of the event log. Times: from inclusive, to exclusive. */
-export interface EventFilter {
-  sources?: readonly string[];
-  types?: readonly string[];
-  sites?: readonly string[];
-  zones?: readonly string[];
-  from?: Date;
-  to?: Date;
-  limit: number;
-  cursor?: string;
-}
-
-/** The stored event log, newest first by (occurred_at, seq). */
-export async function listEvents(q: Queryable, f: EventFilter, scope: SiteScope): Promise<Page<EventItem>> {
-  const w = new Where();
-  w.anyOf('source', f.sources);
-  w.anyOf('type', f.types);
-  w.anyOf('site', scopeSites(f.sites, scope));
-  w.anyOf('zone', f.zones);
-  if (f.from) w.add(`occurred_at >= ${w.p(f.from)}`);
-  if (f.to) w.add(`occurred_at < ${w.p(f.to)}`);
-  if (f.cursor) {
-    const [at, seq] = decodeCursor(f.cursor, 'number');
-    w.add(`(occurred_at, seq) < (${w.p(at)}::timestamptz, ${w.p(seq)}::bigint)`);
-  }
-  const r = await q.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events ${w.sql()} ORDER BY occurred_at DESC, seq DESC LIMIT ${w.p(f.limit + 1)}`, w.params);
-  const more = r.rows.length > f.limit;
-  const rows = more ? r.rows.slice(0, f.limit) : r.rows;
-  const last = rows[rows.length - 1];
-  return { items: rows.map(toEventItem), nextCursor: more && last ? encodeCursor(last.cursor_at, Number(last.seq)) : null };
-}
-
-/** The events of one incident, oldest first, at most `limit`. */
-export async function incidentEvents(q: Queryable, incidentId: string, limit = 500): Promise<EventItem[]> {
-  const r = await q.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE incident_id = $1 ORDER BY occurred_at, seq LIMIT $2`, [incidentId, limit]);
-  return r.rows.map(toEventItem);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Incidents
+import { normalizeAmount } from '../../domain/money.js';
+import type { Queryable } from '../db.js';
+import { Where } from '../where.js';
+import { incidentEvents, type EventItem } from './events.js';
+import { listNotifications, type NotificationView } from './notifications.js';
+import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, scopeSites, type Page, type SiteScope } from './page.js';
+import { listPatrols, type PatrolView } from './patrols.js';
 
 /** One incident in a list: the fields of the detail that a list shows. */
 export interface IncidentSummary {
@@ -190,6 +33,7 @@ export interface IncidentSummary {
   resolvedBy: string | null;
 }
 
+/** An incidents row as the read models select it. */
 interface IncidentRow {
   id: string;
   site: string;
@@ -410,53 +254,17 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
   };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Assets
-
-/** A registry row with its count of recent incidents (policy.highRisk.recentDays). */
-export interface AssetRow {
-  id: string;
-  site: string;
-  zone: string;
-  name: string;
-  category: string;
-  value: string;
-  currency: string;
-  vulnerability: number;
-  sensitiveData: boolean;
-  status: string;
-  recentIncidents: number;
+/** Ids of the incidents that raised an alert (CAP feed), most recently updated first. */
+export async function listAlertedIncidentIds(q: Queryable, limit: number, scope: SiteScope): Promise<string[]> {
+  const r = await q.query<{ id: string }>(
+    `SELECT id FROM incidents WHERE alerted_band IS NOT NULL ${scope ? 'AND site = ANY($2::text[])' : ''} ORDER BY updated_at DESC LIMIT $1`,
+    scope ? [limit, scope] : [limit],
+  );
+  return r.rows.map((x) => x.id);
 }
 
-/** The asset registry (sites in `sites`, or all), with incidents that touched each asset since `since`. */
-export async function listAssetRows(q: Queryable, sites: readonly string[] | undefined, since: Date): Promise<AssetRow[]> {
-  const w = new Where();
-  const sinceP = w.p(since);
-  w.anyOf('a.site', sites);
-  const r = await q.query<{
-    id: string; site: string; zone: string; name: string; category: string; value: string; currency: string;
-    vulnerability: number; sensitive_data: boolean; status: string; recent: number;
-  }>(
-    `SELECT a.id, a.site, a.zone, a.name, a.category, a.value::text AS value, a.currency, a.vulnerability, a.sensitive_data, a.status,
-            coalesce(ia.n, 0)::int AS recent
-       FROM assets a
-       LEFT JOIN (SELECT asset_id, count(*) AS n FROM incident_assets WHERE opened_at >= ${sinceP} GROUP BY asset_id) ia ON ia.asset_id = a.id
-       ${w.sql()}
-      ORDER BY a.site, a.zone, a.id`,
-    w.params,
-  );
-  return r.rows.map((a) => ({
-    id: a.id,
-    site: a.site,
-    zone: a.zone,
-    name: a.name,
-    category: a.category,
-    value: normalizeAmount(a.value, a.currency),
-    currency: a.currency,
-    // real comes back as a float (0.60000002); vulnerabilities are configured with two decimals.
-    vulnerability: Math.round(Number(a.vulnerability) * 1000) / 1000,
-    sensitiveData: a.sensitive_data,
-    status: a.status,
-    recentIncidents: Number(a.recent),
-  }));
+/** The site of an incident, or undefined when there is no such incident. */
+export async function incidentSite(q: Queryable, id: string): Promise<string | undefined> {
+  const r = await q.query<{ site: string }>(`SELECT site FROM incidents WHERE id = $1`, [id]);
+  return r.rows[0]?.site;
 }
