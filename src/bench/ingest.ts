@@ -12,7 +12,7 @@ import { createService } from '../service.js';
 import { openDb } from '../store/db.js';
 import { inventChain } from '../sim/invent-chain.js';
 import { simulateEvents } from '../sim/stream.js';
-import { parseFile, type ParseStats } from '../sources/file-formats.js';
+import { parseFile, type ParseStats } from '../sources/event-files.js';
 
 export interface IngestBenchResult {
   sites: number;

@@ -9,7 +9,7 @@ import type { SecurityEvent } from '../domain/types.js';
 import { createService } from '../service.js';
 import { acquireStore } from '../store/lock.js';
 import { checkRefs } from '../sources/event-input.js';
-import { detectFormat, parseFile, type FileFormat, type ParseStats } from '../sources/file-formats.js';
+import { detectFormat, parseFile, type FileFormat, type ParseStats } from '../sources/event-files.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 
 export interface IngestCommandOptions {

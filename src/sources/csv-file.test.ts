@@ -5,7 +5,7 @@ import { InvalidError } from '../domain/errors.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { parseCsvFile, parseCsvText, VIGIL_COLUMNS } from './csv-file.js';
 import { validateEvent } from './event-input.js';
-import { parseFile, type ParsedRow, type ParseOptions, type ParseStats } from './file-formats.js';
+import { parseFile, type ParsedRow, type ParseOptions, type ParseStats } from './event-files.js';
 
 const UCI = fileURLToPath(new URL('../../../shared/data/retail/online-retail-2010-12-sample.csv', import.meta.url));
 

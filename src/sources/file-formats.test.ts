@@ -2,15 +2,8 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../domain/errors.js';
-import {
-  detectFormat,
-  isoWithZone,
-  parseFile,
-  readHead,
-  zonedTimeToIso,
-  type FileFormat,
-  type ParsedRow,
-} from './file-formats.js';
+import { detectFormat, parseFile, type FileFormat } from './event-files.js';
+import { isoWithZone, readHead, zonedTimeToIso, type ParsedRow } from './file-formats.js';
 
 const data = (p: string) => fileURLToPath(new URL(`../../../shared/data/${p}`, import.meta.url));
 

@@ -1,6 +1,7 @@
 /**
- * File ingest: the common types of the file translators (NDJSON, CSV, POSLog XML, Frigate), format
- * detection, and the helpers they share (local time to UTC, id sanitising). Decimal amounts are
+ * File ingest: what the file translators (NDJSON, CSV, POSLog XML, Frigate) share: the parsed-row
+ * shape, options and stats, size limits, the option check, and the helpers (local time to UTC, id
+ * sanitising). Which translator reads a file is event-files.ts's business. Decimal amounts are
  * read with domain/money.ts, local times with domain/local-time.ts.
  *
  * Every translator produces raw event objects and sends them through `validateEvent`, so a bad row
@@ -9,16 +10,9 @@
  * (a normal sale, a sign-on) is only counted in `ParseStats.skipped`.
  */
 import { open } from 'node:fs/promises';
-import { extname } from 'node:path';
 import { InvalidError, type Problem } from '../domain/errors.js';
 import { isValidTimeZone, wallClockToInstant, type WallClock } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
-
-/** The file formats `vigil ingest --format` accepts. */
-export type FileFormat = 'ndjson' | 'csv' | 'poslog' | 'frigate';
-
-/** All file formats, in the order help texts list them. */
-export const FILE_FORMATS: readonly FileFormat[] = ['ndjson', 'csv', 'poslog', 'frigate'];
 
 /**
  * One input record that maps to an event, or is invalid. `row` is the 1-based line (NDJSON, CSV),
@@ -60,7 +54,7 @@ export const MAX_LINE_BYTES = 1024 * 1024;
 /** Whole-document inputs (JSON arrays, a single pretty-printed message) larger than this are refused. */
 export const MAX_DOCUMENT_BYTES = 256 * 1024 * 1024;
 
-/** Reads the first bytes of a file as text, for `detectFormat`. */
+/** Reads the first bytes of a file as text (format detection, document sniffing). */
 export async function readHead(file: string, bytes = 4096): Promise<string> {
   const fh = await open(file, 'r');
   try {
@@ -69,72 +63,6 @@ export async function readHead(file: string, bytes = 4096): Promise<string> {
     return buf.subarray(0, bytesRead).toString('utf8');
   } finally {
     await fh.close();
-  }
-}
-
-/**
- * Detects the format from the file name/extension and first bytes. Content wins over the
- * extension (a POSLog export is often named .txt or .dat), except `.csv`, whose content is free text.
- * Throws InvalidError when neither gives an answer.
- */
-export function detectFormat(file: string, head: string): FileFormat {
-  const ext = extname(file).toLowerCase();
-  if (ext === '.csv' || ext === '.tsv') return 'csv';
-  const h = head.replace(/^\uFEFF/, '').trimStart();
-  if (h.startsWith('<')) return 'poslog';
-  if (h.startsWith('{') || h.startsWith('[')) {
-    // A Frigate `frigate/events` message carries before/after object states with a camera name.
-    const frigate = /"(before|after)"\s*:/.test(h) && /"camera"\s*:/.test(h) && /"type"\s*:/.test(h);
-    return frigate ? 'frigate' : 'ndjson';
-  }
-  if (ext === '.ndjson' || ext === '.jsonl' || ext === '.json') return 'ndjson';
-  if (ext === '.xml' || ext === '.poslog') return 'poslog';
-  const firstLine = h.split(/\r?\n/, 1)[0] ?? '';
-  if (firstLine.includes(',')) return 'csv';
-  throw new InvalidError([
-    { path: 'format', message: `cannot detect the format of ${file}; expected --format ${FILE_FORMATS.join('|')}` },
-  ]);
-}
-
-/**
- * Streams parsed rows of a file. Throws InvalidError for bad options (unknown format or CSV
- * profile, unknown time zone, bad currency) before reading anything; file-level problems in the
- * content come back as a row 0 ParsedRow.
- */
-export async function* parseFile(
-  file: string,
-  format: FileFormat,
-  opts: ParseOptions,
-  stats: ParseStats,
-): AsyncGenerator<ParsedRow> {
-  checkParseOptions(opts);
-  // Parsers are loaded on demand: ingesting NDJSON need not load the XML or CSV parser, and the
-  // parser modules can import the helpers below without an import cycle.
-  switch (format) {
-    case 'ndjson': {
-      const m = await import('./ndjson-file.js');
-      yield* m.parseNdjsonFile(file, opts, stats);
-      return;
-    }
-    case 'csv': {
-      const m = await import('./csv-file.js');
-      yield* m.parseCsvFile(file, opts, stats);
-      return;
-    }
-    case 'poslog': {
-      const m = await import('./poslog.js');
-      yield* m.parsePoslogFile(file, opts, stats);
-      return;
-    }
-    case 'frigate': {
-      const m = await import('./frigate.js');
-      yield* m.parseFrigateFile(file, opts, stats);
-      return;
-    }
-    default:
-      throw new InvalidError([
-        { path: 'format', message: `unknown format ${JSON.stringify(format)}; expected one of ${FILE_FORMATS.join(', ')}` },
-      ]);
   }
 }
 

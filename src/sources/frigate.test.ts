@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validateEvent } from './event-input.js';
-import { parseFile, type ParsedRow, type ParseOptions } from './file-formats.js';
+import { parseFile, type ParsedRow, type ParseOptions } from './event-files.js';
 import { frigateToEvent } from './frigate.js';
 
 const EXAMPLE = fileURLToPath(new URL('../../../shared/data/frigate/events-doc-example.json', import.meta.url));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFile, type ParsedRow, type ParseOptions } from './file-formats.js';
+import { parseFile, type ParsedRow, type ParseOptions } from './event-files.js';
 import { parseNdjsonText, splitLines } from './ndjson-file.js';
 
 let dir: string;

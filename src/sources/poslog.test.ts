@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseFile, type ParsedRow, type ParseStats } from './file-formats.js';
+import { parseFile, type ParsedRow, type ParseStats } from './event-files.js';
 import { parsePoslogText, TransactionSplitter } from './poslog.js';
 
 const POSLOG = fileURLToPath(new URL('../../../shared/data/poslog/POSLog.xml', import.meta.url));
