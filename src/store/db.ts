@@ -3,10 +3,11 @@
  * The same SQL runs on both; results are normalised so that int8 comes back as a number,
  * numeric as a decimal string and timestamptz as a Date on either store.
  */
-import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
+import { ensurePrivateDir } from './lock.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -51,7 +52,7 @@ export async function openDb(opts: OpenOptions): Promise<Db> {
 }
 
 async function openPglite(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) mkdirSync(dataDir, { recursive: true });
+  if (!dataDir.startsWith('memory://')) ensurePrivateDir(dataDir);
   const lite = await PGlite.create(dataDir);
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {

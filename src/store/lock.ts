@@ -1,9 +1,10 @@
 /**
  * The embedded store belongs to one process at a time. A server records itself in
  * `<dataDir>/vigil-owner.json`; other commands read it and refuse to open the store while that
- * process lives. A lock left by a process that died (kill -9) is taken over.
+ * process lives. A lock left by a process that died (kill -9), or that is a zombie nobody reaped,
+ * is taken over. The data directory is the owner's only (0700).
  */
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConflictError } from '../domain/errors.js';
 
@@ -16,12 +17,33 @@ export interface StoreOwner {
 
 const lockFile = (dataDir: string) => join(dataDir, 'vigil-owner.json');
 
-function alive(pid: number): boolean {
+/**
+ * Creates the data directory readable by its owner only (0700), and narrows an existing one to
+ * 0700: the store's files inside are written with the process's umask, often world-readable.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
+}
+
+/**
+ * Whether a process is alive. `kill(pid, 0)` also succeeds for a zombie (a process that died but
+ * that nobody has reaped yet, as under a container's first process that does not reap), so where
+ * /proc tells the process state, a zombie ('Z') or a dead task ('X') counts as dead.
+ */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
+    if ((e as NodeJS.ErrnoException).code !== 'EPERM') return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // "pid (comm) state ...": comm may hold spaces and parentheses, the state follows the last ')'.
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return true; // no /proc (not Linux): kill(pid, 0) is all there is
   }
 }
 
@@ -29,7 +51,7 @@ function alive(pid: number): boolean {
 export function storeOwner(dataDir: string): StoreOwner | undefined {
   try {
     const owner = JSON.parse(readFileSync(lockFile(dataDir), 'utf8')) as StoreOwner;
-    return owner.pid !== process.pid && alive(owner.pid) ? owner : undefined;
+    return owner.pid !== process.pid && processAlive(owner.pid) ? owner : undefined;
   } catch {
     return undefined;
   }
@@ -38,7 +60,7 @@ export function storeOwner(dataDir: string): StoreOwner | undefined {
 /** Takes the store for this process; throws a ConflictError naming the holder when it is taken. */
 export function acquireStore(dataDir: string, info: Omit<StoreOwner, 'pid' | 'startedAt'>): { update(u: Partial<StoreOwner>): void; release(): void } {
   if (dataDir.startsWith('memory://')) return { update() {}, release() {} };
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   const holder = storeOwner(dataDir);
   if (holder) {
     throw new ConflictError(
