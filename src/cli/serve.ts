@@ -3,12 +3,15 @@
  * configuration, the live simulator, in one process on the embedded store by default.
  */
 import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Config } from '../config/schema.js';
 import { buildServer } from '../api/server.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
 import { createService } from '../service.js';
 import { LiveSimulator } from '../sim/live.js';
-import { acquireStore } from '../store/lock.js';
+import { acquireStore, ensurePrivateDir } from '../store/lock.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 
 export interface ServeOptions {
@@ -29,6 +32,10 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const store = resolveStore();
   const log = createLogger();
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'serve' });
+  // The bundled demo's SMS credentials are public; the webhook that takes SMS replies must not be
+  // forgeable with them, so each data directory gets its own.
+  if (demo) useDemoSecrets(config, store.dataDir);
+  if (process.env.VIGIL_PUBLIC_URL && !config.publicUrlConfigured) config.publicUrl = process.env.VIGIL_PUBLIC_URL;
   const generated = !process.env.VIGIL_ADMIN_TOKEN;
   const adminToken = process.env.VIGIL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
   // Fault injection for the crash tests only: die the moment a provider accepted an SMS, before it is recorded.
@@ -46,7 +53,11 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const app = await buildServer(service);
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');
+  // Links in alerts lead to where this server answers, unless the configuration (or
+  // VIGIL_PUBLIC_URL) says where people reach it (a proxy, a public name).
+  if (!config.publicUrlConfigured && !process.env.VIGIL_PUBLIC_URL) config.publicUrl = url;
   lock?.update({ url });
+  const tokenLine = generated ? adminTokenLine(adminToken, store.dataDir) : '  Admin token: the value of VIGIL_ADMIN_TOKEN';
   const sim = runDemo ? new LiveSimulator(service, Number(opts.seed ?? process.env.VIGIL_SEED ?? Date.now() % 1_000_000)) : undefined;
   await sim?.start();
   const where = service.db.kind === 'pglite' ? `embedded store in ${service.db.location}` : `PostgreSQL at ${service.db.location}`;
@@ -55,9 +66,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       `Vigil is running on ${where}${runDemo ? ' with the demo chain and its simulator' : ''}.`,
       `  Dashboard: ${url}/`,
       `  API:       ${url}/api/v1  (OpenAPI: ${url}/openapi.json)`,
-      generated
-        ? `  Admin token (new for this run; set VIGIL_ADMIN_TOKEN to choose your own): ${adminToken}`
-        : '  Admin token: the value of VIGIL_ADMIN_TOKEN',
+      tokenLine,
       `  Log in on the dashboard with the token, or: curl -H "Authorization: Bearer <token>" ${url}/api/v1/incidents`,
       '',
     ].join('\n'),
@@ -75,4 +84,43 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   };
   process.once('SIGINT', () => void stop('SIGINT'));
   process.once('SIGTERM', () => void stop('SIGTERM'));
+}
+
+/**
+ * How the generated admin token reaches the person who started the server: on a terminal it is
+ * printed; otherwise (output collected by a log system, a service manager) it goes to a file only
+ * its owner can read, and the output names the file instead.
+ */
+export function adminTokenLine(token: string, dataDir: string, terminal = process.stdout.isTTY === true): string {
+  if (terminal) return `  Admin token (new for this run; set VIGIL_ADMIN_TOKEN to choose your own): ${token}`;
+  ensurePrivateDir(dataDir);
+  const file = join(dataDir, 'admin-token');
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return `  Admin token (new for this run; set VIGIL_ADMIN_TOKEN to choose your own): in ${file} (readable by this user only)`;
+}
+
+/**
+ * Gives the demo configuration SMS credentials of its own, kept in the data directory
+ * (demo-secrets.json, owner-only): the same across restarts, different for every data directory.
+ */
+export function useDemoSecrets(config: Config, dataDir: string): void {
+  const sms = config.notify.sms as { authToken?: string } | undefined;
+  if (!sms) return;
+  ensurePrivateDir(dataDir);
+  const file = join(dataDir, 'demo-secrets.json');
+  let secrets: { smsAuthToken?: string } = {};
+  if (existsSync(file)) {
+    try {
+      secrets = JSON.parse(readFileSync(file, 'utf8')) as { smsAuthToken?: string };
+    } catch {
+      secrets = {};
+    }
+  }
+  if (typeof secrets.smsAuthToken !== 'string' || secrets.smsAuthToken.length < 16) {
+    secrets = { smsAuthToken: randomBytes(24).toString('base64url') };
+    writeFileSync(file, `${JSON.stringify(secrets)}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+  }
+  sms.authToken = secrets.smsAuthToken;
 }

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import type { ZodError } from 'zod';
 import { InvalidError, type Problem } from '../domain/errors.js';
-import { configSchema, policySchema, type Config, type Policy, type RawConfig } from './schema.js';
+import { configSchema, DEFAULT_PUBLIC_URL, policySchema, type Config, type Policy, type RawConfig } from './schema.js';
 
 /** Files that ship with the product (resolved the same from src/ and dist/). */
 export const BUNDLED = {
@@ -87,7 +87,8 @@ export function parseConfig(doc: unknown): Config {
   if (Math.abs(sum - 1) > 1e-6) {
     throw new InvalidError([{ path: 'policy.severity.weights', message: `expected weights that sum to 1, got ${sum.toFixed(4)}` }]);
   }
-  return { ...parsed.data, policy };
+  const { publicUrl, ...rest } = parsed.data;
+  return { ...rest, publicUrl: publicUrl ?? DEFAULT_PUBLIC_URL, publicUrlConfigured: publicUrl !== undefined, policy };
 }
 
 /** Loads and validates a configuration file. */

@@ -233,8 +233,8 @@ export const configSchema = z.object({
   sites: z.array(siteSchema).min(1, 'expected at least one site'),
   contacts: z.array(contactSchema).default([]),
   notify: notifySchema,
-  /** Where people reach this Vigil (links in SMS and email). */
-  publicUrl: z.string().url().default('http://127.0.0.1:8080'),
+  /** Where people reach this Vigil (links in SMS and email); when absent, the address `vigil serve` listens on. */
+  publicUrl: z.string().url().optional(),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
 });
@@ -251,7 +251,14 @@ export type ContactConfig = z.infer<typeof contactSchema>;
 /** A contact's role (who is alerted for what: notify rules, escalation tiers). */
 export type ContactRole = z.infer<typeof contactRoleSchema>;
 
+/** Links point here when neither the configuration nor the server says otherwise. */
+export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:8080';
+
 /** A loaded, validated configuration with its merged policy. */
-export interface Config extends Omit<RawConfig, 'policy'> {
+export interface Config extends Omit<RawConfig, 'policy' | 'publicUrl'> {
   policy: Policy;
+  /** Where people reach this Vigil: the configured `publicUrl`, else set by `vigil serve` to the address it listens on. */
+  publicUrl: string;
+  /** Whether `publicUrl` came from the configuration (then nothing overrides it). */
+  publicUrlConfigured: boolean;
 }
