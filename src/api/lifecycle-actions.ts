@@ -14,7 +14,7 @@ import type { Db } from '../store/db.js';
 import { releaseGuard } from '../store/guards.js';
 import { markIncidentAcknowledged, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
 import { cancelMootAlerts } from '../store/notifications.js';
-import { lockPatrol, recordPatrolStage, type PatrolStage } from '../store/patrols.js';
+import { lockPatrol, recordPatrolStage, responsePatrolsUnderWay, setPatrolStatus, type PatrolStage } from '../store/patrols.js';
 import { getIncident, incidentState, type IncidentDetail } from '../store/read/incidents.js';
 import type { SiteScope } from '../store/read/page.js';
 import { WorkflowRunner } from '../workflow/runner.js';
@@ -43,6 +43,15 @@ export async function applyIncidentAction(db: Db, input: IncidentActionInput): P
     if (!st) throw new NotFoundError(`incident ${id}`);
     const to = incidentTransition(st.status, action, `incident ${id}`);
     const change = { id, from: st.status, to };
+    // Resolving stands down the guards still on their way: their patrols are cancelled, they are free.
+    const stoodDown: string[] = [];
+    if (action === 'resolve') {
+      for (const p of await responsePatrolsUnderWay(tx, id)) {
+        await setPatrolStatus(tx, p.id, patrolTransition(p.status, 'cancel', `patrol ${p.id}`));
+        if (p.guardId) await releaseGuard(tx, p.guardId);
+        stoodDown.push(p.id);
+      }
+    }
     const changed =
       action === 'acknowledge'
         ? await markIncidentAcknowledged(tx, { ...change, at: now, actor })
@@ -62,7 +71,7 @@ export async function applyIncidentAction(db: Db, input: IncidentActionInput): P
       actor,
       action: `incident.${action}`,
       target: id,
-      details: { from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}) },
+      details: { from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
     });
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);

@@ -57,7 +57,7 @@ describe('patrol lifecycle', () => {
     expect(back.allowed).toEqual(['complete']);
     expect(refusal(() => transition('completed', 'complete')).message).toMatch(/allowed from completed: none$/);
     expect(refusal(() => transition('scheduled', 'acknowledge')).allowed).toEqual([]);
-    expect(refusal(() => transition('on_site', 'time-out')).message).toBe('patrol is on_site; time-out applies to assigned patrols only; allowed from on_site: none');
+    expect(refusal(() => transition('on_site', 'time-out')).message).toBe('patrol is on_site; time-out applies to assigned patrols only; allowed from on_site: cancel');
   });
 
   it('reaches every status from the statuses patrols are created in, and only through the table', () => {

@@ -6,19 +6,20 @@
  *
  * and any later stage may be reported straight from an earlier one (a guard who reports "on site"
  * has acknowledged and travelled). `assigned ──time-out──> unacknowledged` is the response
- * monitor's: the guard did not acknowledge in time and the patrol goes to the next guard. Completed,
- * unacknowledged and scheduled patrols take no action. Anything not in the table is a
+ * monitor's: the guard did not acknowledge in time and the patrol goes to the next guard.
+ * `cancel` is what resolving the incident does to a response patrol still under way (its guard is
+ * freed). Completed, unacknowledged, cancelled and scheduled patrols take no action. Anything not in the table is a
  * ConflictError (an HTTP 409).
  */
 import { actionsOf, allowedFrom, step, type ActionBy, type TransitionTable } from './transition-table.js';
 
 /** Every status a patrol can have. */
-export const PATROL_STATUSES = ['scheduled', 'assigned', 'acknowledged', 'en_route', 'on_site', 'completed', 'unacknowledged'] as const;
+export const PATROL_STATUSES = ['scheduled', 'assigned', 'acknowledged', 'en_route', 'on_site', 'completed', 'unacknowledged', 'cancelled'] as const;
 /** A patrol status. */
 export type PatrolStatus = (typeof PATROL_STATUSES)[number];
 
 /** Every action of the patrol lifecycle. */
-export type PatrolAction = 'acknowledge' | 'en-route' | 'on-site' | 'complete' | 'time-out';
+export type PatrolAction = 'acknowledge' | 'en-route' | 'on-site' | 'complete' | 'time-out' | 'cancel';
 
 /** The transition table. Key order is the order of routes and of allowed-action lists. */
 export const PATROL_TRANSITIONS: TransitionTable<PatrolStatus, PatrolAction> = {
@@ -27,6 +28,7 @@ export const PATROL_TRANSITIONS: TransitionTable<PatrolStatus, PatrolAction> = {
   'on-site': { from: ['assigned', 'acknowledged', 'en_route'], to: 'on_site', by: 'api' },
   complete: { from: ['assigned', 'acknowledged', 'en_route', 'on_site'], to: 'completed', by: 'api' },
   'time-out': { from: ['assigned'], to: 'unacknowledged', by: 'workflow' },
+  cancel: { from: ['assigned', 'acknowledged', 'en_route', 'on_site'], to: 'cancelled', by: 'workflow' },
 };
 
 /** The API's patrol actions (a route each: POST /api/v1/patrols/{id}/<action>). */

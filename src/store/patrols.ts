@@ -85,6 +85,15 @@ export async function setPatrolStatus(tx: Queryable, id: string, status: PatrolS
   await tx.query(`UPDATE patrols SET status = $2, updated_at = now() WHERE id = $1`, [id, status]);
 }
 
+/** An incident's response patrols still under way (assigned, acknowledged, en route or on site). */
+export async function responsePatrolsUnderWay(tx: Queryable, incidentId: string): Promise<{ id: string; status: string; guardId: string | null }[]> {
+  const r = await tx.query<{ id: string; status: string; guard_id: string | null }>(
+    `SELECT id, status, guard_id FROM patrols WHERE incident_id = $1 AND kind = 'response' AND status IN ('assigned', 'acknowledged', 'en_route', 'on_site') ORDER BY id FOR UPDATE`,
+    [incidentId],
+  );
+  return r.rows.map((p) => ({ id: p.id, status: p.status, guardId: p.guard_id }));
+}
+
 /** The guards an incident's patrols were given to so far. */
 export async function guardsTriedFor(tx: Queryable, incidentId: string): Promise<string[]> {
   const r = await tx.query<{ guard_id: string }>(`SELECT DISTINCT guard_id FROM patrols WHERE incident_id = $1 AND guard_id IS NOT NULL`, [incidentId]);
