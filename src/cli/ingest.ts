@@ -8,7 +8,6 @@ import { InvalidError, type Problem } from '../domain/errors.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { createService } from '../service.js';
 import { acquireStore } from '../store/lock.js';
-import { checkRefs } from '../sources/event-input.js';
 import { detectFormat, parseFile, type FileFormat, type ParseStats } from '../sources/event-files.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 
@@ -46,7 +45,7 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'ingest' });
   const service = await createService({ config, ...store });
   const zoneOf = (device: string) => service.org.devices.get(device)?.zone;
-  const refs = { zonesBySite: new Map([...service.org.sites].map(([id, m]) => [id, m.zones])) };
+  const refs = service.pipeline.refs;
   const summaries: FileSummary[] = [];
   try {
     for (const file of files) {
@@ -71,9 +70,8 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
             s.incidentsOpened += r.incidentsOpened.length;
             batch = [];
           };
-          for await (const row of parseFile(file, format, { site: opts.site, profile: opts.profile, currency: config.organization.currency, zoneOf }, stats)) {
+          for await (const row of parseFile(file, format, { site: opts.site, profile: opts.profile, currency: config.organization.currency, zoneOf, refs }, stats)) {
             s.read++;
-            if (row.event && row.problems.length === 0) row.problems.push(...checkRefs(row.event, refs, '', row.row));
             if (row.problems.length > 0) {
               s.rejected++;
               if (s.problems.length < 1000) s.problems.push(...row.problems);

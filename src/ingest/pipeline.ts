@@ -17,7 +17,7 @@ import { InvalidError, type Problem } from '../domain/errors.js';
 import type { OrgModel } from '../domain/site-model.js';
 import type { SecurityEvent } from '../domain/types.js';
 import type { Metrics } from '../ops/metrics.js';
-import { checkRefs } from '../sources/event-input.js';
+import { checkRefs, type KnownRefs } from '../sources/event-input.js';
 import type { Db, Queryable } from '../store/db.js';
 import { upsertDeviceState } from '../store/devices.js';
 import { linkEventsToIncidents } from '../store/events.js';
@@ -67,7 +67,8 @@ const stripBatch = ({ isNew: _n, incidentOf: _i, bySource: _b, openedLabels: _o,
 const EMPTY: IngestResult = { accepted: 0, duplicates: 0, ids: [], incidentsOpened: [], incidentsUpdated: [] };
 
 export class IngestPipeline {
-  private readonly zonesBySite: ReadonlyMap<string, ReadonlyMap<string, unknown>>;
+  /** The sites and zones events may name; edges pass it to validation so one answer lists every problem. */
+  readonly refs: KnownRefs;
   private readonly group: GroupCommit<IngestResult>;
 
   constructor(
@@ -75,7 +76,7 @@ export class IngestPipeline {
     private readonly org: OrgModel,
     private readonly opts: IngestOptions = {},
   ) {
-    this.zonesBySite = new Map([...org.sites].map(([id, m]) => [id, m.zones]));
+    this.refs = { zonesBySite: new Map([...org.sites].map(([id, m]) => [id, m.zones])) };
     this.group = new GroupCommit((events) => this.commitGroup(events));
   }
 
@@ -139,11 +140,15 @@ export class IngestPipeline {
     if (r.duplicates) m.eventsDuplicate.inc(r.duplicates);
   }
 
-  /** Refuses the whole batch when an event names an unknown site or zone (paths like "[3].site"). */
+  /**
+   * Refuses the whole batch when an event names an unknown site or zone (paths like "[3].site").
+   * The edges already check this in validation, with every other problem (`refs`); this is the
+   * guard for any caller that hands events in directly.
+   */
   private checkRefs(events: readonly SecurityEvent[]): void {
     const problems: Problem[] = [];
     for (let i = 0; i < events.length && problems.length < 1000; i++) {
-      problems.push(...checkRefs(events[i], { zonesBySite: this.zonesBySite }, events.length === 1 ? '' : `[${i}]`));
+      problems.push(...checkRefs(events[i], this.refs, events.length === 1 ? '' : `[${i}]`));
     }
     if (problems.length > 0) throw new InvalidError(problems);
   }

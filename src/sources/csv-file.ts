@@ -133,7 +133,7 @@ async function* parseCsvStream(source: Readable, profile: CsvProfile, opts: Pars
       const r = uciRowToRaw(rec.cells, rec.line, opts);
       if ('skip' in r) stats.skipped++;
       else if ('problems' in r) yield { row: rec.line, problems: r.problems };
-      else yield { row: rec.line, ...validateEvent(r.raw, '', rec.line) };
+      else yield { row: rec.line, ...validateEvent(r.raw, '', rec.line, opts.refs) };
     }
   }
 }
@@ -201,7 +201,7 @@ function vigilRow(header: string[], rec: CsvRecord, opts: ParseOptions): ParsedR
       problems.push({ path: 'details', message: `expected JSON object text: ${(e as Error).message}`, row });
     }
   }
-  const r = validateEvent(raw, '', row);
+  const r = validateEvent(raw, '', row, opts.refs);
   const all = [...problems, ...r.problems.map((p) => ({ ...p, path: columnOf(p.path) }))];
   if (all.length > 0) return { row, problems: all };
   return { row, event: r.event, problems: [] };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { InvalidError, type Problem } from '../domain/errors.js';
-import { normalizeAmount } from '../domain/money.js';
+import { fromMinor, minorDigits, toMinor } from '../domain/money.js';
 import { EVENT_TYPES, SOURCES, type SecurityEvent, type Source } from '../domain/types.js';
 
 const ISO_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})$/;
@@ -39,58 +39,103 @@ export type EventInput = z.input<typeof eventInputSchema>;
 export const MAX_DETAILS_BYTES = 16 * 1024;
 /** Deepest accepted nesting inside `details`. */
 export const MAX_DETAILS_DEPTH = 8;
+/** Most character problems (NUL, lone surrogates) reported for one event's `details`. */
+const MAX_DETAILS_CHAR_PROBLEMS = 20;
+
+/**
+ * The accepted `occurredAt` range, as UTC instants: the Unix epoch through the last millisecond
+ * of year 9999. No security event predates 1970; past 9999 an ISO instant needs a six-digit year
+ * that the rest of the system does not read, and both stores hold every instant in between alike.
+ */
+export const EARLIEST_OCCURRED_AT = '1970-01-01T00:00:00.000Z';
+export const LATEST_OCCURRED_AT = '9999-12-31T23:59:59.999Z';
+const EARLIEST_MS = Date.parse(EARLIEST_OCCURRED_AT);
+const LATEST_MS = Date.parse(LATEST_OCCURRED_AT);
+
+/**
+ * Integer digits of an amount the store holds: `events.amount` is `numeric(20, 4)`, 20 digits of
+ * which 4 are after the point, so an amount's absolute value must stay below 10^16.
+ */
+export const MAX_AMOUNT_INTEGER_DIGITS = 16;
+
+/** Largest absolute amount accepted in `currency`, as decimal text ("9999999999999999.99" for USD). */
+export function maxAmount(currency: string): string {
+  return fromMinor(maxMinor(currency), currency);
+}
+
+function maxMinor(currency: string): bigint {
+  return 10n ** BigInt(MAX_AMOUNT_INTEGER_DIGITS + minorDigits(currency)) - 1n;
+}
 
 /**
  * Validates one raw event. Returns the normalised event, or the problems found (paths prefixed
- * with `prefix`, rows set to `row`).
+ * with `prefix`, rows set to `row`). Every field is checked on its own, so one answer lists every
+ * problem of the event: a wrong type, a bad time and (with `refs`) an unknown site together.
  */
-export function validateEvent(raw: unknown, prefix: string, row?: number): { event?: SecurityEvent; problems: Problem[] } {
-  const parsed = eventInputSchema.safeParse(raw);
-  if (!parsed.success) {
-    return {
-      problems: parsed.error.issues.map((i) => ({
-        path: [prefix, ...i.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))].join('').replace(/^\./, ''),
-        message:
-          i.code === 'unrecognized_keys'
-            ? `unknown field(s) ${(i as { keys: string[] }).keys.join(', ')}; expected only the fields of a SecurityEvent`
-            : i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined
-              ? 'required'
-              : i.message,
-        ...(row !== undefined ? { row } : {}),
-      })),
-    };
-  }
-  const v = parsed.data;
+export function validateEvent(raw: unknown, prefix: string, row?: number, refs?: KnownRefs): { event?: SecurityEvent; problems: Problem[] } {
   const problems: Problem[] = [];
+  const add = (path: string, message: string) => problems.push({ path, message, ...(row !== undefined ? { row } : {}) });
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
-  const known = EVENT_TYPES[v.source as Source];
-  if (!known.includes(v.type)) {
-    problems.push({ path: at('type'), message: `unknown type "${v.type}" for source ${v.source}; expected one of ${known.join(', ')}`, ...(row !== undefined ? { row } : {}) });
+  const parsed = eventInputSchema.safeParse(raw);
+  /** Top-level fields with a shape problem: the checks below look only at the others. */
+  const failed = new Set<string>();
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      if (i.path.length > 0) failed.add(String(i.path[0]));
+      add(
+        [prefix, ...i.path.map((s) => (typeof s === 'number' ? `[${s}]` : `.${String(s)}`))].join('').replace(/^\./, ''),
+        i.code === 'unrecognized_keys'
+          ? `unknown field(s) ${(i as { keys: string[] }).keys.join(', ')}; expected only the fields of a SecurityEvent`
+          : i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined
+            ? 'required'
+            : i.message,
+      );
+    }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problems };
   }
-  const ms = Date.parse(v.occurredAt);
-  if (Number.isNaN(ms)) problems.push({ path: at('occurredAt'), message: 'not a real date and time', ...(row !== undefined ? { row } : {}) });
+  // A field without a shape problem holds what the schema accepts (the schema transforms nothing).
+  const v = (parsed.success ? parsed.data : raw) as z.output<typeof eventInputSchema>;
+  const ok = <K extends keyof typeof v>(field: K): boolean => !failed.has(field) && v[field] !== undefined;
+
+  if (ok('source') && ok('type')) {
+    const known = EVENT_TYPES[v.source as Source];
+    if (!known.includes(v.type)) add(at('type'), `unknown type "${v.type}" for source ${v.source}; expected one of ${known.join(', ')}`);
+  }
+  let ms = Number.NaN;
+  if (ok('occurredAt')) {
+    const r = checkInstant(v.occurredAt);
+    if (typeof r === 'string') add(at('occurredAt'), r);
+    else ms = r;
+  }
   let amount: SecurityEvent['amount'];
-  if (v.amount) {
+  if (ok('amount') && v.amount) {
     try {
-      amount = { value: normalizeAmount(v.amount.value, v.amount.currency, at('amount.value')), currency: v.amount.currency };
+      const minor = toMinor(v.amount.value, v.amount.currency, at('amount.value'));
+      const limit = maxMinor(v.amount.currency);
+      if (minor > limit || minor < -limit) {
+        add(at('amount.value'), `expected an amount of at most ${fromMinor(limit, v.amount.currency)} (${MAX_AMOUNT_INTEGER_DIGITS} digits before the point), got ${JSON.stringify(v.amount.value)}`);
+      } else amount = { value: fromMinor(minor, v.amount.currency), currency: v.amount.currency };
     } catch (e) {
-      if (e instanceof InvalidError) problems.push(...e.problems.map((p) => ({ ...p, ...(row !== undefined ? { row } : {}) })));
+      if (e instanceof InvalidError) for (const p of e.problems) add(p.path, p.message);
       else throw e;
     }
   }
-  const details = v.details ?? {};
-  if (v.details) {
+  const details = (ok('details') ? v.details : undefined) ?? {};
+  if (ok('details')) {
     // Depth first: it stops early, while serialising a hostile, deeply nested value would overflow the stack.
-    if (depth(details) > MAX_DETAILS_DEPTH) problems.push({ path: at('details'), message: `expected nesting of at most ${MAX_DETAILS_DEPTH} levels`, ...(row !== undefined ? { row } : {}) });
+    if (depth(details) > MAX_DETAILS_DEPTH) add(at('details'), `expected nesting of at most ${MAX_DETAILS_DEPTH} levels`);
     else {
       const text = JSON.stringify(details);
-      if (text.length > MAX_DETAILS_BYTES) problems.push({ path: at('details'), message: `expected at most ${MAX_DETAILS_BYTES} bytes, got ${text.length}`, ...(row !== undefined ? { row } : {}) });
-      // PostgreSQL cannot store U+0000 in text or jsonb; say where it is rather than fail at the store.
-      else if (text.includes('\\u0000')) {
-        const where = nulPath(details);
-        if (where !== undefined) problems.push({ path: at(`details${where}`), message: 'contains a NUL character (U+0000), which cannot be stored', ...(row !== undefined ? { row } : {}) });
+      if (text.length > MAX_DETAILS_BYTES) add(at('details'), `expected at most ${MAX_DETAILS_BYTES} bytes, got ${text.length}`);
+      // The store holds well-formed Unicode without U+0000 only (PostgreSQL text and jsonb);
+      // say where the bad character is rather than fail at the store.
+      else if (text.includes('\\u0000') || ESCAPED_SURROGATE.test(text)) {
+        for (const c of badCharacters(details, 'details', MAX_DETAILS_CHAR_PROBLEMS)) add(at(c.path), c.message);
       }
     }
+  }
+  if (refs && ok('site')) {
+    for (const p of refProblems(v.site, ok('zone') ? v.zone : undefined, refs, at)) add(p.path, p.message);
   }
   if (problems.length > 0) return { problems };
   const event: SecurityEvent = {
@@ -109,17 +154,68 @@ export function validateEvent(raw: unknown, prefix: string, row?: number): { eve
   return { event, problems: [] };
 }
 
-/** Path (".a[2].b") of the first string or key holding U+0000, if any. */
-function nulPath(v: unknown, path = ''): string | undefined {
-  if (typeof v === 'string') return v.includes('\u0000') ? path : undefined;
-  if (typeof v !== 'object' || v === null) return undefined;
-  for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
-    const p = typeof k === 'number' ? `${path}[${k}]` : `${path}.${k}`;
-    if (typeof k === 'string' && k.includes('\u0000')) return p;
-    const found = nulPath(x, p);
-    if (found !== undefined) return found;
+const ISO_PARTS = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2}))$/;
+
+/**
+ * The UTC milliseconds of an ISO 8601 time (already matching ISO_WITH_OFFSET), or why it is not
+ * accepted: a calendar field out of range (Feb 31, hour 24, offset +25:00) or an instant outside
+ * EARLIEST_OCCURRED_AT..LATEST_OCCURRED_AT. Date.parse alone would roll Feb 31 over to March.
+ */
+function checkInstant(text: string): number | string {
+  const m = ISO_PARTS.exec(text);
+  if (!m) return 'not a real date and time';
+  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((x) => (x === undefined ? 0 : Number(x)));
+  if (month < 1 || month > 12) return `not a real date and time: month ${m[2]} does not exist`;
+  const monthDays = month === 2 ? (isLeap(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (day < 1 || day > monthDays) return `not a real date and time: ${m[1]}-${m[2]} has no day ${m[3]}`;
+  if (hour > 23 || minute > 59 || second > 59) return 'not a real date and time: expected hours 00-23, minutes and seconds 00-59';
+  if (offH > 23 || offM > 59) return 'not a real date and time: expected a UTC offset between -23:59 and +23:59';
+  const ms = Date.parse(text);
+  if (Number.isNaN(ms)) return 'not a real date and time';
+  if (ms < EARLIEST_MS || ms > LATEST_MS) {
+    return `expected a time from ${EARLIEST_OCCURRED_AT} to ${LATEST_OCCURRED_AT} (UTC), got ${JSON.stringify(text)}`;
   }
-  return undefined;
+  return ms;
+}
+
+function isLeap(y: number): boolean {
+  return (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
+}
+
+/** A UTF-16 code unit that is half of a surrogate pair without its other half (in a `u` regex, a whole pair is one code point). */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** What JSON.stringify writes for a lone surrogate ("\\ud800"); it writes a whole pair as itself. */
+const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+
+/** Path step for an object key: `.key` when it reads as a name, `["..."]` (JSON-escaped) otherwise. */
+function keyStep(k: string): string {
+  return /^[A-Za-z_$][\w$]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`;
+}
+
+/** Paths of the strings and keys holding U+0000 or a lone surrogate, which the store cannot hold (at most `max`). */
+function badCharacters(v: unknown, path: string, max: number, out: { path: string; message: string }[] = []): { path: string; message: string }[] {
+  const why = (s: string) =>
+    s.includes('\u0000')
+      ? 'contains a NUL character (U+0000), which cannot be stored'
+      : LONE_SURROGATE.test(s)
+        ? 'contains a lone surrogate (half of a UTF-16 pair, e.g. \\ud800), which is not Unicode text and cannot be stored'
+        : undefined;
+  if (out.length >= max) return out;
+  if (typeof v === 'string') {
+    const w = why(v);
+    if (w) out.push({ path, message: w });
+    return out;
+  }
+  if (typeof v !== 'object' || v === null) return out;
+  for (const [k, x] of Array.isArray(v) ? v.entries() : Object.entries(v)) {
+    if (out.length >= max) break;
+    const p = typeof k === 'number' ? `${path}[${k}]` : `${path}${keyStep(k)}`;
+    const w = typeof k === 'string' ? why(k) : undefined;
+    if (w) out.push({ path: p, message: `key ${w}` });
+    else badCharacters(x, p, max, out);
+  }
+  return out;
 }
 
 function depth(v: unknown, d = 0): number {
@@ -137,12 +233,12 @@ function depth(v: unknown, d = 0): number {
  */
 export function validateEvents(
   raws: readonly unknown[],
-  opts: { pathOf?: (i: number) => string; rowOf?: (i: number) => number | undefined } = {},
+  opts: { pathOf?: (i: number) => string; rowOf?: (i: number) => number | undefined; refs?: KnownRefs } = {},
 ): SecurityEvent[] {
   const events: SecurityEvent[] = [];
   const problems: Problem[] = [];
   for (let i = 0; i < raws.length; i++) {
-    const r = validateEvent(raws[i], opts.pathOf ? opts.pathOf(i) : `[${i}]`, opts.rowOf?.(i));
+    const r = validateEvent(raws[i], opts.pathOf ? opts.pathOf(i) : `[${i}]`, opts.rowOf?.(i), opts.refs);
     if (r.event) events.push(r.event);
     else problems.push(...r.problems);
     if (problems.length >= 1000) {
@@ -157,6 +253,12 @@ export function validateEvents(
 /** What an event may refer to: the configured sites and their zones. */
 export interface KnownRefs {
   zonesBySite: ReadonlyMap<string, { has(zone: string): boolean }>;
+  /**
+   * The sites the caller may act for, when it is limited to some (a site-scoped API token). A site
+   * outside them is left to the authorisation check (403) and never called unknown, and messages
+   * list only these: a scoped caller learns nothing of the other sites.
+   */
+  scope?: readonly string[];
 }
 
 /**
@@ -165,13 +267,17 @@ export interface KnownRefs {
  */
 export function checkRefs(e: SecurityEvent, refs: KnownRefs, prefix: string, row?: number): Problem[] {
   const at = (field: string) => (prefix ? `${prefix}.${field}` : field);
-  const zones = refs.zonesBySite.get(e.site);
+  return refProblems(e.site, e.zone, refs, at).map((p) => ({ ...p, ...(row !== undefined ? { row } : {}) }));
+}
+
+function refProblems(site: string, zone: string | undefined, refs: KnownRefs, at: (field: string) => string): Problem[] {
+  if (refs.scope && !refs.scope.includes(site)) return [];
+  const zones = refs.zonesBySite.get(site);
   if (!zones) {
-    const known = [...refs.zonesBySite.keys()];
-    return [{ path: at('site'), message: `unknown site "${e.site}"; expected one of ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`, ...(row !== undefined ? { row } : {}) }];
+    const known = [...refs.zonesBySite.keys()].filter((s) => !refs.scope || refs.scope.includes(s));
+    const expected = known.length === 0 ? '' : `; expected one of ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`;
+    return [{ path: at('site'), message: `unknown site "${site}"${expected}` }];
   }
-  if (e.zone !== undefined && !zones.has(e.zone)) {
-    return [{ path: at('zone'), message: `unknown zone "${e.zone}" in site ${e.site}`, ...(row !== undefined ? { row } : {}) }];
-  }
+  if (zone !== undefined && !zones.has(zone)) return [{ path: at('zone'), message: `unknown zone "${zone}" in site ${site}` }];
   return [];
 }

@@ -13,6 +13,7 @@ import { open } from 'node:fs/promises';
 import { InvalidError, type Problem } from '../domain/errors.js';
 import { isValidTimeZone, wallClockToInstant, type WallClock } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
+import type { KnownRefs } from './event-input.js';
 
 /**
  * One input record that maps to an event, or is invalid. `row` is the 1-based line (NDJSON, CSV),
@@ -37,6 +38,8 @@ export interface ParseOptions {
   timezone?: string;
   /** Maps a device id to its zone (from the configuration), for records that name a device but no zone. */
   zoneOf?: (device: string) => string | undefined;
+  /** The configured sites and zones: a record naming another is refused with its other problems, in one list. */
+  refs?: KnownRefs;
 }
 
 /** Counters a parse fills in besides the rows it yields. */

@@ -28,6 +28,14 @@ async function parseText(text: string, opts: ParseOptions = { site: 'store-101' 
   return { rows, stats };
 }
 
+describe('frigateToEvent on hostile times', () => {
+  it('names start_time and frame_time beyond any date instead of throwing', () => {
+    const at = (after: Record<string, unknown>, type = 'new') => frigateToEvent({ ...example, type, after: { ...example.after, ...after } }, { site: 'store-101' });
+    expect(at({ start_time: 1e20 }).problems).toEqual([{ path: 'after.start_time', message: expect.stringMatching(/epoch seconds/) }]);
+    expect(at({ frame_time: -1e17, entered_zones: ['porch'] }, 'update').problems).toEqual([{ path: 'after.frame_time', message: expect.stringMatching(/epoch seconds/) }]);
+  });
+});
+
 describe('frigateToEvent on the documented example', () => {
   it('skips the example "update" as it is: it entered no new zone', () => {
     expect(example.type).toBe('update');

@@ -15,7 +15,7 @@
  * - false positives and `frigate/reviews` messages: skipped.
  */
 import type { Problem } from '../domain/errors.js';
-import { validateEvent } from './event-input.js';
+import { validateEvent, type KnownRefs } from './event-input.js';
 import { parseJsonLine, readJsonDocument, readJsonLines } from './ndjson-file.js';
 import { MAX_LINE_BYTES, readHead, slugId, type ParsedRow, type ParseOptions, type ParseStats } from './file-formats.js';
 
@@ -38,9 +38,10 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
-/** Epoch seconds (fractional) -> ISO instant with milliseconds. */
-function epochToIso(s: number): string {
-  return new Date(Math.round(s * 1000)).toISOString();
+/** Epoch seconds (fractional) -> ISO instant with milliseconds; undefined beyond what a Date holds. */
+function epochToIso(s: number): string | undefined {
+  const d = new Date(Math.round(s * 1000));
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 /** True when the object state shows a person stationary for at least `seconds`. */
@@ -90,6 +91,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
   let zones: string[];
   let idSuffix = '';
   let at = start!;
+  let atField = 'after.start_time';
   if (type === 'new') {
     eventType = label === 'person' ? 'person_detected' : 'motion';
     trigger = 'new';
@@ -97,6 +99,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
   } else {
     // Updates and ends carry the time of the frame that changed things.
     at = num(after.frame_time) ?? num(after.end_time) ?? start!;
+    atField = num(after.frame_time) !== undefined ? 'after.frame_time' : num(after.end_time) !== undefined ? 'after.end_time' : atField;
     const seen = new Set(strings(before?.entered_zones));
     const newZones = entered.filter((z) => !seen.has(z));
     if (loitering(after, loiterSeconds) && !loitering(before, loiterSeconds)) {
@@ -114,6 +117,8 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
     }
   }
 
+  const occurredAt = epochToIso(at);
+  if (occurredAt === undefined) return { problems: [{ path: atField, message: `expected epoch seconds of a real date, like 1607123955.475377, got ${at}` }] };
   const zone = opts.zoneOf?.(camera, zones) ?? (zones.length > 0 ? slugId(zones[0]) || undefined : undefined);
   const details: Record<string, unknown> = {
     label,
@@ -131,7 +136,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
     source: 'cctv',
     type: eventType,
     sourceEventId: `frigate-${id}-${type as string}${idSuffix}`,
-    occurredAt: epochToIso(at),
+    occurredAt,
     site: opts.site,
     device: camera,
     details,
@@ -141,7 +146,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
 }
 
 /** Translates and validates one message; `prefix`/`row` locate it in the file. */
-function messageRow(msg: unknown, prefix: string, row: number, fopts: FrigateOptions, stats: ParseStats): ParsedRow | undefined {
+function messageRow(msg: unknown, prefix: string, row: number, fopts: FrigateOptions, stats: ParseStats, refs?: KnownRefs): ParsedRow | undefined {
   const r = frigateToEvent(msg, fopts);
   if (r.skip !== undefined && r.problems.length === 0) {
     stats.skipped++;
@@ -150,7 +155,7 @@ function messageRow(msg: unknown, prefix: string, row: number, fopts: FrigateOpt
   if (!r.raw) {
     return { row, problems: r.problems.map((p) => ({ ...p, path: prefix && p.path ? `${prefix}.${p.path}` : prefix || p.path, row })) };
   }
-  return { row, ...validateEvent(r.raw, prefix, row) };
+  return { row, ...validateEvent(r.raw, prefix, row, refs) };
 }
 
 /**
@@ -178,11 +183,11 @@ export async function* parseFrigateFile(file: string, opts: ParseOptions, stats:
     }
     if (Array.isArray(doc.value)) {
       for (let i = 0; i < doc.value.length; i++) {
-        const r = messageRow(doc.value[i], `[${i}]`, i + 1, fopts, stats);
+        const r = messageRow(doc.value[i], `[${i}]`, i + 1, fopts, stats, opts.refs);
         if (r) yield r;
       }
     } else {
-      const r = messageRow(doc.value, '', 1, fopts, stats);
+      const r = messageRow(doc.value, '', 1, fopts, stats, opts.refs);
       if (r) yield r;
     }
     return;
@@ -192,7 +197,7 @@ export async function* parseFrigateFile(file: string, opts: ParseOptions, stats:
       yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
       continue;
     }
-    const r = messageRow(l.value, '', l.line, fopts, stats);
+    const r = messageRow(l.value, '', l.line, fopts, stats, opts.refs);
     if (r) yield r;
   }
 }

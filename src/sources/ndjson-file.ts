@@ -159,13 +159,13 @@ export async function* parseNdjsonFile(file: string, opts: ParseOptions, _stats:
     }
     const items = doc.value as unknown[];
     for (let i = 0; i < items.length; i++) {
-      yield { row: i + 1, ...validateEvent(applyDefaults(items[i], opts), `[${i}]`, i + 1) };
+      yield { row: i + 1, ...validateEvent(applyDefaults(items[i], opts), `[${i}]`, i + 1, opts.refs) };
     }
     return;
   }
   for await (const l of readJsonLines(file)) {
     if ('problem' in l) yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
-    else yield { row: l.line, ...validateEvent(applyDefaults(l.value, opts), '', l.line) };
+    else yield { row: l.line, ...validateEvent(applyDefaults(l.value, opts), '', l.line, opts.refs) };
   }
 }
 

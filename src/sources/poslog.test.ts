@@ -136,6 +136,25 @@ describe('hostile XML', () => {
     expect(ok[0].event?.details.description).toBe('A & B A &xxe;');
   });
 
+  it('refuses character references to what is not an XML character, naming the transaction and element', () => {
+    const voided = (description: string, store = '1') =>
+      `<Transaction><RetailStoreID>${store}</RetailStoreID><WorkstationID>2</WorkstationID><SequenceNumber>3</SequenceNumber><EndDateTime>2017-10-01T10:00:00Z</EndDateTime>` +
+      `<RetailTransaction><LineItem VoidFlag="true"><SequenceNumber>1</SequenceNumber><Sale><Description>${description}</Description><ExtendedAmount>-1.5</ExtendedAmount></Sale></LineItem></RetailTransaction></Transaction>`;
+    const rows = parsePoslogText(`<POSLog>${voided('fine &#x1F600;')}${voided('half &#xD800; pair')}${voided('nul &#0;', '&#55296;')}</POSLog>`, {}, { skipped: 0 });
+    expect(rows[0].problems).toEqual([]);
+    expect(rows[0].event?.details.description).toBe('fine \u{1F600}');
+    expect(rows.slice(1)).toEqual([
+      { row: 2, problems: [{ row: 2, path: 'Transaction[2].Description', message: expect.stringMatching(/&#xD800;.*lone surrogate.*not an XML character/) }] },
+      {
+        row: 3,
+        problems: [
+          { row: 3, path: 'Transaction[3].RetailStoreID', message: expect.stringMatching(/&#55296;.*lone surrogate/) },
+          { row: 3, path: 'Transaction[3].Description', message: expect.stringMatching(/&#0;.*U\+0000.*not an XML character/) },
+        ],
+      },
+    ]);
+  });
+
   it('reports malformed and truncated documents', () => {
     expect(parsePoslogText('<POSLog><Transaction><A></B></Transaction></POSLog>', {}, { skipped: 0 })[0].problems[0].message).toMatch(/expected <\/A>, found <\/B>/);
     expect(parsePoslogText('<POSLog><Transaction>', {}, { skipped: 0 })[0].problems[0].message).toMatch(/document ends inside <Transaction>/);

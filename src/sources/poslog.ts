@@ -445,16 +445,55 @@ export function transactionToRaws(
   return { raws: out, problems: [] };
 }
 
+/** XML 1.0 `Char`: what a character reference may name. Anything else makes the document not XML. */
+function isXmlChar(c: number): boolean {
+  return c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+}
+
+/**
+ * Character references that name no XML character (`&#xD800;`, `&#0;`): decoded, they would be a
+ * lone surrogate or a NUL that the store cannot hold. Each is named by transaction and by the
+ * element it sits in (at most 20 per transaction).
+ */
+function badCharacterReferences(xml: string, row: number): Problem[] {
+  const out: Problem[] = [];
+  if (!xml.includes('&#')) return out;
+  for (const m of xml.matchAll(/&#(x[0-9a-fA-F]+|[0-9]+);/g)) {
+    const code = m[1][0] === 'x' ? parseInt(m[1].slice(1), 16) : parseInt(m[1], 10);
+    if (isXmlChar(code)) continue;
+    const what =
+      code === 0
+        ? 'U+0000 (NUL)'
+        : code >= 0xd800 && code <= 0xdfff
+          ? 'half of a UTF-16 surrogate pair (a lone surrogate)'
+          : code > 0x10ffff
+            ? 'a code point beyond U+10FFFF'
+            : `the control or non-character U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+    const tags = [...xml.slice(Math.max(0, m.index - 4096), m.index).matchAll(/<([A-Za-z_][\w.:-]*)/g)];
+    const name = tags.length > 0 ? tags[tags.length - 1][1] : undefined;
+    const local = name?.includes(':') ? name.slice(name.indexOf(':') + 1) : name;
+    out.push({
+      path: local && local !== 'Transaction' ? `Transaction[${row}].${local}` : `Transaction[${row}]`,
+      message: `character reference ${m[0]} names ${what}, which is not an XML character and cannot be stored`,
+      row,
+    });
+    if (out.length >= 20) break;
+  }
+  return out;
+}
+
 /** Parses one transaction's XML and maps it to validated rows; an empty list means "not an event". */
 function transactionRows(xml: string, row: number, opts: ParseOptions): ParsedRow[] {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     return [{ row, problems: [{ path: `Transaction[${row}]`, message: `malformed XML: ${valid.err.msg}`, row }] }];
   }
+  const refs = badCharacterReferences(xml, row);
+  if (refs.length > 0) return [{ row, problems: refs }];
   const tx = obj((parser.parse(xml) as Node).Transaction) ?? {};
   const { raws, problems } = transactionToRaws(tx, row, opts);
   if (problems.length > 0) return [{ row, problems }];
-  return raws.map(({ raw, path }) => ({ row, ...validateEvent(raw, path, row) }));
+  return raws.map(({ raw, path }) => ({ row, ...validateEvent(raw, path, row, opts.refs) }));
 }
 
 /** Runs split items through the mapping, counting transactions without events as skipped. */

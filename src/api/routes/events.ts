@@ -6,7 +6,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { InvalidError, type Problem } from '../../domain/errors.js';
 import { SOURCES, type SecurityEvent } from '../../domain/types.js';
-import { validateEvents } from '../../sources/event-input.js';
+import { validateEvents, type KnownRefs } from '../../sources/event-input.js';
 import { parseNdjsonText } from '../../sources/ndjson-file.js';
 import { listEvents } from '../../store/read/events.js';
 import { assertSites, principalOf } from '../auth.js';
@@ -46,8 +46,11 @@ export function readBatch(body: unknown, mediaType: string | undefined): RawBatc
   ]);
 }
 
-/** Validates a batch, reporting NDJSON parse problems and event problems together, in line order. */
-export function validateBatch(batch: RawBatch): SecurityEvent[] {
+/**
+ * Validates a batch, reporting NDJSON parse problems, event problems and (with `refs`) unknown
+ * sites and zones together, in line order.
+ */
+export function validateBatch(batch: RawBatch, refs?: KnownRefs): SecurityEvent[] {
   const count = batch.raws.length + batch.problems.length;
   if (count > MAX_EVENTS_PER_REQUEST) {
     throw new InvalidError([{ path: '', message: `expected at most ${MAX_EVENTS_PER_REQUEST} events per request, got ${count}; split the batch` }]);
@@ -56,7 +59,7 @@ export function validateBatch(batch: RawBatch): SecurityEvent[] {
   let problems = [...batch.problems];
   let events: SecurityEvent[] = [];
   try {
-    events = validateEvents(batch.raws, { pathOf: batch.pathOf, rowOf: batch.rowOf });
+    events = validateEvents(batch.raws, { pathOf: batch.pathOf, rowOf: batch.rowOf, refs });
   } catch (e) {
     if (e instanceof InvalidError) problems.push(...e.problems);
     // JSON.stringify of an absurdly nested `details` overflows the stack inside validation.
@@ -118,7 +121,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       const batch = readBatch(request.body, request.mediaType);
       let events: SecurityEvent[];
       try {
-        events = validateBatch(batch);
+        events = validateBatch(batch, { ...service.pipeline.refs, ...(principal.sites ? { scope: principal.sites } : {}) });
       } catch (e) {
         // All or nothing: every event of a refused request counts as rejected.
         if (e instanceof InvalidError) service.metrics.eventsRejected.inc(batch.raws.length + batch.problems.length);
