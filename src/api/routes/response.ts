@@ -90,12 +90,19 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       status: z.enum(['queued', 'sending', 'sent', 'failed', 'acknowledged', 'folded', 'folded_sent', 'cancelled']).optional(),
       channel: z.enum(['sms', 'email', 'webhook']).optional(),
       limit: deps.query.limit(2000, 500),
+      cursor: deps.query.cursor(),
     })
     .strict();
-  app.get('/notifications', { schema: { tags: ['response'], summary: 'Notifications and their delivery state', querystring: deps.input(notifQuery), response: deps.errors(400, 401) } }, async (request) => {
-    const q = request.query as z.output<typeof notifQuery>;
-    return { items: await listNotifications(service.db, q, principalOf(request).sites), nextCursor: null };
-  });
+  app.get(
+    '/notifications',
+    {
+      schema: { tags: ['response'], summary: 'Notifications and their delivery state, newest first', querystring: deps.input(notifQuery), response: deps.errors(400, 401) },
+    },
+    async (request) => {
+      const q = request.query as z.output<typeof notifQuery>;
+      return listNotifications(service.db, q, principalOf(request).sites);
+    },
+  );
 
   const patrolQuery = z.object({ site: id.optional(), status: z.string().max(40).optional(), incident: id.optional(), limit: deps.query.limit(1000, 200) }).strict();
   app.get('/patrols', { schema: { tags: ['response'], summary: 'Patrols, newest first', querystring: deps.input(patrolQuery), response: deps.errors(400, 401) } }, async (request) => {
