@@ -181,7 +181,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
         const { id } = request.params as z.output<typeof params>;
         const body = (request.body ?? {}) as { resolution?: string; note?: string };
         const principal = principalOf(request);
-        return applyIncidentAction(service.db, {
+        return applyIncidentAction(service, {
           id,
           action,
           actor: principal.name,

@@ -15,7 +15,7 @@ import { findUnresolvedIncidentsByAckCode } from '../../store/incidents.js';
 import { markAlertsAcknowledged } from '../../store/notifications.js';
 import { findAssignedPatrolByAckCode } from '../../store/patrols.js';
 import { listGuards } from '../../store/read/guards.js';
-import { getIncident, incidentSite, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
+import { getIncident, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
 import { listNotifications } from '../../store/read/notifications.js';
 import { listPatrols } from '../../store/read/patrols.js';
 import { principalOf } from '../auth.js';
@@ -146,8 +146,9 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       const current = (await listGuards(service.db, { id: gid }, principal.sites))[0];
       if (!current) throw new NotFoundError(`guard ${gid}`);
       await updateGuardState(service.db, gid, b);
-      service.bus.emit('change', { kind: 'patrol.updated', data: { guard: gid } } satisfies LiveEvent);
-      return (await listGuards(service.db, { id: gid }, principal.sites))[0];
+      const after = (await listGuards(service.db, { id: gid }, principal.sites))[0];
+      service.announce({ kind: 'guard.updated', site: current.site, data: { id: gid, status: after?.status ?? current.status, onShift: after?.onShift ?? current.onShift, position: after?.position ?? null } });
+      return after;
     },
   );
 
@@ -176,33 +177,37 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       .send(capFeedXml({ id: `${base}/api/v1/alerts/cap`, title: `Vigil alerts – ${service.config.organization.name}`, updated: service.now(), selfUrl: `${base}/api/v1/alerts/cap`, alerts }));
   });
 
-  app.get('/stream', { schema: { tags: ['response'], summary: 'Server-sent events: incidents, notifications, patrols as they change', response: deps.errors(401) } }, async (request, reply) => {
-    const scope = principalOf(request).sites;
-    const siteOf = new Map<string, string | null>();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
-    let seq = 0;
-    const send = async (e: LiveEvent) => {
-      if (scope && e.incidentId) {
-        if (!siteOf.has(e.incidentId)) {
-          const site = await incidentSite(service.db, e.incidentId).catch(() => undefined);
-          siteOf.set(e.incidentId, site ?? null);
-        }
-        const s = siteOf.get(e.incidentId);
-        if (!s || !scope.includes(s)) return;
-      }
-      reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ incidentId: e.incidentId ?? null, ...e.data })}\n\n`);
-    };
-    const listener = (e: LiveEvent) => void send(e);
-    service.bus.on('change', listener);
-    const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
-    ping.unref();
-    request.raw.on('close', () => {
-      clearInterval(ping);
-      service.bus.off('change', listener);
-    });
-    return reply.hijack();
-  });
+  app.get(
+    '/stream',
+    {
+      schema: {
+        tags: ['response'],
+        summary: 'Server-sent events: incidents, notifications, patrols and guards as they change, each with its site; a site-scoped token hears only its sites',
+        response: deps.errors(401, 403),
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const scope = principal.sites;
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
+      let seq = 0;
+      // Every change carries its site (service.announce), so the scope check needs no lookup and
+      // messages keep the order they were announced in.
+      const listener = (e: LiveEvent) => {
+        if (scope && !scope.includes(e.site)) return;
+        reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ ...e.data, incidentId: e.incidentId ?? null, site: e.site })}\n\n`);
+      };
+      service.bus.on('change', listener);
+      const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
+      ping.unref();
+      request.raw.on('close', () => {
+        clearInterval(ping);
+        service.bus.off('change', listener);
+      });
+      return reply.hijack();
+    },
+  );
 };
 
 /** Twilio's request signature: base64 HMAC-SHA1 of the URL followed by the sorted form fields. */
@@ -248,9 +253,8 @@ export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service }> = async 
     if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
     const who = contact(target.site)!;
     if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledgedBy ? ` by ${target.acknowledgedBy}` : ''}.`);
-    await applyIncidentAction(service.db, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
+    await applyIncidentAction(service, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
     await markAlertsAcknowledged(service.db, target.id, who.id, service.now());
-    service.bus.emit('change', { kind: 'incident.updated', incidentId: target.id, data: { status: 'acknowledged', by: who.id } } satisfies LiveEvent);
     return twiml(`Vigil: incident acknowledged by ${who.name}. Thank you.`);
   });
 };
