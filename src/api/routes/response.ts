@@ -18,7 +18,7 @@ import { listGuards } from '../../store/read/guards.js';
 import { getIncident, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
 import { listNotifications } from '../../store/read/notifications.js';
 import { listPatrols } from '../../store/read/patrols.js';
-import { principalOf } from '../auth.js';
+import { can, forCaller, principalOf } from '../auth.js';
 import { advancePatrol, applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -96,7 +96,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   app.get(
     '/notifications',
     {
-      schema: { tags: ['response'], summary: 'Notifications and their delivery state, newest first', querystring: deps.input(notifQuery), response: deps.errors(400, 401) },
+      config: { permission: 'people:read' },
+      schema: { tags: ['response'], summary: 'Notifications and their delivery state, newest first', querystring: deps.input(notifQuery), response: deps.errors(400, 401, 403) },
     },
     async (request) => {
       const q = request.query as z.output<typeof notifQuery>;
@@ -127,7 +128,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   const guardQuery = z.object({ site: id.optional() }).strict();
   app.get('/guards', { schema: { tags: ['response'], summary: 'Guards with live position and status', querystring: deps.input(guardQuery), response: deps.errors(400, 401) } }, async (request) => {
     const q = request.query as z.output<typeof guardQuery>;
-    return { items: await listGuards(service.db, q, principalOf(request).sites), nextCursor: null };
+    const principal = principalOf(request);
+    return { items: forCaller(principal, 'guards', await listGuards(service.db, q, principal.sites)), nextCursor: null };
   });
   const guardBody = z
     .object({
@@ -148,7 +150,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       await updateGuardState(service.db, gid, b);
       const after = (await listGuards(service.db, { id: gid }, principal.sites))[0];
       service.announce({ kind: 'guard.updated', site: current.site, data: { id: gid, status: after?.status ?? current.status, onShift: after?.onShift ?? current.onShift, position: after?.position ?? null } });
-      return after;
+      return forCaller(principal, 'guard', after);
     },
   );
 
@@ -189,6 +191,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     async (request, reply) => {
       const principal = principalOf(request);
       const scope = principal.sites;
+      const people = can(principal.role, 'people:read');
       reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
       reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
       let seq = 0;
@@ -196,7 +199,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       // messages keep the order they were announced in.
       const listener = (e: LiveEvent) => {
         if (scope && !scope.includes(e.site)) return;
-        reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ ...e.data, incidentId: e.incidentId ?? null, site: e.site })}\n\n`);
+        const data = people || e.kind !== 'notification.updated' ? e.data : withoutRecipient(e.data);
+        reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ ...data, incidentId: e.incidentId ?? null, site: e.site })}\n\n`);
       };
       service.bus.on('change', listener);
       const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
@@ -209,6 +213,12 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     },
   );
 };
+
+/** A notification change without who it went to (a digest's kind names the phone number). */
+function withoutRecipient(data: Record<string, unknown>): Record<string, unknown> {
+  const { recipient: _r, kind, ...rest } = data;
+  return { ...rest, ...(typeof kind === 'string' ? { kind: kind.split(':')[0] } : {}) };
+}
 
 /** Twilio's request signature: base64 HMAC-SHA1 of the URL followed by the sorted form fields. */
 export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
