@@ -13,17 +13,67 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
 import { syncGuards } from './store/guards.js';
+import { incidentSite } from './store/read/incidents.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
 import { Scheduler } from './workflow/scheduler.js';
 import { incidentSteps, scheduledJobs } from './workflow/step-registry.js';
 
-/** Live changes the dashboard stream and webhooks hear about. */
+/**
+ * A live change as the bus carries it (the dashboard stream hears these). Every change carries the
+ * site it happened at, so a site-scoped listener can be told only its own sites' changes.
+ */
 export interface LiveEvent {
-  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'step.finished';
+  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'guard.updated' | 'step.finished';
+  site: string;
   incidentId?: string;
   data: Record<string, unknown>;
+}
+
+/** A change to announce: with its site, or with the incident it belongs to (the site is looked up). */
+export type LiveChange = Omit<LiveEvent, 'site'> & { site?: string };
+
+/** Most incident -> site entries the announcer remembers (an incident never changes site). */
+const SITE_CACHE_MAX = 10_000;
+
+/**
+ * Announces changes on the bus in the order they were announced, each with its site: a change
+ * that names only its incident waits for the incident's site (cached), and changes behind it wait
+ * too, so a listener never hears an update before the opening it follows. A change whose site
+ * cannot be found (the incident is gone) is not announced: nobody could be told it safely.
+ */
+function createAnnouncer(db: Db, bus: EventEmitter, log: Logger): (c: LiveChange) => void {
+  const sites = new Map<string, string>();
+  let queue: Promise<void> = Promise.resolve();
+  let waiting = 0;
+  const siteOf = async (incidentId: string): Promise<string | undefined> => {
+    const known = sites.get(incidentId);
+    if (known) return known;
+    const site = await incidentSite(db, incidentId);
+    if (site) {
+      if (sites.size >= SITE_CACHE_MAX) sites.clear();
+      sites.set(incidentId, site);
+    }
+    return site;
+  };
+  return (c) => {
+    const site = c.site ?? (c.incidentId ? sites.get(c.incidentId) : undefined);
+    if (site && waiting === 0) {
+      bus.emit('change', { ...c, site } satisfies LiveEvent);
+      return;
+    }
+    waiting++;
+    queue = queue
+      .then(async () => {
+        const s = site ?? (c.incidentId ? await siteOf(c.incidentId) : undefined);
+        if (s) bus.emit('change', { ...c, site: s } satisfies LiveEvent);
+      })
+      .catch((e) => log.debug({ err: (e as Error).message, kind: c.kind }, 'live change not announced'))
+      .finally(() => {
+        waiting--;
+      });
+  };
 }
 
 export interface ServiceOptions {
@@ -60,8 +110,10 @@ export interface Service {
   dispatcher: Dispatcher;
   monitor: ResponseMonitor;
   scheduler: Scheduler;
-  /** Live changes (SSE stream); emits 'change' with a LiveEvent. */
+  /** Live changes (SSE stream); emits 'change' with a LiveEvent. Announce through `announce`. */
   bus: EventEmitter;
+  /** Announces a change a user can see in a list (on `bus`, with its site, in order). */
+  announce(change: LiveChange): void;
   /** Listeners told about committed ingests (live stream, tests). */
   onIngest: Set<(r: IngestResult) => void>;
   close(): Promise<void>;
@@ -84,7 +136,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const policy = opts.config.policy;
   const bus = new EventEmitter();
   bus.setMaxListeners(1000);
-  const emit = (e: LiveEvent) => bus.emit('change', e);
+  const emit = createAnnouncer(db, bus, log);
   const dispatcher = new Dispatcher(db, opts.config, opts.providers ?? providersFromConfig(opts.config), {
     now,
     log,
@@ -172,6 +224,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     monitor,
     scheduler,
     bus,
+    announce: emit,
     onIngest,
     async close() {
       await monitor.stop();

@@ -2,40 +2,59 @@
  * API authentication and authorisation.
  *
  * - Authentication: `Authorization: Bearer <token>`. A token is either the service's admin token
- *   (VIGIL_ADMIN_TOKEN; admin of every site) or a row of `api_tokens` (not revoked). Tokens are
- *   looked up by their SHA-256 only; the plain token is never stored.
+ *   (VIGIL_ADMIN_TOKEN; admin of every site) or a row of `api_tokens` (not revoked, not expired).
+ *   Tokens are looked up by their SHA-256 only; the plain token is never stored.
  * - Authorisation: each route names the permission it needs (route `config.permission`), and each
  *   role holds a fixed set of permissions (ROLE_PERMISSIONS).
  * - Site scope: a token with a non-empty `sites` list sees only those sites. Lists are filtered,
  *   an incident of another site is "not found" (its existence is not revealed), and writing events
  *   for another site is forbidden.
  *
+ * - Redaction: a caller without `people:read` gets answers without contact data (`forCaller`):
+ *   guards without phone numbers, notifications without address, subject and body.
+ *
  * Lookups are cached for a few seconds per process so the ingest hot path does not pay a query per
- * request. The price: a revoked token keeps working for at most `ttlMs` on a process that used it.
+ * request. The price: a token revoked by another process keeps working for at most `ttlMs` on a
+ * process that used it; revoking through this process (the API) takes effect here at once. An
+ * expiry is honoured to the second: a cached lookup never outlives its token.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, InvalidError, UnauthorizedError, type Problem } from '../domain/errors.js';
 import { hashToken, type Service } from '../service.js';
 import type { Queryable } from '../store/db.js';
+import { DURATION_HINT, parseDuration } from '../domain/duration.js';
 import { findActiveToken, insertApiToken } from '../store/tokens.js';
 
 /** Roles of API tokens (dashboard users share them, plus `ingest` for machines). */
 export const ROLES = ['admin', 'manager', 'security_lead', 'guard', 'investigator', 'auditor', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** What a route may require. `read` is any authenticated caller. */
-export type Permission = 'read' | 'events:write' | 'incidents:act' | 'patrols:act';
+/**
+ * What a route may require:
+ * - `read`: incidents, events, assets, sites, patrols, jobs, CAP alerts and the live stream;
+ * - `people:read`: contact data, i.e. phone numbers, email addresses and alert bodies (the
+ *   notification list, guards' phone numbers, the notifications inside an incident); without it
+ *   those fields are left out of every answer;
+ * - `events:write`: posting events; `incidents:act` and `patrols:act`: the lifecycle actions
+ *   (patrols and guards' state); `tokens:manage`: making, listing and revoking API tokens.
+ */
+export const PERMISSIONS = ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage'] as const;
+export type Permission = (typeof PERMISSIONS)[number];
 
-/** Who may do what. Reads are open to every role; writes to the roles that own them. */
+/**
+ * Who may do what (least privilege). Only `admin` manages tokens. `ingest` is for machines that
+ * feed events: it posts events for its sites and reads nothing at all, so a leaked feeder token
+ * shows no incident, phone number, email address or alert text.
+ */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'events:write', 'incidents:act', 'patrols:act'],
-  manager: ['read', 'events:write', 'incidents:act', 'patrols:act'],
-  security_lead: ['read', 'incidents:act', 'patrols:act'],
+  admin: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage'],
+  manager: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act'],
+  security_lead: ['read', 'people:read', 'incidents:act', 'patrols:act'],
   guard: ['read', 'patrols:act'],
   investigator: ['read'],
-  auditor: ['read'],
-  ingest: ['read', 'events:write'],
+  auditor: ['read', 'people:read'],
+  ingest: ['events:write'],
 };
 
 /** The authenticated caller of a request. */
@@ -68,15 +87,30 @@ export interface TokenAuthOptions {
   maxEntries?: number;
 }
 
+/** What a token lookup found: the caller, or why the token is refused. */
+export type TokenLookup = { principal: Principal; refused?: undefined } | { principal: null; refused: string };
+
+/**
+ * Token changes made in this process, per store: a TokenAuth over the same store drops its cache
+ * when the count moved, so a revocation through this process's API holds at once.
+ */
+const tokenChanges = new WeakMap<object, number>();
+
+/** Tells every TokenAuth of this process over `db` that tokens changed (created or revoked). */
+export function noteTokensChanged(db: object): void {
+  tokenChanges.set(db, (tokenChanges.get(db) ?? 0) + 1);
+}
+
 /** Resolves bearer tokens to principals, with a short-lived cache. */
 export class TokenAuth {
-  private readonly cache = new Map<string, { principal: Principal | null; until: number }>();
+  private readonly cache = new Map<string, { lookup: TokenLookup; until: number }>();
   private readonly ttlMs: number;
   private readonly maxEntries: number;
   private readonly adminHash: Buffer | undefined;
+  private seenChanges = 0;
 
   constructor(
-    private readonly service: Pick<Service, 'db' | 'adminTokenHash'>,
+    private readonly service: Pick<Service, 'db' | 'adminTokenHash'> & Partial<Pick<Service, 'now'>>,
     opts: TokenAuthOptions = {},
   ) {
     this.ttlMs = opts.ttlMs ?? 10_000;
@@ -86,21 +120,38 @@ export class TokenAuth {
 
   /** The principal of a plain token, or null when it is not a valid token. */
   async resolve(token: string): Promise<Principal | null> {
+    return (await this.lookup(token)).principal;
+  }
+
+  /** The principal of a plain token, or the reason it is refused (unknown, revoked, expired). */
+  async lookup(token: string): Promise<TokenLookup> {
     const hash = hashToken(token);
     const hashBuf = Buffer.from(hash, 'hex');
-    if (this.adminHash && timingSafeEqual(hashBuf, this.adminHash)) return { id: 'admin', name: 'admin', role: 'admin', sites: null };
-    const now = Date.now();
+    if (this.adminHash && timingSafeEqual(hashBuf, this.adminHash)) return { principal: { id: 'admin', name: 'admin', role: 'admin', sites: null } };
+    const changes = tokenChanges.get(this.service.db) ?? 0;
+    if (changes !== this.seenChanges) {
+      this.seenChanges = changes;
+      this.cache.clear();
+    }
+    const now = (this.service.now?.() ?? new Date()).getTime();
     const hit = this.cache.get(hash);
-    if (hit && hit.until > now) return hit.principal;
+    if (hit && hit.until > now) return hit.lookup;
     const row = await findActiveToken(this.service.db, hash);
-    const principal: Principal | null =
-      row && (ROLES as readonly string[]).includes(row.role)
-        ? { id: row.id, name: row.name, role: row.role as Role, sites: row.sites && row.sites.length > 0 ? [...row.sites] : null }
-        : null;
+    let lookup: TokenLookup;
+    let until = now + Math.min(this.ttlMs, 2_000);
+    if (!row || !(ROLES as readonly string[]).includes(row.role)) {
+      lookup = { principal: null, refused: 'the bearer token is not valid (unknown or revoked)' };
+    } else if (row.expires_at && row.expires_at.getTime() <= now) {
+      lookup = { principal: null, refused: `the bearer token expired at ${row.expires_at.toISOString()}` };
+    } else {
+      lookup = { principal: { id: row.id, name: row.name, role: row.role as Role, sites: row.sites && row.sites.length > 0 ? [...row.sites] : null } };
+      // A cached lookup never outlives the token's expiry.
+      until = Math.min(now + this.ttlMs, row.expires_at ? row.expires_at.getTime() : Infinity);
+    }
     // Unknown tokens are cached too (briefly), so a flood of bad tokens does not become a flood of queries.
     if (this.cache.size >= this.maxEntries) this.cache.clear();
-    this.cache.set(hash, { principal, until: now + (principal ? this.ttlMs : Math.min(this.ttlMs, 2_000)) });
-    return principal;
+    this.cache.set(hash, { lookup, until });
+    return lookup;
   }
 
   /** Forgets cached lookups (after revoking or creating tokens in this process). */
@@ -129,8 +180,9 @@ export function authHook(auth: TokenAuth) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
     const token = bearerToken(request.headers.authorization);
     if (!token) throw new UnauthorizedError();
-    const principal = await auth.resolve(token);
-    if (!principal) throw new UnauthorizedError('the bearer token is not valid (unknown or revoked)');
+    const found = await auth.lookup(token);
+    if (!found.principal) throw new UnauthorizedError(found.refused);
+    const principal = found.principal;
     request.principal = principal;
     const needed = request.routeOptions.config.permission ?? 'read';
     if (!can(principal.role, needed)) {
@@ -140,8 +192,17 @@ export function authHook(auth: TokenAuth) {
   };
 }
 
+const PERMISSION_TEXT: Record<Permission, string> = {
+  read: 'read',
+  'people:read': 'read contact data (phone numbers, emails, alert texts)',
+  'events:write': 'post events',
+  'incidents:act': 'act on incidents',
+  'patrols:act': 'act on patrols and guards',
+  'tokens:manage': 'manage API tokens',
+};
+
 function describe(p: Permission): string {
-  return p === 'events:write' ? 'post events' : p === 'incidents:act' ? 'act on incidents' : 'read';
+  return PERMISSION_TEXT[p];
 }
 
 /** The authenticated principal of an /api request (the auth hook guarantees one). */
@@ -159,20 +220,81 @@ export function assertSites(principal: Principal, sites: Iterable<string>): void
   }
 }
 
+/** Fields that are contact data: shown only to callers with `people:read`. */
+const PEOPLE_FIELDS = ['phone', 'email', 'address', 'subject', 'body', 'html'] as const;
+
+/** A copy of `item` without its contact-data fields. */
+export function withoutPeopleFields<T extends object>(item: T): Omit<T, (typeof PEOPLE_FIELDS)[number]> {
+  const out = { ...item } as Record<string, unknown>;
+  for (const f of PEOPLE_FIELDS) delete out[f];
+  return out as Omit<T, (typeof PEOPLE_FIELDS)[number]>;
+}
+
+/** A copy of a JSON value without contact-data fields at any depth (step results name recipients). */
+function withoutPeopleDeep(value: unknown, depth = 0): unknown {
+  if (depth > 20 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => withoutPeopleDeep(v, depth + 1));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) if (!(PEOPLE_FIELDS as readonly string[]).includes(k)) out[k] = withoutPeopleDeep(v, depth + 1);
+  return out;
+}
+
+/**
+ * An answer as this caller may see it: unchanged with `people:read`; otherwise guards lose their
+ * phone numbers, notifications their address, subject and body, and the incident's step results
+ * the phone numbers and addresses of the people they alerted. `kind` says which shape `value` has.
+ */
+export function forCaller<T>(principal: Principal, kind: 'guard' | 'guards' | 'incident', value: T): T {
+  if (can(principal.role, 'people:read') || value === null || value === undefined) return value;
+  if (kind === 'guard') return withoutPeopleFields(value as object) as T;
+  if (kind === 'guards') return (value as object[]).map((g) => withoutPeopleFields(g)) as T;
+  const inc = value as { notifications?: object[]; workflow?: { result?: unknown }[] };
+  return {
+    ...inc,
+    notifications: (inc.notifications ?? []).map((n) => withoutPeopleFields(n)),
+    workflow: (inc.workflow ?? []).map((w) => ({ ...w, result: withoutPeopleDeep(w.result) })),
+  } as T;
+}
+
+/** A new token's name: what people type, within reason (also a URL path segment). */
+export const TOKEN_NAME = /^[A-Za-z0-9][A-Za-z0-9 _.@-]{0,99}$/;
+
+/** What a new API token is: its name, role, sites and lifetime. */
+export interface NewApiToken {
+  name: string;
+  role: Role | string;
+  sites?: readonly string[];
+  /** A duration like "30d" from `now`; or `expiresAt`. */
+  expires?: string;
+  expiresAt?: Date;
+  now?: Date;
+}
+
 /**
  * Creates an API token and returns it once in plain form (32 random bytes, base64url); only its
- * SHA-256 is stored. `sites` empty or absent means every site.
+ * SHA-256 is stored. `sites` empty or absent means every site. Every problem of the input is
+ * listed (InvalidError); a live token of the same name is a ConflictError.
  */
-export async function createApiToken(db: Queryable, input: { name: string; role: Role | string; sites?: readonly string[] }): Promise<{ id: string; token: string }> {
+export async function createApiToken(db: Queryable, input: NewApiToken): Promise<{ id: string; token: string; name: string; role: Role; sites: string[]; expiresAt: Date | null }> {
   const problems: Problem[] = [];
-  if (typeof input.name !== 'string' || input.name.trim() === '' || input.name.length > 200) problems.push({ path: 'name', message: 'expected a name of 1-200 characters' });
+  const name = typeof input.name === 'string' ? input.name.trim() : '';
+  if (!TOKEN_NAME.test(name)) problems.push({ path: 'name', message: 'expected a name of 1-100 characters: letters, digits, space, _ . @ -, starting with a letter or digit' });
   if (!(ROLES as readonly string[]).includes(input.role)) problems.push({ path: 'role', message: `expected one of ${ROLES.join(', ')}` });
   (input.sites ?? []).forEach((s, i) => {
     if (!/^[a-z0-9-]{1,100}$/.test(s)) problems.push({ path: `sites[${i}]`, message: 'expected a site id ([a-z0-9-]+)' });
   });
+  const now = input.now ?? new Date();
+  let expiresAt: Date | null = input.expiresAt ?? null;
+  if (input.expires !== undefined) {
+    const ms = parseDuration(input.expires);
+    if (ms === undefined) problems.push({ path: 'expires', message: `expected ${DURATION_HINT}` });
+    else expiresAt = new Date(now.getTime() + ms);
+  }
   if (problems.length > 0) throw new InvalidError(problems);
   const token = randomBytes(32).toString('base64url');
   const id = `tok-${randomBytes(6).toString('hex')}`;
-  await insertApiToken(db, { id, name: input.name.trim(), tokenHash: hashToken(token), role: input.role, sites: [...new Set(input.sites ?? [])] });
-  return { id, token };
+  const sites = [...new Set(input.sites ?? [])];
+  await insertApiToken(db, { id, name, tokenHash: hashToken(token), role: input.role, sites, createdAt: now, expiresAt });
+  noteTokensChanged(db);
+  return { id, token, name, role: input.role as Role, sites, expiresAt };
 }

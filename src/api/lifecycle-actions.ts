@@ -2,13 +2,14 @@
  * The lifecycle actions of the API, shared by the routes that take them (the incident and patrol
  * routes, and the SMS webhook for "ACK <code>" replies). Each is one transaction of the same
  * shape: read the current state, ask the domain's transition table for the next status (409 when
- * it is not allowed), write it through named store operations with its audit record, and tell
- * whoever waits for it.
+ * it is not allowed), write it through named store operations with its audit record, and, once it
+ * committed, announce every change a list shows (the incident, the alerts it cancelled, the
+ * patrol) on the live stream with its site.
  */
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { allowedIncidentActions, transition as incidentTransition, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../domain/incident-lifecycle.js';
 import { transition as patrolTransition, type PatrolApiAction } from '../domain/patrol-lifecycle.js';
-import type { LiveEvent, Service } from '../service.js';
+import type { Service } from '../service.js';
 import { appendAuditRecord } from '../store/audit-log.js';
 import type { Db } from '../store/db.js';
 import { releaseGuard } from '../store/guards.js';
@@ -34,9 +35,19 @@ export interface IncidentActionInput {
  * Applies an incident lifecycle action in one transaction: status check against the lifecycle
  * table, guarded status change, audit record, workflow nudge (resolve), moot alerts cancelled
  * (acknowledge, resolve). Returns the updated incident; 404 when unknown or out of scope, 409 when
- * the action is not allowed from the current status.
+ * the action is not allowed from the current status. After the commit the incident's new status
+ * and each cancelled alert are announced.
  */
-export async function applyIncidentAction(db: Db, input: IncidentActionInput): Promise<IncidentDetail> {
+export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce'>, input: IncidentActionInput): Promise<IncidentDetail> {
+  const { id, action, actor } = input;
+  const { detail, cancelled } = await transact(service.db, input);
+  service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action, by: actor } });
+  for (const n of cancelled) service.announce({ kind: 'notification.updated', site: detail.site, incidentId: id, data: { id: n.id, channel: n.channel, status: 'cancelled' } });
+  return detail;
+}
+
+/** The transaction of an incident action; what it changed, for the announcement after the commit. */
+function transact(db: Db, input: IncidentActionInput): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[] }> {
   const { id, action, actor, scope, now } = input;
   return db.transaction(async (tx) => {
     const st = await incidentState(tx, id, scope);
@@ -76,10 +87,10 @@ export async function applyIncidentAction(db: Db, input: IncidentActionInput): P
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
     // Somebody took charge: alerts not yet sent that only ask for that are moot.
-    if (action === 'acknowledge' || action === 'resolve') await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' });
+    const cancelled = action === 'acknowledge' || action === 'resolve' ? await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' }) : [];
     const detail = await getIncident(tx, id, scope);
     if (!detail) throw new NotFoundError(`incident ${id}`);
-    return detail;
+    return { detail, cancelled };
   });
 }
 
@@ -90,7 +101,7 @@ export async function applyIncidentAction(db: Db, input: IncidentActionInput): P
  */
 export async function advancePatrol(service: Service, patrolId: string, action: PatrolApiAction, actor: string, scope: SiteScope): Promise<void> {
   const now = service.now();
-  const to = await service.db.transaction(async (tx) => {
+  const moved = await service.db.transaction(async (tx) => {
     const p = await lockPatrol(tx, patrolId);
     if (!p || (scope && !scope.includes(p.site))) throw new NotFoundError(`patrol ${patrolId}`);
     // Every API action leads to a reported stage (the table's API rows end in one).
@@ -98,7 +109,13 @@ export async function advancePatrol(service: Service, patrolId: string, action: 
     await recordPatrolStage(tx, patrolId, next, now);
     if (next === 'completed' && p.guardId) await releaseGuard(tx, p.guardId);
     await appendAuditRecord(tx, { at: now, actor, action: `patrol.${action}`, target: p.incidentId ?? patrolId, details: { patrol: patrolId, from: p.status, to: next } });
-    return next;
+    return { to: next, site: p.site, incidentId: p.incidentId, guardId: p.guardId, freed: next === 'completed' && p.guardId !== null };
   });
-  service.bus.emit('change', { kind: 'patrol.updated', data: { id: patrolId, status: to } } satisfies LiveEvent);
+  service.announce({
+    kind: 'patrol.updated',
+    site: moved.site,
+    ...(moved.incidentId ? { incidentId: moved.incidentId } : {}),
+    data: { id: patrolId, status: moved.to, guardId: moved.guardId },
+  });
+  if (moved.freed && moved.guardId) service.announce({ kind: 'guard.updated', site: moved.site, data: { id: moved.guardId, status: 'available' } });
 }

@@ -31,6 +31,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { siteRoutes } from './routes/sites.js';
+import { tokenRoutes } from './routes/tokens.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
 /** Options of buildServer. */
@@ -44,7 +45,7 @@ export interface ServerOptions {
 }
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

@@ -49,6 +49,26 @@ program
   .option('--token <token>', 'bearer token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
   .action(async (o) => (await import('./simulate.js')).simulateCommand(o));
 
+const token = program.command('token').description('manage API tokens: create (printed once), list, revoke');
+const throughServer = (c: Command) =>
+  c
+    .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
+    .option('--token <token>', 'admin token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
+    .option('--config <file>', 'configuration file (site ids are checked against it)');
+throughServer(
+  token
+    .command('create')
+    .description('make a token; prints it once, on the last line of stdout (only its hash is stored)')
+    .argument('<name>', 'a name for the token (unique among live tokens)')
+    .requiredOption('--role <role>', 'what the token may do: admin, manager, security_lead, guard, investigator, auditor, or ingest (machines posting events)')
+    .option('--sites <ids>', 'limit the token to these sites (comma-separated); default every site')
+    .option('--expires <duration>', 'lifetime, like 30d, 12h, 2w or 1y; default never'),
+).action(async (name: string, o) => (await import('./token.js')).tokenCreateCommand(name, o));
+throughServer(token.command('list').description('list tokens: name, role, sites, state, expiry (never the token)')).action(async (o) => (await import('./token.js')).tokenListCommand(o));
+throughServer(token.command('revoke').description('revoke the live token of this name').argument('<name>', 'the token\'s name')).action(async (name: string, o) =>
+  (await import('./token.js')).tokenRevokeCommand(name, o),
+);
+
 program
   .command('bench')
   .description('run the benchmarks, print a table and write BENCHMARKS.md')

@@ -205,14 +205,16 @@ export async function foldedAlerts(q: Queryable, digestId: string): Promise<{ ba
 
 /**
  * Cancels the queued alerts of an incident that somebody taking charge made moot: escalations,
- * and the emergency alerts too when `alsoEmergency` (the incident was resolved).
+ * and the emergency alerts too when `alsoEmergency` (the incident was resolved). Returns those it cancelled.
  */
-export async function cancelMootAlerts(q: Queryable, incidentId: string, opts: { alsoEmergency: boolean }): Promise<void> {
-  await q.query(
+export async function cancelMootAlerts(q: Queryable, incidentId: string, opts: { alsoEmergency: boolean }): Promise<{ id: string; channel: string }[]> {
+  const r = await q.query<{ id: string; channel: string }>(
     `UPDATE notifications SET status = 'cancelled', next_attempt_at = NULL, updated_at = now()
-      WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))`,
+      WHERE incident_id = $1 AND status = 'queued' AND (kind LIKE 'escalation:%' OR ($2 AND kind LIKE 'emergency:%'))
+      RETURNING id, channel`,
     [incidentId, opts.alsoEmergency],
   );
+  return r.rows;
 }
 
 /** Marks the sent alerts of an incident to one recipient as acknowledged at `at` (an SMS reply "ACK <code>"). */

@@ -11,7 +11,7 @@ import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } fr
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
 import { getIncident, listIncidents } from '../../store/read/incidents.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
-import { principalOf } from '../auth.js';
+import { forCaller, principalOf } from '../auth.js';
 import { applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
@@ -152,9 +152,10 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     },
     async (request: FastifyRequest) => {
       const { id } = request.params as z.output<typeof params>;
-      const detail = await getIncident(service.db, id, principalOf(request).sites);
+      const principal = principalOf(request);
+      const detail = await getIncident(service.db, id, principal.sites);
       if (!detail) throw new NotFoundError(`incident ${id}`);
-      return detail;
+      return forCaller(principal, 'incident', detail);
     },
   );
 
@@ -181,7 +182,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
         const { id } = request.params as z.output<typeof params>;
         const body = (request.body ?? {}) as { resolution?: string; note?: string };
         const principal = principalOf(request);
-        return applyIncidentAction(service.db, {
+        const detail = await applyIncidentAction(service, {
           id,
           action,
           actor: principal.name,
@@ -190,6 +191,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
           ...(body.resolution !== undefined ? { resolution: body.resolution } : {}),
           ...(body.note !== undefined ? { note: body.note } : {}),
         });
+        return forCaller(principal, 'incident', detail);
       },
     );
   }

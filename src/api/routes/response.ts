@@ -15,10 +15,10 @@ import { findUnresolvedIncidentsByAckCode } from '../../store/incidents.js';
 import { markAlertsAcknowledged } from '../../store/notifications.js';
 import { findAssignedPatrolByAckCode } from '../../store/patrols.js';
 import { listGuards } from '../../store/read/guards.js';
-import { getIncident, incidentSite, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
+import { getIncident, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
 import { listNotifications } from '../../store/read/notifications.js';
 import { listPatrols } from '../../store/read/patrols.js';
-import { principalOf } from '../auth.js';
+import { can, forCaller, principalOf } from '../auth.js';
 import { advancePatrol, applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -90,12 +90,20 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       status: z.enum(['queued', 'sending', 'sent', 'failed', 'acknowledged', 'folded', 'folded_sent', 'cancelled']).optional(),
       channel: z.enum(['sms', 'email', 'webhook']).optional(),
       limit: deps.query.limit(2000, 500),
+      cursor: deps.query.cursor(),
     })
     .strict();
-  app.get('/notifications', { schema: { tags: ['response'], summary: 'Notifications and their delivery state', querystring: deps.input(notifQuery), response: deps.errors(400, 401) } }, async (request) => {
-    const q = request.query as z.output<typeof notifQuery>;
-    return { items: await listNotifications(service.db, q, principalOf(request).sites), nextCursor: null };
-  });
+  app.get(
+    '/notifications',
+    {
+      config: { permission: 'people:read' },
+      schema: { tags: ['response'], summary: 'Notifications and their delivery state, newest first', querystring: deps.input(notifQuery), response: deps.errors(400, 401, 403) },
+    },
+    async (request) => {
+      const q = request.query as z.output<typeof notifQuery>;
+      return listNotifications(service.db, q, principalOf(request).sites);
+    },
+  );
 
   const patrolQuery = z.object({ site: id.optional(), status: z.string().max(40).optional(), incident: id.optional(), limit: deps.query.limit(1000, 200) }).strict();
   app.get('/patrols', { schema: { tags: ['response'], summary: 'Patrols, newest first', querystring: deps.input(patrolQuery), response: deps.errors(400, 401) } }, async (request) => {
@@ -120,7 +128,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   const guardQuery = z.object({ site: id.optional() }).strict();
   app.get('/guards', { schema: { tags: ['response'], summary: 'Guards with live position and status', querystring: deps.input(guardQuery), response: deps.errors(400, 401) } }, async (request) => {
     const q = request.query as z.output<typeof guardQuery>;
-    return { items: await listGuards(service.db, q, principalOf(request).sites), nextCursor: null };
+    const principal = principalOf(request);
+    return { items: forCaller(principal, 'guards', await listGuards(service.db, q, principal.sites)), nextCursor: null };
   });
   const guardBody = z
     .object({
@@ -139,8 +148,9 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       const current = (await listGuards(service.db, { id: gid }, principal.sites))[0];
       if (!current) throw new NotFoundError(`guard ${gid}`);
       await updateGuardState(service.db, gid, b);
-      service.bus.emit('change', { kind: 'patrol.updated', data: { guard: gid } } satisfies LiveEvent);
-      return (await listGuards(service.db, { id: gid }, principal.sites))[0];
+      const after = (await listGuards(service.db, { id: gid }, principal.sites))[0];
+      service.announce({ kind: 'guard.updated', site: current.site, data: { id: gid, status: after?.status ?? current.status, onShift: after?.onShift ?? current.onShift, position: after?.position ?? null } });
+      return forCaller(principal, 'guard', after);
     },
   );
 
@@ -169,34 +179,46 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       .send(capFeedXml({ id: `${base}/api/v1/alerts/cap`, title: `Vigil alerts – ${service.config.organization.name}`, updated: service.now(), selfUrl: `${base}/api/v1/alerts/cap`, alerts }));
   });
 
-  app.get('/stream', { schema: { tags: ['response'], summary: 'Server-sent events: incidents, notifications, patrols as they change', response: deps.errors(401) } }, async (request, reply) => {
-    const scope = principalOf(request).sites;
-    const siteOf = new Map<string, string | null>();
-    reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-    reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
-    let seq = 0;
-    const send = async (e: LiveEvent) => {
-      if (scope && e.incidentId) {
-        if (!siteOf.has(e.incidentId)) {
-          const site = await incidentSite(service.db, e.incidentId).catch(() => undefined);
-          siteOf.set(e.incidentId, site ?? null);
-        }
-        const s = siteOf.get(e.incidentId);
-        if (!s || !scope.includes(s)) return;
-      }
-      reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ incidentId: e.incidentId ?? null, ...e.data })}\n\n`);
-    };
-    const listener = (e: LiveEvent) => void send(e);
-    service.bus.on('change', listener);
-    const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
-    ping.unref();
-    request.raw.on('close', () => {
-      clearInterval(ping);
-      service.bus.off('change', listener);
-    });
-    return reply.hijack();
-  });
+  app.get(
+    '/stream',
+    {
+      schema: {
+        tags: ['response'],
+        summary: 'Server-sent events: incidents, notifications, patrols and guards as they change, each with its site; a site-scoped token hears only its sites',
+        response: deps.errors(401, 403),
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      const scope = principal.sites;
+      const people = can(principal.role, 'people:read');
+      reply.raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-transform', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      reply.raw.write(`retry: 3000\n: connected ${service.now().toISOString()}\n\n`);
+      let seq = 0;
+      // Every change carries its site (service.announce), so the scope check needs no lookup and
+      // messages keep the order they were announced in.
+      const listener = (e: LiveEvent) => {
+        if (scope && !scope.includes(e.site)) return;
+        const data = people || e.kind !== 'notification.updated' ? e.data : withoutRecipient(e.data);
+        reply.raw.write(`id: ${++seq}\nevent: ${e.kind}\ndata: ${JSON.stringify({ ...data, incidentId: e.incidentId ?? null, site: e.site })}\n\n`);
+      };
+      service.bus.on('change', listener);
+      const ping = setInterval(() => reply.raw.write(`: ping\n\n`), 15_000);
+      ping.unref();
+      request.raw.on('close', () => {
+        clearInterval(ping);
+        service.bus.off('change', listener);
+      });
+      return reply.hijack();
+    },
+  );
 };
+
+/** A notification change without who it went to (a digest's kind names the phone number). */
+function withoutRecipient(data: Record<string, unknown>): Record<string, unknown> {
+  const { recipient: _r, kind, ...rest } = data;
+  return { ...rest, ...(typeof kind === 'string' ? { kind: kind.split(':')[0] } : {}) };
+}
 
 /** Twilio's request signature: base64 HMAC-SHA1 of the URL followed by the sorted form fields. */
 export function twilioSignature(authToken: string, url: string, params: Record<string, string>): string {
@@ -241,9 +263,8 @@ export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service }> = async 
     if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
     const who = contact(target.site)!;
     if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledgedBy ? ` by ${target.acknowledgedBy}` : ''}.`);
-    await applyIncidentAction(service.db, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
+    await applyIncidentAction(service, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
     await markAlertsAcknowledged(service.db, target.id, who.id, service.now());
-    service.bus.emit('change', { kind: 'incident.updated', incidentId: target.id, data: { status: 'acknowledged', by: who.id } } satisfies LiveEvent);
     return twiml(`Vigil: incident acknowledged by ${who.name}. Thank you.`);
   });
 };

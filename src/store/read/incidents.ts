@@ -7,7 +7,7 @@ import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
 import { Where } from '../where.js';
 import { incidentEvents, type EventItem } from './events.js';
-import { listNotifications, type NotificationView } from './notifications.js';
+import { incidentNotifications, type NotificationView } from './notifications.js';
 import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, scopeSites, type Page, type SiteScope } from './page.js';
 import { listPatrols, type PatrolView } from './patrols.js';
 
@@ -243,7 +243,7 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
       reason: s.reason,
       result: s.result ?? null,
     })),
-    notifications: await listNotifications(q, { incident: id }, null),
+    notifications: await incidentNotifications(q, id),
     patrols: await listPatrols(q, { incident: id }, null),
     // Filled by later workflow steps (tasks, access review, equipment audit).
     tasks: [],
