@@ -2,7 +2,7 @@
  * Real local receivers for end-to-end tests: a Twilio-compatible SMS API (send and list messages,
  * basic auth, programmable failures), an SMTP server (smtp-server), and a webhook endpoint.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
@@ -26,8 +26,20 @@ export class TwilioReceiver {
   readonly messages: SmsRecord[] = [];
   /** Statuses to answer the next POSTs with (then 201). */
   readonly failNext: number[] = [];
+  /**
+   * How many of the next accepted POSTs lose their answer: the message is recorded (the provider
+   * took it), then the connection is reset before any response byte is written.
+   */
+  resetAfterAccept = 0;
+  /** How many of the next POSTs are cut off before the provider took the message (nothing recorded). */
+  resetBeforeAccept = 0;
+  /** How many of the next accepted POSTs are recorded and then never answered (the client times out). */
+  hangAfterAccept = 0;
+  /** The provider's clock (its `date_sent`); tests with a controlled clock set it to theirs. */
+  now: () => Date = () => new Date();
   posts = 0;
   private server!: Server;
+  private readonly hanging = new Set<ServerResponse>();
   url = '';
 
   constructor(readonly accountSid = 'ACtest00000000000000000000000000000', readonly authToken = 'test-auth-token') {}
@@ -46,11 +58,26 @@ export class TwilioReceiver {
       if (req.method === 'POST') {
         this.posts++;
         const f = new URLSearchParams(await readBody(req));
+        if (this.resetBeforeAccept > 0) {
+          this.resetBeforeAccept--;
+          req.socket.destroy();
+          return;
+        }
         const fail = this.failNext.shift();
         if (fail) return json(fail, { code: fail, message: `injected ${fail}` });
         if (!f.get('To') || !f.get('Body')) return json(400, { code: 21604, message: "A 'To' phone number is required." });
-        const m: SmsRecord = { sid: `SM${String(this.messages.length + 1).padStart(32, '0')}`, to: f.get('To')!, from: f.get('From') ?? '', body: f.get('Body')!, dateCreated: new Date().toISOString() };
+        const m: SmsRecord = { sid: `SM${String(this.messages.length + 1).padStart(32, '0')}`, to: f.get('To')!, from: f.get('From') ?? '', body: f.get('Body')!, dateCreated: this.now().toISOString() };
         this.messages.push(m);
+        if (this.resetAfterAccept > 0) {
+          this.resetAfterAccept--;
+          req.socket.destroy();
+          return;
+        }
+        if (this.hangAfterAccept > 0) {
+          this.hangAfterAccept--;
+          this.hanging.add(res);
+          return;
+        }
         return json(201, { sid: m.sid, to: m.to, from: m.from, body: m.body, status: 'queued', date_created: m.dateCreated });
       }
       if (req.method === 'GET') {
@@ -71,6 +98,8 @@ export class TwilioReceiver {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
