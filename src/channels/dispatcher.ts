@@ -4,12 +4,17 @@
  *
  *   claim  (own statement) queued -> sending, attempts+1, lease      FOR UPDATE SKIP LOCKED
  *   send   the provider call, outside any transaction
- *   record sending -> sent | queued (retry with backoff) | failed
+ *   record sending -> sent | queued (retry with backoff) | failed     one transaction per message,
+ *                                                                     right after its send
  *
- * A crash between the provider's accept and our record leaves the row `sending`: its outcome is
- * unknown. So is that of a send that failed after its request may have reached the provider
- * (reset, timeout: OutcomeUnknownError, kept on the row as `outcome_unknown` so it survives a
- * restart). Whoever attempts such a notification next, for SMS, first asks the
+ * A claimed batch is delivered in lanes, one per address (a recipient's messages in order), at most
+ * `lanes` of them at once. Each outcome is written as soon as its send returns, so a crash leaves
+ * unrecorded only the message each lane had in flight: at most one per recipient, at most `lanes`
+ * in all.
+ *
+ * Such a message's outcome is unknown. So is that of a send that failed after its request may have
+ * reached the provider (reset, timeout: OutcomeUnknownError, kept on the row as `outcome_unknown`
+ * so it survives a restart). Whoever attempts such a notification next, for SMS, first asks the
  * provider's message list whether the message went out (same recipient, same body, sent since the
  * row was created, not another notification's message): if so it records that message and does not
  * send again. Email carries a fixed Message-ID and webhooks a fixed delivery id for every attempt,
@@ -75,6 +80,9 @@ interface Outcome {
   outcomeUnknown?: boolean;
 }
 
+/** How many recipient lanes of a batch are delivered at once (the default of DispatcherOptions.lanes). */
+export const DEFAULT_DELIVERY_LANES = 8;
+
 /**
  * How far the provider's clock may be behind ours when settling an SMS: a provider message dated up
  * to this long before the notification was created may still be it (Twilio dates to the second).
@@ -87,6 +95,11 @@ export interface DispatcherOptions {
   random?: () => number;
   pollMs?: number;
   leaseMs?: number;
+  /**
+   * Recipients delivered at once within a batch (default 8). It bounds what a crash can leave
+   * unrecorded, and so send twice: one message per lane.
+   */
+  lanes?: number;
   /** Told about every notification whose state changed (live stream). */
   onChange?: (n: { id: string; incidentId: string; channel: string; kind: string; status: string; recipient: string }) => void;
   /** Fault injection for tests: called after a provider accepted an SMS, before it is recorded. */
@@ -175,21 +188,27 @@ export class Dispatcher {
   }
 
   private async process(rows: NotificationRow[], now: Date): Promise<void> {
-    const r = { rows };
     const budget = this.budgetFromRows(rows);
-    // Different recipients in parallel; one recipient's messages in order.
+    // Different recipients in parallel (up to `lanes` at once); one recipient's messages in order,
+    // each recorded before the next is sent.
     const byAddress = new Map<string, NotificationRow[]>();
-    for (const n of r.rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
-    const outcomes: Outcome[] = [];
-    await Promise.all(
-      [...byAddress.values()].map(async (list) => {
-        for (const n of list) {
-          const o = await this.deliver(n, now, budget);
-          if (o) outcomes.push(o);
+    for (const n of rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
+    const waiting = [...byAddress.values()];
+    const width = Math.max(1, Math.min(waiting.length, this.opts.lanes ?? DEFAULT_DELIVERY_LANES));
+    const lanes = await Promise.allSettled(
+      Array.from({ length: width }, async () => {
+        for (let list = waiting.shift(); list; list = waiting.shift()) {
+          for (const n of list) {
+            const o = await this.deliver(n, now, budget);
+            // A lane whose record fails stops: its other messages stay claimed (`sending`) and are
+            // settled by whoever claims them next, rather than sent with no record of it.
+            if (o) await this.record(o);
+          }
         }
       }),
     );
-    await this.recordAll(outcomes);
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Runs passes until nothing is due (tests, CLI). */
@@ -292,10 +311,9 @@ export class Dispatcher {
     return candidates.find((m) => !taken.has(m.sid));
   }
 
-  /** Records the outcomes of a batch in one transaction (state, attempt history, digests). */
-  private async recordAll(outcomes: Outcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    const rows = outcomes.map((o) => ({
+  /** Records one outcome in its own transaction (state, attempt history, the digest's alerts). */
+  private async record(o: Outcome): Promise<void> {
+    const row = {
       id: o.n.id,
       status: o.status,
       attempt: o.n.attempts,
@@ -307,10 +325,10 @@ export class Dispatcher {
       outcome: o.status === 'queued' ? 'retry' : o.status,
       detail: o.detail.slice(0, 500),
       outcome_unknown: o.outcomeUnknown === true,
-    }));
-    const digests = outcomes.filter((o) => o.status === 'sent' && o.n.kind.startsWith('digest')).map((o) => o.n.id);
-    await this.db.transaction((tx) => recordDeliveries(tx, rows, this.workerId, digests));
-    for (const o of outcomes) this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
+    };
+    const digests = o.status === 'sent' && o.n.kind.startsWith('digest') ? [o.n.id] : [];
+    await this.db.transaction((tx) => recordDeliveries(tx, [row], this.workerId, digests));
+    this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
   }
 
   /** Folds an SMS into its recipient's digest for the current window (created when missing). */

@@ -134,8 +134,9 @@ export interface DeliveryRecord {
 }
 
 /**
- * Records delivery outcomes of notifications `workerId` holds, in one transaction: their state,
- * the attempt history, and the alerts folded into a digest that was sent.
+ * Records delivery outcomes of notifications `workerId` holds, in the caller's transaction: their
+ * state, the attempt history, and the alerts folded into a digest that was sent. The dispatcher
+ * records each message right after its send, so a crash leaves at most the one in flight unrecorded.
  */
 export async function recordDeliveries(tx: Queryable, rows: readonly DeliveryRecord[], workerId: string, sentDigests: readonly string[]): Promise<void> {
   await tx.query(

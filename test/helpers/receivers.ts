@@ -111,6 +111,8 @@ export interface MailRecord {
   /** The raw message with quoted-printable soft breaks and escapes undone (good enough to search). */
   text: string;
   subject: string;
+  /** The Message-ID header (a repeat of one notification carries the same one). */
+  messageId?: string;
 }
 
 /** Decodes RFC 2047 encoded words (Q and B) in a header value. */
@@ -134,6 +136,8 @@ export function decodeHeader(v: string): string {
 /** An SMTP server on 127.0.0.1 that keeps every message. */
 export class SmtpReceiver {
   readonly mails: MailRecord[] = [];
+  /** Told about each message once it is kept, before the server answers 250 (fault tests act here). */
+  onMail?: (m: MailRecord) => void;
   private server!: SMTPServer;
   port = 0;
 
@@ -148,11 +152,16 @@ export class SmtpReceiver {
         stream.on('end', () => {
           const subject = decodeHeader(/^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(raw)?.[1].replace(/\r?\n[ \t]/g, ' ') ?? '');
           const text = Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
-          this.mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw, text, subject });
+          const m: MailRecord = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw, text, subject };
+          m.messageId = /^Message-ID:\s*(.*)$/im.exec(raw)?.[1].trim() ?? '';
+          this.mails.push(m);
+          this.onMail?.(m);
           cb();
         });
       },
     });
+    // A client that dies mid-session (the kill -9 tests) resets its connection: not our failure.
+    this.server.on('error', () => undefined);
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
@@ -170,12 +179,16 @@ export class SmtpReceiver {
 /** An HTTP endpoint that records webhook deliveries. */
 export class WebhookReceiver {
   readonly deliveries: { headers: IncomingMessage['headers']; body: string }[] = [];
+  /** Told about each delivery once it is kept, before it is answered. */
+  onDelivery?: (d: { headers: IncomingMessage['headers']; body: string }) => void;
   private server!: Server;
   url = '';
 
   async start(): Promise<this> {
     this.server = createServer(async (req, res) => {
-      this.deliveries.push({ headers: req.headers, body: await readBody(req) });
+      const d = { headers: req.headers, body: await readBody(req) };
+      this.deliveries.push(d);
+      this.onDelivery?.(d);
       res.writeHead(204);
       res.end();
     });
