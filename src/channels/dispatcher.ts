@@ -4,13 +4,21 @@
  *
  *   claim  (own statement) queued -> sending, attempts+1, lease      FOR UPDATE SKIP LOCKED
  *   send   the provider call, outside any transaction
- *   record sending -> sent | queued (retry with backoff) | failed
+ *   record sending -> sent | queued (retry with backoff) | failed     one transaction per message,
+ *                                                                     right after its send
  *
- * A crash between the provider's accept and our record leaves the row `sending`. Whoever claims it
- * next sees it was `sending` before and, for SMS, first asks the provider's message list whether
- * the message went out (same recipient, same body since the row was created): if so it records
- * that message and does not send again. Email carries a fixed Message-ID and webhooks a fixed
- * delivery id for every attempt, so their receivers can drop a repeat after such a crash.
+ * A claimed batch is delivered in lanes, one per address (a recipient's messages in order), at most
+ * `lanes` of them at once. Each outcome is written as soon as its send returns, so a crash leaves
+ * unrecorded only the message each lane had in flight: at most one per recipient, at most `lanes`
+ * in all.
+ *
+ * Such a message's outcome is unknown. So is that of a send that failed after its request may have
+ * reached the provider (reset, timeout: OutcomeUnknownError, kept on the row as `outcome_unknown`
+ * so it survives a restart). Whoever attempts such a notification next, for SMS, first asks the
+ * provider's message list whether the message went out (same recipient, same body, sent since the
+ * row was created, not another notification's message): if so it records that message and does not
+ * send again. Email carries a fixed Message-ID and webhooks a fixed delivery id for every attempt,
+ * so their receivers can drop a repeat.
  *
  * SMS are rate-limited per recipient: beyond `perRecipient` within `windowMinutes` an alert is
  * folded into one digest SMS sent when the window allows.
@@ -19,7 +27,7 @@ import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config } from '../config/schema.js';
 import { digestSms } from '../domain/alert-content.js';
-import { PermanentError } from '../domain/errors.js';
+import { OutcomeUnknownError, PermanentError } from '../domain/errors.js';
 import { decideRetry } from '../domain/retry.js';
 import type { Band } from '../domain/types.js';
 import type { Logger } from '../ops/log.js';
@@ -29,6 +37,7 @@ import {
   claimNotifications,
   foldedAlerts,
   foldIntoDigest,
+  providerIdsRecorded,
   recordDeliveries,
   releaseSendingNotifications,
   setNotificationBody,
@@ -67,7 +76,18 @@ interface Outcome {
   detail: string;
   providerId?: string;
   retryAt?: Date;
+  /** The attempt may have reached the provider without us learning the answer. */
+  outcomeUnknown?: boolean;
 }
+
+/** How many recipient lanes of a batch are delivered at once (the default of DispatcherOptions.lanes). */
+export const DEFAULT_DELIVERY_LANES = 8;
+
+/**
+ * How far the provider's clock may be behind ours when settling an SMS: a provider message dated up
+ * to this long before the notification was created may still be it (Twilio dates to the second).
+ */
+export const SETTLE_CLOCK_SKEW_MS = 60_000;
 
 export interface DispatcherOptions {
   now?: () => Date;
@@ -75,6 +95,11 @@ export interface DispatcherOptions {
   random?: () => number;
   pollMs?: number;
   leaseMs?: number;
+  /**
+   * Recipients delivered at once within a batch (default 8). It bounds what a crash can leave
+   * unrecorded, and so send twice: one message per lane.
+   */
+  lanes?: number;
   /** Told about every notification whose state changed (live stream). */
   onChange?: (n: { id: string; incidentId: string; channel: string; kind: string; status: string; recipient: string }) => void;
   /** Fault injection for tests: called after a provider accepted an SMS, before it is recorded. */
@@ -163,21 +188,27 @@ export class Dispatcher {
   }
 
   private async process(rows: NotificationRow[], now: Date): Promise<void> {
-    const r = { rows };
     const budget = this.budgetFromRows(rows);
-    // Different recipients in parallel; one recipient's messages in order.
+    // Different recipients in parallel (up to `lanes` at once); one recipient's messages in order,
+    // each recorded before the next is sent.
     const byAddress = new Map<string, NotificationRow[]>();
-    for (const n of r.rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
-    const outcomes: Outcome[] = [];
-    await Promise.all(
-      [...byAddress.values()].map(async (list) => {
-        for (const n of list) {
-          const o = await this.deliver(n, now, budget);
-          if (o) outcomes.push(o);
+    for (const n of rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
+    const waiting = [...byAddress.values()];
+    const width = Math.max(1, Math.min(waiting.length, this.opts.lanes ?? DEFAULT_DELIVERY_LANES));
+    const lanes = await Promise.allSettled(
+      Array.from({ length: width }, async () => {
+        for (let list = waiting.shift(); list; list = waiting.shift()) {
+          for (const n of list) {
+            const o = await this.deliver(n, now, budget);
+            // A lane whose record fails stops: its other messages stay claimed (`sending`) and are
+            // settled by whoever claims them next, rather than sent with no record of it.
+            if (o) await this.record(o);
+          }
         }
       }),
     );
-    await this.recordAll(outcomes);
+    const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Runs passes until nothing is due (tests, CLI). */
@@ -203,14 +234,18 @@ export class Dispatcher {
   /** Sends one notification; returns its outcome to record (undefined when it was folded). */
   private async deliver(n: NotificationRow, now: Date, budget: Map<string, number>): Promise<Outcome | undefined> {
     const started = this.now();
+    let unsettled = false;
     const ok = (detail: string, providerId?: string): Outcome => ({ n, status: 'sent', started, finished: this.now(), detail, ...(providerId ? { providerId } : {}) });
     try {
       if (n.channel === 'sms') {
         if (!this.providers.sms) throw new PermanentError('no SMS provider configured (notify.sms)');
-        if (n.prev_status === 'sending') {
-          // Ambiguous: we may have sent it before a crash. Ask the provider before sending again.
-          const sent = (await this.providers.sms.list(n.address, n.created_at)).find((m) => m.body === n.body);
+        if (n.prev_status === 'sending' || n.outcome_unknown) {
+          // Ambiguous: an earlier attempt may have reached the provider (a crash, a lost answer).
+          // Ask the provider before sending again; until it answers, the outcome stays unknown.
+          unsettled = true;
+          const sent = await this.settleSms(n);
           if (sent) return ok(`reconciled with provider message ${sent.sid}`, sent.sid);
+          unsettled = false;
         }
         const digest = n.kind.startsWith('digest');
         if (!digest) {
@@ -239,21 +274,46 @@ export class Dispatcher {
       return ok(`HTTP ${status}`);
     } catch (e) {
       const err = e as Error;
+      const outcomeUnknown = unsettled || err instanceof OutcomeUnknownError;
       const d = decideRetry(err, n.attempts, this.config.policy.notify.retry, (this.opts.random ?? Math.random)());
       const final = !d.retry;
       const delay = d.retry ? d.delayMs : 0;
       // A retry is routine (the notification shows it); only a final failure is worth a warning.
-      const line = { notification: n.id, channel: n.channel, attempt: n.attempts, final, err: err.message };
+      const line = { notification: n.id, channel: n.channel, attempt: n.attempts, final, outcomeUnknown, err: err.message };
       if (final) this.opts.log?.warn(line, 'delivery failed for good');
       else this.opts.log?.debug(line, 'delivery failed; will retry');
-      return { n, status: final ? 'failed' : 'queued', started, finished: this.now(), detail: err.message, ...(final ? {} : { retryAt: new Date(now.getTime() + delay) }) };
+      return {
+        n,
+        status: final ? 'failed' : 'queued',
+        started,
+        finished: this.now(),
+        detail: err.message,
+        outcomeUnknown,
+        ...(final ? {} : { retryAt: new Date(now.getTime() + delay) }),
+      };
     }
   }
 
-  /** Records the outcomes of a batch in one transaction (state, attempt history, digests). */
-  private async recordAll(outcomes: Outcome[]): Promise<void> {
-    if (outcomes.length === 0) return;
-    const rows = outcomes.map((o) => ({
+  /**
+   * The provider's message that is this SMS, if it went out: same recipient and body, dated since
+   * the notification was created (give or take the clocks' skew), and not already recorded as
+   * another notification's (a different alert with the same words).
+   */
+  private async settleSms(n: NotificationRow): Promise<SentMessage | undefined> {
+    const since = n.created_at.getTime() - SETTLE_CLOCK_SKEW_MS;
+    const candidates = (await this.providers.sms!.list(n.address, n.created_at)).filter((m) => {
+      if (m.body !== n.body) return false;
+      const at = m.dateSent ? Date.parse(m.dateSent) : NaN;
+      return Number.isNaN(at) || at >= since; // undated: the provider's own day filter has to do
+    });
+    if (candidates.length === 0) return undefined;
+    const taken = await providerIdsRecorded(this.db, candidates.map((m) => m.sid), n.id);
+    return candidates.find((m) => !taken.has(m.sid));
+  }
+
+  /** Records one outcome in its own transaction (state, attempt history, the digest's alerts). */
+  private async record(o: Outcome): Promise<void> {
+    const row = {
       id: o.n.id,
       status: o.status,
       attempt: o.n.attempts,
@@ -264,10 +324,11 @@ export class Dispatcher {
       retry_at: o.retryAt?.toISOString() ?? null,
       outcome: o.status === 'queued' ? 'retry' : o.status,
       detail: o.detail.slice(0, 500),
-    }));
-    const digests = outcomes.filter((o) => o.status === 'sent' && o.n.kind.startsWith('digest')).map((o) => o.n.id);
-    await this.db.transaction((tx) => recordDeliveries(tx, rows, this.workerId, digests));
-    for (const o of outcomes) this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
+      outcome_unknown: o.outcomeUnknown === true,
+    };
+    const digests = o.status === 'sent' && o.n.kind.startsWith('digest') ? [o.n.id] : [];
+    await this.db.transaction((tx) => recordDeliveries(tx, [row], this.workerId, digests));
+    this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
   }
 
   /** Folds an SMS into its recipient's digest for the current window (created when missing). */

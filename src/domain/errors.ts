@@ -79,6 +79,15 @@ export class RetryableError extends VigilError {
   }
 }
 
+/**
+ * A retryable failure after the request may have reached the provider (the connection was reset or
+ * timed out before its answer arrived): the message may have gone out. Whoever tries again must
+ * first find out whether it did (the SMS provider's message list) instead of sending it again.
+ */
+export class OutcomeUnknownError extends RetryableError {
+  readonly outcomeUnknown = true;
+}
+
 /** A failure that will not go away by retrying (4xx from a provider, bad data). */
 export class PermanentError extends VigilError {
   constructor(message: string) {

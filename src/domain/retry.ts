@@ -7,6 +7,8 @@
  * - RetryableError and unknown errors: exponential backoff with jitter, until maxAttempts.
  * - A RetryableError that carries `retryAfterMs` (a provider's Retry-After, or our own 503 advice)
  *   is never retried sooner than that.
+ * - An OutcomeUnknownError (the request may have reached the provider) is a RetryableError and
+ *   backs off the same way; the dispatcher settles it with the provider before it sends again.
  */
 import { PermanentError, RetryableError } from './errors.js';
 

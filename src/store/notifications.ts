@@ -79,8 +79,10 @@ export interface NotificationRow {
   status: string;
   attempts: number;
   created_at: Date;
-  /** The status before this claim: `sending` means an earlier attempt's outcome is unknown. */
+  /** The status before this claim: `sending` means an earlier attempt's outcome is unknown (a crash). */
   prev_status?: string;
+  /** An earlier attempt failed after its request may have reached the provider (reset, timeout). */
+  outcome_unknown?: boolean;
   /** SMS: the recipient's messages sent within the rate-limit window or in flight elsewhere, at the claim. */
   used?: number;
 }
@@ -105,7 +107,7 @@ export async function claimNotifications(
         ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
      UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
        FROM due WHERE n.id = due.id
-     RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status,
+     RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status, n.outcome_unknown,
        CASE WHEN n.channel = 'sms' THEN
          (SELECT count(*)::int FROM notifications x
            WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
@@ -127,19 +129,22 @@ export interface DeliveryRecord {
   retry_at: string | null;
   outcome: string;
   detail: string;
+  /** The attempt may have reached the provider without us learning its answer: settle before sending again. */
+  outcome_unknown: boolean;
 }
 
 /**
- * Records delivery outcomes of notifications `workerId` holds, in one transaction: their state,
- * the attempt history, and the alerts folded into a digest that was sent.
+ * Records delivery outcomes of notifications `workerId` holds, in the caller's transaction: their
+ * state, the attempt history, and the alerts folded into a digest that was sent. The dispatcher
+ * records each message right after its send, so a crash leaves at most the one in flight unrecorded.
  */
 export async function recordDeliveries(tx: Queryable, rows: readonly DeliveryRecord[], workerId: string, sentDigests: readonly string[]): Promise<void> {
   await tx.query(
     `UPDATE notifications n SET status = x.status,
             sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
             provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
-            locked_until = NULL, locked_by = NULL, updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz)
+            outcome_unknown = x.outcome_unknown, locked_until = NULL, locked_by = NULL, updated_at = now()
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz, outcome_unknown boolean)
       WHERE n.id = x.id AND n.locked_by = $2`,
     [JSON.stringify(rows), workerId],
   );
@@ -151,6 +156,16 @@ export async function recordDeliveries(tx: Queryable, rows: readonly DeliveryRec
     [JSON.stringify(rows)],
   );
   if (sentDigests.length > 0) await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($1::text[]) AND status = 'folded'`, [sentDigests]);
+}
+
+/**
+ * Which of the provider message ids `sids` another notification already recorded as its own: such
+ * a message is never taken as proof that `exceptId` went out (same words to the same person).
+ */
+export async function providerIdsRecorded(q: Queryable, sids: readonly string[], exceptId: string): Promise<Set<string>> {
+  if (sids.length === 0) return new Set();
+  const r = await q.query<{ provider_id: string }>(`SELECT provider_id FROM notifications WHERE provider_id = ANY($1::text[]) AND id <> $2`, [sids, exceptId]);
+  return new Set(r.rows.map((x) => x.provider_id));
 }
 
 /** Makes notifications left `sending` by a dead process claimable now; returns how many. */

@@ -2,7 +2,7 @@
  * Real local receivers for end-to-end tests: a Twilio-compatible SMS API (send and list messages,
  * basic auth, programmable failures), an SMTP server (smtp-server), and a webhook endpoint.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 
@@ -26,8 +26,20 @@ export class TwilioReceiver {
   readonly messages: SmsRecord[] = [];
   /** Statuses to answer the next POSTs with (then 201). */
   readonly failNext: number[] = [];
+  /**
+   * How many of the next accepted POSTs lose their answer: the message is recorded (the provider
+   * took it), then the connection is reset before any response byte is written.
+   */
+  resetAfterAccept = 0;
+  /** How many of the next POSTs are cut off before the provider took the message (nothing recorded). */
+  resetBeforeAccept = 0;
+  /** How many of the next accepted POSTs are recorded and then never answered (the client times out). */
+  hangAfterAccept = 0;
+  /** The provider's clock (its `date_sent`); tests with a controlled clock set it to theirs. */
+  now: () => Date = () => new Date();
   posts = 0;
   private server!: Server;
+  private readonly hanging = new Set<ServerResponse>();
   url = '';
 
   constructor(readonly accountSid = 'ACtest00000000000000000000000000000', readonly authToken = 'test-auth-token') {}
@@ -46,11 +58,26 @@ export class TwilioReceiver {
       if (req.method === 'POST') {
         this.posts++;
         const f = new URLSearchParams(await readBody(req));
+        if (this.resetBeforeAccept > 0) {
+          this.resetBeforeAccept--;
+          req.socket.destroy();
+          return;
+        }
         const fail = this.failNext.shift();
         if (fail) return json(fail, { code: fail, message: `injected ${fail}` });
         if (!f.get('To') || !f.get('Body')) return json(400, { code: 21604, message: "A 'To' phone number is required." });
-        const m: SmsRecord = { sid: `SM${String(this.messages.length + 1).padStart(32, '0')}`, to: f.get('To')!, from: f.get('From') ?? '', body: f.get('Body')!, dateCreated: new Date().toISOString() };
+        const m: SmsRecord = { sid: `SM${String(this.messages.length + 1).padStart(32, '0')}`, to: f.get('To')!, from: f.get('From') ?? '', body: f.get('Body')!, dateCreated: this.now().toISOString() };
         this.messages.push(m);
+        if (this.resetAfterAccept > 0) {
+          this.resetAfterAccept--;
+          req.socket.destroy();
+          return;
+        }
+        if (this.hangAfterAccept > 0) {
+          this.hangAfterAccept--;
+          this.hanging.add(res);
+          return;
+        }
         return json(201, { sid: m.sid, to: m.to, from: m.from, body: m.body, status: 'queued', date_created: m.dateCreated });
       }
       if (req.method === 'GET') {
@@ -71,6 +98,8 @@ export class TwilioReceiver {
   }
 
   async stop(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.hanging.clear();
     await new Promise<void>((r) => this.server.close(() => r()));
   }
 }
@@ -82,6 +111,8 @@ export interface MailRecord {
   /** The raw message with quoted-printable soft breaks and escapes undone (good enough to search). */
   text: string;
   subject: string;
+  /** The Message-ID header (a repeat of one notification carries the same one). */
+  messageId?: string;
 }
 
 /** Decodes RFC 2047 encoded words (Q and B) in a header value. */
@@ -105,6 +136,8 @@ export function decodeHeader(v: string): string {
 /** An SMTP server on 127.0.0.1 that keeps every message. */
 export class SmtpReceiver {
   readonly mails: MailRecord[] = [];
+  /** Told about each message once it is kept, before the server answers 250 (fault tests act here). */
+  onMail?: (m: MailRecord) => void;
   private server!: SMTPServer;
   port = 0;
 
@@ -119,11 +152,16 @@ export class SmtpReceiver {
         stream.on('end', () => {
           const subject = decodeHeader(/^Subject: (.*(?:\r?\n[ \t].*)*)/m.exec(raw)?.[1].replace(/\r?\n[ \t]/g, ' ') ?? '');
           const text = Buffer.from(raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_m, h: string) => String.fromCharCode(parseInt(h, 16))), 'latin1').toString('utf8');
-          this.mails.push({ from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw, text, subject });
+          const m: MailRecord = { from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', to: session.envelope.rcptTo.map((r) => r.address), raw, text, subject };
+          m.messageId = /^Message-ID:\s*(.*)$/im.exec(raw)?.[1].trim() ?? '';
+          this.mails.push(m);
+          this.onMail?.(m);
           cb();
         });
       },
     });
+    // A client that dies mid-session (the kill -9 tests) resets its connection: not our failure.
+    this.server.on('error', () => undefined);
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this;
@@ -141,12 +179,16 @@ export class SmtpReceiver {
 /** An HTTP endpoint that records webhook deliveries. */
 export class WebhookReceiver {
   readonly deliveries: { headers: IncomingMessage['headers']; body: string }[] = [];
+  /** Told about each delivery once it is kept, before it is answered. */
+  onDelivery?: (d: { headers: IncomingMessage['headers']; body: string }) => void;
   private server!: Server;
   url = '';
 
   async start(): Promise<this> {
     this.server = createServer(async (req, res) => {
-      this.deliveries.push({ headers: req.headers, body: await readBody(req) });
+      const d = { headers: req.headers, body: await readBody(req) };
+      this.deliveries.push(d);
+      this.onDelivery?.(d);
       res.writeHead(204);
       res.end();
     });
