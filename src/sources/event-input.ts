@@ -129,7 +129,7 @@ export function validateEvent(raw: unknown, prefix: string, row?: number, refs?:
       if (text.length > MAX_DETAILS_BYTES) add(at('details'), `expected at most ${MAX_DETAILS_BYTES} bytes, got ${text.length}`);
       // The store holds well-formed Unicode without U+0000 only (PostgreSQL text and jsonb);
       // say where the bad character is rather than fail at the store.
-      else if (text.includes('\\u0000') || ESCAPED_SURROGATE.test(text)) {
+      else if (ESCAPED_BAD_CHARACTER.test(text)) {
         for (const c of badCharacters(details, 'details', MAX_DETAILS_CHAR_PROBLEMS)) add(at(c.path), c.message);
       }
     }
@@ -185,8 +185,11 @@ function isLeap(y: number): boolean {
 /** A UTF-16 code unit that is half of a surrogate pair without its other half (in a `u` regex, a whole pair is one code point). */
 const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 
-/** What JSON.stringify writes for a lone surrogate ("\\ud800"); it writes a whole pair as itself. */
-const ESCAPED_SURROGATE = /\\u[dD][89a-fA-F]/;
+/**
+ * What JSON.stringify writes for U+0000 ("\\u0000") and for a lone surrogate ("\\ud800"; it
+ * writes a whole pair as itself): one scan of the serialised details finds whether to look closer.
+ */
+const ESCAPED_BAD_CHARACTER = /\\u(?:0000|[dD][89a-fA-F])/;
 
 /** Path step for an object key: `.key` when it reads as a name, `["..."]` (JSON-escaped) otherwise. */
 function keyStep(k: string): string {
