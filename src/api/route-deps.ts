@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Service } from '../service.js';
+import type { MetricsAccess } from './http-limits.js';
 import type { QUERY } from './query.js';
 import type { JsonSchema } from './schema.js';
 
@@ -18,6 +19,6 @@ export interface RouteDeps {
   errors(...statuses: number[]): Record<number, JsonSchema>;
   /** Reusable zod pieces of list queries. */
   query: typeof QUERY;
-  /** Whether /metrics is served. */
-  metrics: boolean;
+  /** Who may read /metrics. */
+  metrics: MetricsAccess;
 }

@@ -3,6 +3,7 @@
  * configuration, the live simulator, in one process on the embedded store by default.
  */
 import { randomBytes } from 'node:crypto';
+import { httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
@@ -27,6 +28,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const { config, demo } = resolveConfig(opts.config);
   const runDemo = opts.demo ?? demo;
   const store = resolveStore();
+  // Timeouts and /metrics access (checked before anything starts).
+  const limits = httpLimitsFromEnv(process.env);
   const log = createLogger();
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'serve' });
   const generated = !process.env.VIGIL_ADMIN_TOKEN;
@@ -43,7 +46,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   });
-  const app = await buildServer(service);
+  const app = await buildServer(service, { timeouts: limits.timeouts, metrics: limits.metrics });
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');
   lock?.update({ url });

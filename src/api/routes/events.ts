@@ -96,6 +96,9 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     ids: z.array(z.string()).meta({ description: 'event ids in input order (existing ids for duplicates)' }),
   });
 
+  // Only JSON and NDJSON are events: a text/plain body is 415, not parsed as something else.
+  app.removeContentTypeParser('text/plain');
+
   app.post(
     '/events',
     {
