@@ -4,6 +4,7 @@
  */
 import type { z } from 'zod';
 import type { Service } from '../service.js';
+import type { Admission } from './admission.js';
 import type { MetricsAccess } from './http-limits.js';
 import type { QUERY } from './query.js';
 import type { JsonSchema } from './schema.js';
@@ -21,4 +22,6 @@ export interface RouteDeps {
   query: typeof QUERY;
   /** Who may read /metrics. */
   metrics: MetricsAccess;
+  /** The ingest route's admission budget. */
+  admission: Admission;
 }

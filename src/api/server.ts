@@ -7,8 +7,8 @@
  * - the one error map (errors.ts),
  * - authentication by the matched route (auth.ts),
  * - the routes (routes/<resource>.ts), each receiving RouteDeps (route-deps.ts),
- * - the edge's limits (http-limits.ts): request, header, idle and keep-alive timeouts and who may
- *   read /metrics.
+ * - the edge's limits (http-limits.ts): request, header, idle and keep-alive timeouts, the ingest
+ *   admission budget (admission.ts) and who may read /metrics.
  *
  * Responses are serialised with JSON.stringify, so a response schema that lags behind the code can
  * never silently drop fields.
@@ -20,9 +20,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Service } from '../service.js';
+import { Admission } from './admission.js';
 import { authHook, TokenAuth } from './auth.js';
 import { clientErrorHandler, errorResponses, httpErrorHandler, notFoundHandler } from './errors.js';
-import { DEFAULT_HTTP_TIMEOUTS, type HttpTimeouts, type MetricsAccess } from './http-limits.js';
+import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, type AdmissionLimits, type HttpTimeouts, type MetricsAccess } from './http-limits.js';
 import { parseJsonBody } from './json-body.js';
 import { QUERY } from './query.js';
 import type { RouteDeps } from './route-deps.js';
@@ -46,6 +47,8 @@ export interface ServerOptions {
   tokenCacheMs?: number;
   /** Request, header, keep-alive, idle and webhook-body timeouts (DEFAULT_HTTP_TIMEOUTS for the rest). */
   timeouts?: Partial<HttpTimeouts>;
+  /** The ingest route's admission budget (DEFAULT_ADMISSION for the rest). */
+  admission?: Partial<AdmissionLimits>;
 }
 
 /** How often Node checks the request and header timeouts (its default, 30 s, would let a 20 s timeout run to 50 s). */
@@ -146,6 +149,12 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
     errors: errorResponses,
     query: QUERY,
     metrics: opts.metrics === undefined || opts.metrics === true ? { mode: 'on' } : opts.metrics === false ? { mode: 'off' } : opts.metrics,
+    admission: new Admission(
+      { ...DEFAULT_ADMISSION, ...opts.admission },
+      () => service.pipeline.pendingEvents,
+      (reason) => service.metrics.ingestShed.inc({ reason }),
+      (bytes) => service.metrics.ingestInflightBytes.set(bytes),
+    ),
   };
   await app.register(opsRoutes, deps);
   await app.register(smsWebhookRoutes, { service, bodyTimeoutMs: t.webhookBodyTimeoutMs });

@@ -28,7 +28,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const { config, demo } = resolveConfig(opts.config);
   const runDemo = opts.demo ?? demo;
   const store = resolveStore();
-  // Timeouts and /metrics access (checked before anything starts).
+  // Timeouts, the ingest admission budget and /metrics access (checked before anything starts).
   const limits = httpLimitsFromEnv(process.env);
   const log = createLogger();
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'serve' });
@@ -46,7 +46,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   });
-  const app = await buildServer(service, { timeouts: limits.timeouts, metrics: limits.metrics });
+  const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics });
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');
   lock?.update({ url });

@@ -32,10 +32,16 @@ interface Waiting<R> {
 export class GroupCommit<R> {
   private readonly waiting: Waiting<R>[] = [];
   private waitingEvents = 0;
+  private committingEvents = 0;
   private flushing = false;
 
   /** `commit` stores a group's events in one transaction and describes the result. */
   constructor(private readonly commit: (events: readonly SecurityEvent[]) => Promise<GroupedResult<R>>) {}
+
+  /** Events queued or in the commit being written: the ingest's share of admission control. */
+  get pendingEvents(): number {
+    return this.waitingEvents + this.committingEvents;
+  }
 
   /** Queues a batch; resolves after the commit that holds it. */
   submit(events: readonly SecurityEvent[]): Promise<R> {
@@ -64,11 +70,14 @@ export class GroupCommit<R> {
           n += w.events.length;
         }
         this.waitingEvents -= n;
+        this.committingEvents = n;
         try {
           await this.commitGroup(group);
         } catch (e) {
           if (group.length === 1) group[0].reject(e);
           else for (const w of group) await this.commitGroup([w]).catch((err: unknown) => w.reject(err));
+        } finally {
+          this.committingEvents = 0;
         }
       }
     } finally {
