@@ -16,11 +16,12 @@ describe('httpLimitsFromEnv', () => {
       VIGIL_WEBHOOK_BODY_TIMEOUT_MS: '500',
       VIGIL_INGEST_MAX_INFLIGHT_BYTES: '1000000',
       VIGIL_INGEST_MAX_PENDING_EVENTS: '500',
+      VIGIL_INGEST_MAX_QUEUE_MS: '250',
       VIGIL_METRICS: 'token',
       VIGIL_METRICS_TOKEN: 'a-scrape-token-of-enough-length',
     });
     expect(l.timeouts).toEqual({ requestTimeoutMs: 3000, headersTimeoutMs: 2000, keepAliveTimeoutMs: 0, connectionTimeoutMs: 4000, webhookBodyTimeoutMs: 500 });
-    expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500 });
+    expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250 });
     expect(l.metrics).toEqual({ mode: 'token', token: 'a-scrape-token-of-enough-length' });
     expect(httpLimitsFromEnv({ VIGIL_METRICS: 'off' }).metrics).toEqual({ mode: 'off' });
   });

@@ -46,18 +46,26 @@ export interface AdmissionLimits {
   maxInflightBytes: number;
   /** Events validated and waiting for their group commit (or in the one being written). */
   maxPendingEvents: number;
+  /**
+   * New requests are refused while the oldest admitted one has waited longer than this since its
+   * body was in: the budget that holds whatever the machine's speed, so accepted requests keep a
+   * bounded latency. Slow uploads do not count until their body is in.
+   */
+  maxQueueMs: number;
   /** What Retry-After tells a refused client (milliseconds, rounded up to seconds). */
   retryAfterMs: number;
 }
 
 /**
- * The default admission budget. The ingest path commits about 10-20 MB of event JSON a second on
- * the embedded store, so 8 MiB in flight is at most about a second of work queued ahead of a new
- * request; 10,000 pending events are two group commits.
+ * The default admission budget. 8 MiB in flight bounds the memory of bodies being read and parsed
+ * (a parsed body takes several times its size) while leaving room for one 5 MiB body; 10,000
+ * pending events are two full group commits; 500 ms of queueing keeps an accepted request's wait
+ * short when the machine is slower than those counts assume.
  */
 export const DEFAULT_ADMISSION: Readonly<AdmissionLimits> = {
   maxInflightBytes: 8 * 1024 * 1024,
   maxPendingEvents: 10_000,
+  maxQueueMs: 500,
   retryAfterMs: 1000,
 };
 
@@ -81,6 +89,7 @@ const ENV_TIMEOUTS: [keyof HttpTimeouts, string][] = [
 const ENV_ADMISSION: [keyof AdmissionLimits, string][] = [
   ['maxInflightBytes', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES'],
   ['maxPendingEvents', 'VIGIL_INGEST_MAX_PENDING_EVENTS'],
+  ['maxQueueMs', 'VIGIL_INGEST_MAX_QUEUE_MS'],
 ];
 
 /** Reads the edge's limits from the environment; every bad value is listed by its variable. */

@@ -133,6 +133,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       },
     },
     async (request: FastifyRequest, reply) => {
+      tickets.get(request)?.markReady();
       const principal = principalOf(request);
       const batch = readBatch(request.body, request.mediaType);
       let events: SecurityEvent[];
