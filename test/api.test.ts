@@ -245,7 +245,8 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
     expect(proto.status).toBe(400);
     expect(proto.body.error.details[0].message).toMatch(/__proto__/);
     const text = await call('POST', '/api/v1/events', { raw: 'hello', type: 'text/plain' });
-    expect(text.status).toBe(400);
+    expect(text.status).toBe(415);
+    expect(text.body.error.code).toBe('unsupported_media_type');
     // Hostile nesting: refused as input, not a 500.
     const deep = await call('POST', '/api/v1/events', {
       raw: `{"source":"cctv","type":"motion","occurredAt":"2026-11-20T10:00:00Z","site":"store-101","details":${'{"a":'.repeat(200_000)}1${'}'.repeat(200_000)}}`,

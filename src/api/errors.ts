@@ -7,6 +7,8 @@
  * `internal` whose body reveals nothing of the cause.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { z } from 'zod';
 import {
   ConflictError,
@@ -77,8 +79,9 @@ const STATUS_TEXT: Record<number, string> = {
   404: 'not found (or outside the token\'s sites)',
   409: 'conflict with the current state',
   413: 'request body too large',
+  414: 'a path segment is too long',
   415: 'unsupported Content-Type',
-  503: 'unavailable',
+  503: 'unavailable (overloaded: retry after the Retry-After header\'s seconds)',
 };
 
 const errorJson = toJsonSchema(errorBodySchema, 'output');
@@ -137,10 +140,14 @@ export function retryAfterSeconds(e: RetryableError): number {
  */
 export function httpErrorHandler(log: Logger, bodyLimit: number) {
   return function handleError(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
-    const { status, body } = toHttpError(err, bodyLimit);
+    const { status, body } = toHttpError(err, request.routeOptions?.bodyLimit ?? bodyLimit);
     // A retryable refusal (an overloaded ingest) is not a server fault: tell the client when to come back.
     if (err instanceof RetryableError) void reply.header('retry-after', String(retryAfterSeconds(err)));
     else if (status >= 500) log.error({ err, method: request.method, url: request.url }, 'request failed');
+    // Refused before its body was read: close the connection rather than read (and drop) the rest,
+    // so a hostile client cannot keep the socket busy. An overloaded ingest (503) keeps the connection:
+    // its clients are legitimate, and Node drops the unread body without holding it.
+    if (!request.raw.complete && !(err instanceof RetryableError)) void reply.header('connection', 'close');
     if (status === 401) void reply.header('www-authenticate', 'Bearer realm="vigil"');
     void reply.code(status).type('application/json; charset=utf-8').send(body);
   };
@@ -152,4 +159,36 @@ export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): v
     .code(404)
     .type('application/json; charset=utf-8')
     .send({ error: { code: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}`, details: [] } } satisfies ErrorBody);
+}
+
+/** The raw HTTP/1.1 bytes of a contract error answer, for the places that have only a socket. */
+export function rawErrorResponse(status: number, message: string): string {
+  const body = JSON.stringify({ error: { code: CODE_BY_STATUS[status] ?? 'bad_request', message, details: [] } } satisfies ErrorBody);
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`;
+}
+
+/** Answers on a socket with a contract error and closes it (a request that cannot reach a route any more). */
+export function refuseOnSocket(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  if (socket.writable) socket.end(rawErrorResponse(status, message));
+  // Whatever the client still sends is not read: the socket goes once the answer is out.
+  setTimeout(() => socket.destroy(), 1000).unref();
+}
+
+/**
+ * The server's `clientError` handler: what Node's HTTP parser refuses before Fastify sees a request
+ * (a request or its headers that took too long, headers too large, malformed HTTP) answered in the
+ * contract shape, and the connection closed.
+ */
+export function clientErrorHandler(err: Error & { code?: string }, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // An answer already on its way (a refusal while the body still arrives) must not be followed by another.
+  if ((socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') refuseOnSocket(socket, 408, 'the request did not arrive in time');
+  else if (err.code === 'HPE_HEADER_OVERFLOW') refuseOnSocket(socket, 431, 'request headers are too large');
+  else if (err.code === 'HPE_URI_TOO_LONG') refuseOnSocket(socket, 414, 'request URI is too long');
+  else refuseOnSocket(socket, 400, 'malformed HTTP request');
 }

@@ -4,6 +4,8 @@
  */
 import type { z } from 'zod';
 import type { Service } from '../service.js';
+import type { Admission } from './admission.js';
+import type { MetricsAccess } from './http-limits.js';
 import type { QUERY } from './query.js';
 import type { JsonSchema } from './schema.js';
 
@@ -18,6 +20,8 @@ export interface RouteDeps {
   errors(...statuses: number[]): Record<number, JsonSchema>;
   /** Reusable zod pieces of list queries. */
   query: typeof QUERY;
-  /** Whether /metrics is served. */
-  metrics: boolean;
+  /** Who may read /metrics. */
+  metrics: MetricsAccess;
+  /** The ingest route's admission budget. */
+  admission: Admission;
 }

@@ -6,7 +6,9 @@
  * - the JSON body parser with line/column problems (json-body.ts),
  * - the one error map (errors.ts),
  * - authentication by the matched route (auth.ts),
- * - the routes (routes/<resource>.ts), each receiving RouteDeps (route-deps.ts).
+ * - the routes (routes/<resource>.ts), each receiving RouteDeps (route-deps.ts),
+ * - the edge's limits (http-limits.ts): request, header, idle and keep-alive timeouts, the ingest
+ *   admission budget (admission.ts) and who may read /metrics.
  *
  * Responses are serialised with JSON.stringify, so a response schema that lags behind the code can
  * never silently drop fields.
@@ -18,8 +20,10 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import type { Service } from '../service.js';
+import { Admission } from './admission.js';
 import { authHook, TokenAuth } from './auth.js';
-import { errorResponses, httpErrorHandler, notFoundHandler } from './errors.js';
+import { clientErrorHandler, errorResponses, httpErrorHandler, notFoundHandler } from './errors.js';
+import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, type AdmissionLimits, type HttpTimeouts, type MetricsAccess } from './http-limits.js';
 import { parseJsonBody } from './json-body.js';
 import { QUERY } from './query.js';
 import type { RouteDeps } from './route-deps.js';
@@ -38,11 +42,18 @@ import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } f
 export interface ServerOptions {
   /** Largest accepted request body in bytes (default 5 MiB). */
   bodyLimit?: number;
-  /** Serve GET /metrics (default true). */
-  metrics?: boolean;
+  /** Who may read GET /metrics: true or `{ mode: 'on' }` anyone (default), false or `{ mode: 'off' }` nobody, `{ mode: 'token', token }` a scraper with that bearer token. */
+  metrics?: boolean | MetricsAccess;
   /** How long a token lookup is cached (ms, default 10 s). */
   tokenCacheMs?: number;
+  /** Request, header, keep-alive, idle and webhook-body timeouts (DEFAULT_HTTP_TIMEOUTS for the rest). */
+  timeouts?: Partial<HttpTimeouts>;
+  /** The ingest route's admission budget (DEFAULT_ADMISSION for the rest). */
+  admission?: Partial<AdmissionLimits>;
 }
+
+/** How often Node checks the request and header timeouts (its default, 30 s, would let a 20 s timeout run to 50 s). */
+const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
 export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
@@ -55,7 +66,24 @@ const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 /** Builds the HTTP server of a service (not listening; the caller listens and closes it before the service). */
 export async function buildServer(service: Service, opts: ServerOptions = {}): Promise<FastifyInstance> {
   const bodyLimit = opts.bodyLimit ?? DEFAULT_BODY_LIMIT;
-  const app = Fastify({ logger: false, bodyLimit, return503OnClosing: true });
+  const t = { ...DEFAULT_HTTP_TIMEOUTS, ...opts.timeouts };
+  const handleError = httpErrorHandler(service.log, bodyLimit);
+  const app = Fastify({
+    logger: false,
+    bodyLimit,
+    return503OnClosing: true,
+    requestTimeout: t.requestTimeoutMs,
+    keepAliveTimeout: t.keepAliveTimeoutMs,
+    connectionTimeout: t.connectionTimeoutMs,
+    http: {
+      // Node requires headersTimeout <= requestTimeout.
+      headersTimeout: t.requestTimeoutMs > 0 ? Math.min(t.headersTimeoutMs, t.requestTimeoutMs) : t.headersTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    // What Node's parser or the router refuse before a route is found gets the contract shape too.
+    clientErrorHandler,
+    frameworkErrors: (err, request, reply) => handleError(err, request, reply),
+  });
 
   app.decorateRequest('principal', null);
 
@@ -74,7 +102,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
   // NDJSON is kept as text: the events route splits it so problems can name their line.
   app.addContentTypeParser(['application/x-ndjson', 'application/ndjson'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
 
-  app.setErrorHandler(httpErrorHandler(service.log, bodyLimit));
+  app.setErrorHandler(handleError);
   app.setNotFoundHandler(notFoundHandler);
 
   app.addHook('onResponse', async (request, reply) => {
@@ -121,10 +149,16 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
     output: outputSchema,
     errors: errorResponses,
     query: QUERY,
-    metrics: opts.metrics ?? true,
+    metrics: opts.metrics === undefined || opts.metrics === true ? { mode: 'on' } : opts.metrics === false ? { mode: 'off' } : opts.metrics,
+    admission: new Admission(
+      { ...DEFAULT_ADMISSION, ...opts.admission },
+      () => service.pipeline.pendingEvents,
+      (reason) => service.metrics.ingestShed.inc({ reason }),
+      (bytes) => service.metrics.ingestInflightBytes.set(bytes),
+    ),
   };
   await app.register(opsRoutes, deps);
-  await app.register(smsWebhookRoutes, { service });
+  await app.register(smsWebhookRoutes, { service, bodyTimeoutMs: t.webhookBodyTimeoutMs });
   await app.register(dashboardRoutes);
   await app.register(
     async (api) => {

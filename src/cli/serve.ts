@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
+import { httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
@@ -30,6 +31,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const { config, demo } = resolveConfig(opts.config);
   const runDemo = opts.demo ?? demo;
   const store = resolveStore();
+  // Timeouts, the ingest admission budget and /metrics access (checked before anything starts).
+  const limits = httpLimitsFromEnv(process.env);
   const log = createLogger();
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'serve' });
   // The bundled demo's SMS credentials are public; the webhook that takes SMS replies must not be
@@ -50,7 +53,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   });
-  const app = await buildServer(service);
+  const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics });
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');
   // Links in alerts lead to where this server answers, unless the configuration (or

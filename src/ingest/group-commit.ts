@@ -11,6 +11,14 @@ import type { SecurityEvent } from '../domain/types.js';
 
 /** Most events one group commit carries. */
 const MAX_GROUP_EVENTS = 5000;
+/** Fewest events a group is cut to (below this the commit's own cost dominates). */
+const MIN_GROUP_EVENTS = 250;
+/**
+ * How long one group commit should take. The embedded store runs a transaction without yielding to
+ * the event loop, so a commit's length is how long /healthz and every other request wait behind
+ * it: groups are cut to what the last commits wrote in this time (between MIN and MAX_GROUP_EVENTS).
+ */
+const TARGET_COMMIT_MS = 50;
 /** Most events waiting for a group commit before new requests are refused with 503. */
 const MAX_WAITING_EVENTS = 20_000;
 
@@ -32,10 +40,24 @@ interface Waiting<R> {
 export class GroupCommit<R> {
   private readonly waiting: Waiting<R>[] = [];
   private waitingEvents = 0;
+  private committingEvents = 0;
   private flushing = false;
+  /** Smoothed commit time per event (ms), from the commits so far. */
+  private msPerEvent = 0;
 
   /** `commit` stores a group's events in one transaction and describes the result. */
   constructor(private readonly commit: (events: readonly SecurityEvent[]) => Promise<GroupedResult<R>>) {}
+
+  /** Events queued or in the commit being written: the ingest's share of admission control. */
+  get pendingEvents(): number {
+    return this.waitingEvents + this.committingEvents;
+  }
+
+  /** Most events the next group takes: about TARGET_COMMIT_MS of work at the recent commit speed. */
+  get groupCap(): number {
+    if (this.msPerEvent <= 0) return MAX_GROUP_EVENTS;
+    return Math.max(MIN_GROUP_EVENTS, Math.min(MAX_GROUP_EVENTS, Math.round(TARGET_COMMIT_MS / this.msPerEvent)));
+  }
 
   /** Queues a batch; resolves after the commit that holds it. */
   submit(events: readonly SecurityEvent[]): Promise<R> {
@@ -58,17 +80,24 @@ export class GroupCommit<R> {
         await setImmediatePromise();
         const group: Waiting<R>[] = [];
         let n = 0;
-        while (this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0].events.length <= MAX_GROUP_EVENTS)) {
+        const cap = this.groupCap;
+        while (this.waiting.length > 0 && (group.length === 0 || n + this.waiting[0].events.length <= cap)) {
           const w = this.waiting.shift()!;
           group.push(w);
           n += w.events.length;
         }
         this.waitingEvents -= n;
+        this.committingEvents = n;
+        const started = performance.now();
         try {
           await this.commitGroup(group);
+          const per = (performance.now() - started) / Math.max(1, n);
+          this.msPerEvent = this.msPerEvent === 0 ? per : 0.7 * this.msPerEvent + 0.3 * per;
         } catch (e) {
           if (group.length === 1) group[0].reject(e);
           else for (const w of group) await this.commitGroup([w]).catch((err: unknown) => w.reject(err));
+        } finally {
+          this.committingEvents = 0;
         }
       }
     } finally {

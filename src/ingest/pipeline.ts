@@ -80,6 +80,11 @@ export class IngestPipeline {
     this.group = new GroupCommit((events) => this.commitGroup(events));
   }
 
+  /** Events validated and not yet committed (queued for a group commit or in the one being written). */
+  get pendingEvents(): number {
+    return this.group.pendingEvents;
+  }
+
   /** Stores and correlates one batch of validated events (all or nothing), committed with other callers' batches. */
   async ingest(events: readonly SecurityEvent[]): Promise<IngestResult> {
     if (events.length === 0) return { ...EMPTY, ids: [] };

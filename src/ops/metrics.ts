@@ -2,7 +2,7 @@
  * Prometheus metrics of one process. A registry per process (not the global default) so tests
  * that start several services in one process keep their counts apart.
  */
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export interface Metrics {
   registry: Registry;
@@ -13,6 +13,8 @@ export interface Metrics {
   stepDuration: Histogram<'step' | 'status'>;
   stepFailures: Counter<'step'>;
   ingestBatchSeconds: Histogram;
+  ingestShed: Counter<'reason'>;
+  ingestInflightBytes: Gauge;
 }
 
 /** Creates the metric set; `defaults` adds process metrics (memory, event loop). */
@@ -39,5 +41,7 @@ export function createMetrics(defaults = false): Metrics {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
     }),
+    ingestInflightBytes: new Gauge({ name: 'vigil_ingest_inflight_bytes', help: 'Ingest request body bytes in flight (admission control counts them from the first byte to the answer)', registers: [registry] }),
+    ingestShed: new Counter({ name: 'vigil_ingest_shed_total', help: 'Ingest requests refused with 503 by admission control, by budget (bytes, events)', labelNames: ['reason'], registers: [registry] }),
   };
 }

@@ -9,6 +9,7 @@ import { SOURCES, type SecurityEvent } from '../../domain/types.js';
 import { validateEvents, type KnownRefs } from '../../sources/event-input.js';
 import { parseNdjsonText } from '../../sources/ndjson-file.js';
 import { listEvents } from '../../store/read/events.js';
+import type { AdmissionTicket } from '../admission.js';
 import { assertSites, principalOf } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
@@ -89,6 +90,9 @@ const eventInputDoc = z
   })
   .strict();
 
+/** The admission ticket of each ingest request in flight. */
+const tickets = new WeakMap<FastifyRequest, AdmissionTicket>();
+
 /** Event routes. */
 export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { service, query: Q } = deps;
@@ -99,10 +103,25 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     ids: z.array(z.string()).meta({ description: 'event ids in input order (existing ids for duplicates)' }),
   });
 
+  const { admission } = deps;
+  // Only JSON and NDJSON are events: a text/plain body is 415, not parsed as something else.
+  app.removeContentTypeParser('text/plain');
+
   app.post(
     '/events',
     {
       config: { permission: 'events:write' },
+      // Admission from the first byte: refused (503) before the body is read while too much is in flight.
+      onRequest: async (request, reply) => {
+        const ticket = admission.admit(Number(request.headers['content-length'] ?? 0));
+        tickets.set(request, ticket);
+        reply.raw.once('close', () => ticket.release());
+      },
+      // Bodies that declare no length (or less than they send) are counted as their bytes arrive.
+      preParsing: async (request, _reply, payload) => {
+        const ticket = tickets.get(request);
+        return ticket ? payload.pipe(admission.counter(ticket)) : payload;
+      },
       schema: {
         tags: ['events'],
         summary: 'Ingest events (all or nothing per request)',
@@ -113,10 +132,11 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
             'application/x-ndjson': { schema: { type: 'string', description: 'one JSON event per line' } },
           },
         },
-        response: { 202: deps.output(ingestResult), ...deps.errors(400, 401, 403, 413, 415) },
+        response: { 202: deps.output(ingestResult), ...deps.errors(400, 401, 403, 413, 415, 503) },
       },
     },
     async (request: FastifyRequest, reply) => {
+      tickets.get(request)?.markReady();
       const principal = principalOf(request);
       const batch = readBatch(request.body, request.mediaType);
       let events: SecurityEvent[];
@@ -128,6 +148,7 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         throw e;
       }
       assertSites(principal, events.map((e) => e.site));
+      admission.checkEvents(events.length);
       const r = await service.pipeline.ingest(events);
       return reply.code(202).send({ accepted: r.accepted, duplicates: r.duplicates, ids: r.ids });
     },

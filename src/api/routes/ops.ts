@@ -1,8 +1,11 @@
 /**
- * Operations endpoints, without authentication: `GET /healthz` (does the store answer?),
- * `GET /metrics` (Prometheus; can be disabled) and `GET /openapi.json` (this API's description).
+ * Operations endpoints, without API tokens: `GET /healthz` (does the store answer?),
+ * `GET /metrics` (Prometheus; open, off, or behind a scrape token of its own) and
+ * `GET /openapi.json` (this API's description). Admission control never refuses them.
  */
-import type { FastifyPluginAsync } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { UnauthorizedError } from '../../domain/errors.js';
 import { z } from 'zod';
 import { pingStore } from '../../store/health.js';
 import type { RouteDeps } from '../route-deps.js';
@@ -45,10 +48,28 @@ export const opsRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     },
   );
 
-  if (deps.metrics) {
+  const access = deps.metrics;
+  if (access.mode !== 'off') {
+    const digest = (s: string) => createHash('sha256').update(s).digest();
+    const expected = access.mode === 'token' ? digest(access.token) : undefined;
+    const checkToken = async (request: FastifyRequest) => {
+      if (!expected) return;
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+      // Compared as digests: constant time whatever the length of what was sent.
+      if (!m || !timingSafeEqual(digest(m[1]), expected)) throw new UnauthorizedError('a valid metrics token is required (Authorization: Bearer <VIGIL_METRICS_TOKEN>)');
+    };
     app.get(
       '/metrics',
-      { schema: { tags: ['ops'], summary: 'Prometheus metrics (text exposition format)', security: [], produces: ['text/plain'] } },
+      {
+        onRequest: checkToken,
+        schema: {
+          tags: ['ops'],
+          summary: 'Prometheus metrics (text exposition format)',
+          security: access.mode === 'token' ? [{ bearer: [] }] : [],
+          produces: ['text/plain'],
+          ...(access.mode === 'token' ? { response: deps.errors(401) } : {}),
+        },
+      },
       async (_request, reply) => {
         const registry = service.metrics.registry;
         const text = await registry.metrics();

@@ -19,6 +19,8 @@ import { getIncident, listAlertedIncidentIds, type IncidentDetail } from '../../
 import { listNotifications } from '../../store/read/notifications.js';
 import { listPatrols } from '../../store/read/patrols.js';
 import { can, forCaller, principalOf } from '../auth.js';
+import { refuseOnSocket } from '../errors.js';
+import { WEBHOOK_BODY_LIMIT } from '../http-limits.js';
 import { advancePatrol, applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 
@@ -233,12 +235,36 @@ const twiml = (text: string) => `<?xml version="1.0" encoding="UTF-8"?><Response
  * outside /api because providers cannot send a bearer token; it is authenticated by the provider's
  * X-Twilio-Signature instead. "ACK 4821" acknowledges the incident with that code when the sender
  * is one of its site's contacts; "ACK <6 chars>" from a guard acknowledges that guard's patrol.
+ *
+ * It faces the internet, so it spends as little as it can on requests that are not the provider's:
+ * a request without a signature header (or with SMS not configured) is refused before its body is
+ * read; a body over WEBHOOK_BODY_LIMIT (64 KiB) is 413; and a body that has not arrived
+ * `bodyTimeoutMs` after the headers is cut off with 408. The signature itself is an HMAC over the
+ * URL and the form fields, so it can only be checked once the (small) body is in.
  */
-export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service }> = async (app, { service }) => {
+export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service; bodyTimeoutMs: number }> = async (app, { service, bodyTimeoutMs }) => {
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
-  app.post('/webhooks/sms/inbound', { schema: { hide: true } }, async (request, reply) => {
+  const route = {
+    schema: { hide: true },
+    bodyLimit: WEBHOOK_BODY_LIMIT,
+    onRequest: async (request: FastifyRequest) => {
+      if (!service.config.notify.sms) throw new NotFoundError('SMS is not configured');
+      if (!request.headers['x-twilio-signature']) throw new ForbiddenError('missing X-Twilio-Signature');
+    },
+    preParsing: async (request: FastifyRequest, _reply: unknown, payload: NodeJS.ReadableStream) => {
+      if (bodyTimeoutMs > 0 && !request.raw.complete) {
+        const timer = setTimeout(() => {
+          if (!request.raw.complete) refuseOnSocket(request.raw.socket, 408, `the request body did not arrive within ${bodyTimeoutMs} ms`);
+        }, bodyTimeoutMs);
+        request.raw.once('close', () => clearTimeout(timer));
+        request.raw.once('end', () => clearTimeout(timer));
+      }
+      return payload;
+    },
+  };
+  app.post('/webhooks/sms/inbound', route, async (request, reply) => {
     const sms = service.config.notify.sms;
     if (!sms) throw new NotFoundError('SMS is not configured');
     const params = (request.body ?? {}) as Record<string, string>;

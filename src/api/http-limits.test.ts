@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidError } from '../domain/errors.js';
+import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, httpLimitsFromEnv } from './http-limits.js';
+
+describe('httpLimitsFromEnv', () => {
+  it('defaults to open metrics and the default limits', () => {
+    expect(httpLimitsFromEnv({})).toEqual({ timeouts: DEFAULT_HTTP_TIMEOUTS, admission: DEFAULT_ADMISSION, metrics: { mode: 'on' } });
+  });
+
+  it('reads every limit and the metrics mode', () => {
+    const l = httpLimitsFromEnv({
+      VIGIL_REQUEST_TIMEOUT_MS: '3000',
+      VIGIL_HEADERS_TIMEOUT_MS: '2000',
+      VIGIL_KEEPALIVE_TIMEOUT_MS: '0',
+      VIGIL_IDLE_TIMEOUT_MS: '4000',
+      VIGIL_WEBHOOK_BODY_TIMEOUT_MS: '500',
+      VIGIL_INGEST_MAX_INFLIGHT_BYTES: '1000000',
+      VIGIL_INGEST_MAX_PENDING_EVENTS: '500',
+      VIGIL_INGEST_MAX_QUEUE_MS: '250',
+      VIGIL_METRICS: 'token',
+      VIGIL_METRICS_TOKEN: 'a-scrape-token-of-enough-length',
+    });
+    expect(l.timeouts).toEqual({ requestTimeoutMs: 3000, headersTimeoutMs: 2000, keepAliveTimeoutMs: 0, connectionTimeoutMs: 4000, webhookBodyTimeoutMs: 500 });
+    expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250 });
+    expect(l.metrics).toEqual({ mode: 'token', token: 'a-scrape-token-of-enough-length' });
+    expect(httpLimitsFromEnv({ VIGIL_METRICS: 'off' }).metrics).toEqual({ mode: 'off' });
+  });
+
+  it('lists every bad value by its variable', () => {
+    let err: unknown;
+    try {
+      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_METRICS: 'token' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InvalidError);
+    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_METRICS_TOKEN']);
+    expect(() => httpLimitsFromEnv({ VIGIL_METRICS: 'maybe' })).toThrow(InvalidError);
+  });
+});

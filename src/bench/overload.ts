@@ -1,0 +1,131 @@
+/**
+ * Overload benchmark: what POST /api/v1/events does when offered ten times what it sustains. The
+ * server runs in-process on a fresh embedded store with the default admission budget; a load
+ * generator in a worker thread first measures the sustainable rate (closed loop: a few clients,
+ * each posting its next batch when the last was answered), then offers ten times that rate open
+ * loop. Recorded: the share of requests shed (503 with Retry-After), the latency of the accepted
+ * ones, /healthz latency meanwhile, the process's peak resident memory (server and load generator
+ * together), and whether every event of every 202 was stored.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { DEFAULT_ADMISSION } from '../api/http-limits.js';
+import { buildServer } from '../api/server.js';
+import { parseConfig } from '../config/loader.js';
+import { createService } from '../service.js';
+import { inventChain } from '../sim/invent-chain.js';
+import type { OverloadPhase, OverloadPhaseResult } from './overload-worker.js';
+
+/** Events per request. */
+export const OVERLOAD_BATCH = 100;
+/** How many times the sustainable rate is offered. */
+export const OVERLOAD_FACTOR = 10;
+
+export interface OverloadResult {
+  sustainableEventsPerSec: number;
+  offeredEventsPerSec: number;
+  seconds: number;
+  requests: number;
+  shedShare: number;
+  statuses: [number, number][];
+  acceptedP50: number;
+  acceptedP99: number;
+  /** p99 of the accepted requests' time inside the server (first byte to answer). */
+  serverP99: number;
+  healthP50: number;
+  healthP99: number;
+  healthMax: number;
+  peakRssBytes: number;
+  baselineRssBytes: number;
+  acceptedEvents: number;
+  storedEvents: number;
+  skipped: number;
+}
+
+function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))];
+}
+
+/** Runs the overload benchmark: `seconds` to measure the sustainable rate, then `seconds` at ten times it. */
+export async function benchOverload(seconds: number, log: (s: string) => void): Promise<OverloadResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-overload-'));
+  const doc = inventChain(200, 3) as Record<string, unknown>;
+  doc.notify = { webhooks: [] };
+  const config = parseConfig(doc);
+  const token = 'bench-admin-token';
+  const service = await createService({ config, dataDir: join(dir, 'data'), adminToken: token, startRunner: true, startDelivery: true });
+  const app = await buildServer(service);
+  // Server-side time of each accepted request, from its first byte to its answer: client and network excluded.
+  const serverSide: number[] = [];
+  let measuring = false;
+  app.addHook('onResponse', async (request, reply) => {
+    if (measuring && reply.statusCode === 202 && request.url === '/api/v1/events') serverSide.push(reply.elapsedTime);
+  });
+  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const worker = new Worker(new URL('./overload-worker.js', import.meta.url));
+  const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));
+  worker.postMessage({ kind: 'init', url, token, sites });
+  await new Promise((resolve) => worker.once('message', resolve));
+  const run = (phase: OverloadPhase) =>
+    new Promise<OverloadPhaseResult>((resolve) => {
+      worker.once('message', resolve);
+      worker.postMessage({ kind: 'run', phase });
+    });
+  try {
+    log(`overload: measuring the sustainable rate (closed loop, 8 clients, ${OVERLOAD_BATCH} events per request, ${seconds} s)`);
+    const base = await run({ kind: 'closed', clients: 8, requestsPerSec: 0, seconds, batchSize: OVERLOAD_BATCH, prefix: 'sustain' });
+    const sustainable = base.acceptedEvents / base.elapsed;
+    const offered = sustainable * OVERLOAD_FACTOR;
+    log(`overload: sustainable ${Math.round(sustainable)} events/s; offering ${Math.round(offered)} events/s open loop for ${seconds} s`);
+    const baselineRss = process.memoryUsage().rss;
+    let peak = baselineRss;
+    const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 100);
+    let r: OverloadPhaseResult;
+    measuring = true;
+    try {
+      r = await run({ kind: 'open', clients: 0, requestsPerSec: offered / OVERLOAD_BATCH, seconds, batchSize: OVERLOAD_BATCH, prefix: 'over' });
+    } finally {
+      clearInterval(sampler);
+      measuring = false;
+    }
+    const stored = await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE 'over-%'`);
+    const requests = r.statuses.reduce((s, [, c]) => s + c, 0);
+    const shed = r.statuses.find(([s]) => s === 503)?.[1] ?? 0;
+    const res: OverloadResult = {
+      sustainableEventsPerSec: sustainable,
+      offeredEventsPerSec: offered,
+      seconds,
+      requests,
+      shedShare: requests > 0 ? shed / requests : 0,
+      statuses: r.statuses,
+      acceptedP50: quantile(r.accepted, 0.5),
+      acceptedP99: quantile(r.accepted, 0.99),
+      serverP99: quantile(serverSide, 0.99),
+      healthP50: quantile(r.health, 0.5),
+      healthP99: quantile(r.health, 0.99),
+      healthMax: Math.max(...r.health),
+      peakRssBytes: peak,
+      baselineRssBytes: baselineRss,
+      acceptedEvents: r.acceptedEvents,
+      storedEvents: Number(stored.rows[0].n),
+      skipped: r.skipped,
+    };
+    log(`overload: statuses ${JSON.stringify(r.statuses)}, ${r.skipped} not sent (client bound), at most ${r.maxInflight} waiting at once, 503s answered in p50 ${quantile(r.refused, 0.5).toFixed(0)} ms p99 ${quantile(r.refused, 0.99).toFixed(0)} ms`);
+    log(
+      `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
+    );
+    return res;
+  } finally {
+    worker.postMessage({ kind: 'stop' });
+    await app.close();
+    await service.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The default admission budget the benchmark runs with (for the table). */
+export const OVERLOAD_BUDGET = DEFAULT_ADMISSION;
