@@ -37,9 +37,13 @@ export type Role = (typeof ROLES)[number];
  *   notification list, guards' phone numbers, the notifications inside an incident); without it
  *   those fields are left out of every answer;
  * - `events:write`: posting events; `incidents:act` and `patrols:act`: the lifecycle actions
- *   (patrols and guards' state); `tokens:manage`: making, listing and revoking API tokens.
+ *   (patrols and guards' state); `tokens:manage`: making, listing and revoking API tokens;
+ * - `notes:write`: case notes on incidents; `tasks:act`: working investigation and maintenance
+ *   tasks (status, comments, reassignment); `assets:act`: changing an asset's status;
+ *   `reports:sign`: signing off an incident report (freezes the version); `archive:hold`: placing
+ *   and lifting a legal hold on an archived incident.
  */
-export const PERMISSIONS = ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage'] as const;
+export const PERMISSIONS = ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /**
@@ -48,11 +52,11 @@ export type Permission = (typeof PERMISSIONS)[number];
  * shows no incident, phone number, email address or alert text.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage'],
-  manager: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act'],
-  security_lead: ['read', 'people:read', 'incidents:act', 'patrols:act'],
-  guard: ['read', 'patrols:act'],
-  investigator: ['read'],
+  admin: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'],
+  manager: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'],
+  security_lead: ['read', 'people:read', 'incidents:act', 'patrols:act', 'notes:write', 'tasks:act', 'assets:act'],
+  guard: ['read', 'patrols:act', 'notes:write'],
+  investigator: ['read', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign'],
   auditor: ['read', 'people:read'],
   ingest: ['events:write'],
 };
@@ -199,6 +203,11 @@ const PERMISSION_TEXT: Record<Permission, string> = {
   'incidents:act': 'act on incidents',
   'patrols:act': 'act on patrols and guards',
   'tokens:manage': 'manage API tokens',
+  'notes:write': 'write case notes',
+  'tasks:act': 'work on tasks',
+  'assets:act': 'change asset status',
+  'reports:sign': 'sign off incident reports',
+  'archive:hold': 'place or lift a legal hold',
 };
 
 function describe(p: Permission): string {
