@@ -27,7 +27,7 @@ export interface ApiClient {
   /** The token sent as `Authorization: Bearer`; null before sign-in. */
   token: string | null;
   /** A JSON request under /api/v1; resolves with the parsed body. */
-  request<T>(path: string, opts?: { method?: 'GET' | 'POST'; body?: unknown }): Promise<T>;
+  request<T>(path: string, opts?: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown }): Promise<T>;
   /** Pages through a list endpoint (at most `maxPages`); the items and whether more remain. */
   listAll<T>(path: string, maxPages: number): Promise<{ items: T[]; more: boolean }>;
   /** Forgets requests under way: their 401s no longer sign anyone out. */
@@ -44,7 +44,7 @@ export function createApiClient(onUnauthorized: () => void): ApiClient {
   const client: ApiClient = {
     token: null,
 
-    async request<T>(path: string, { method = 'GET', body }: { method?: 'GET' | 'POST'; body?: unknown } = {}): Promise<T> {
+    async request<T>(path: string, { method = 'GET', body }: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown } = {}): Promise<T> {
       const gen = generation;
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);

@@ -25,23 +25,30 @@ export function saveToken(token: string | null): void {
   }
 }
 
-/** Takes `#token=...` out of the URL fragment; also reads `#incident=...`. */
-export function readFragment(): { token: string | null; incident: string | null } {
+/** Takes `#token=...` out of the URL fragment; also reads `#incident=...` and `#page=...`. */
+export function readFragment(): { token: string | null; incident: string | null; page: string | null } {
   const params = new URLSearchParams(location.hash.replace(/^#/, ''));
   const token = params.get('token');
   const incident = params.get('incident');
+  const page = params.get('page');
   if (token !== null) {
     params.delete('token');
     const rest = params.toString();
     // The token must not linger in the address bar or the history.
     history.replaceState(null, '', `${location.pathname}${location.search}${rest ? `#${rest}` : ''}`);
   }
-  return { token: token ? token.trim() : token, incident };
+  return { token: token ? token.trim() : token, incident, page };
 }
 
-/** Puts the selected incident in the fragment (`#incident=...`), so a reload or a link keeps it. */
-export function writeFragment(selectedId: string | null): void {
-  const rest = selectedId ? `#incident=${encodeURIComponent(selectedId)}` : '';
+/**
+ * Puts the page (`#page=...`, when not the incident queue) and the selected incident
+ * (`#incident=...`) in the fragment, so a reload or a link keeps them.
+ */
+export function writeFragment(selectedId: string | null, page = 'incidents'): void {
+  const params = new URLSearchParams();
+  if (page !== 'incidents') params.set('page', page);
+  if (selectedId) params.set('incident', selectedId);
+  const rest = params.size > 0 ? `#${params.toString()}` : '';
   const url = `${location.pathname}${location.search}${rest}`;
   if (`${location.pathname}${location.search}${location.hash}` !== url) history.replaceState(null, '', url);
 }

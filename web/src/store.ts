@@ -37,7 +37,21 @@ export interface DashboardState {
   /** The outcome of the last lifecycle action on `incidentId`. */
   action: { incidentId: string; text: string; error: boolean } | null;
   busy: boolean;
+  /** The page shown under the header: the incident queue or one of the investigation pages. */
+  page: PageId;
 }
+
+/** The dashboard's pages (the tabs under the header). */
+export const PAGES = [
+  { id: 'incidents', label: 'Incidents' },
+  { id: 'tasks', label: 'Tasks' },
+  { id: 'risk', label: 'Risk' },
+  { id: 'equipment', label: 'Equipment' },
+  { id: 'weekly', label: 'Weekly report' },
+  { id: 'archive', label: 'Archive' },
+] as const;
+export type PageId = (typeof PAGES)[number]['id'];
+const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');
 
 let state: DashboardState = {
   screen: 'boot',
@@ -59,6 +73,7 @@ let state: DashboardState = {
   detailBusy: false,
   action: null,
   busy: false,
+  page: 'incidents',
 };
 
 const listeners = new Set<() => void>();
@@ -244,7 +259,7 @@ export function select(id: string, { focus = false }: { focus?: boolean } = {}):
   if (!id) return;
   const changed = id !== state.selectedId;
   autoSelect = false;
-  writeFragment(id);
+  writeFragment(id, state.page);
   if (!changed) return;
   detailSig = '';
   set({ selectedId: id, detail: null, detailNote: 'Loading the incident…', detailBusy: true, action: null });
@@ -270,11 +285,11 @@ export function toggleBand(band: Band): void {
 }
 
 /** A lifecycle action with an optional note; resolves true when the server took it. */
-export async function act(id: string, a: Action, note: string): Promise<boolean> {
+export async function act(id: string, a: Action, note: string, outcome?: string): Promise<boolean> {
   if (state.busy) return false;
   set({ busy: true, action: { incidentId: id, text: `${a.label}…`, error: false } });
   const text = note.trim();
-  const body = text ? (a.action === 'resolve' ? { resolution: text } : { note: text }) : {};
+  const body = { ...(text ? { note: text } : {}), ...(outcome ? { outcome } : {}) };
   try {
     const d = await api.request<Incident>(`/incidents/${encodeURIComponent(id)}/${a.action}`, { method: 'POST', body });
     markOk();
@@ -307,6 +322,7 @@ export async function act(id: string, a: Action, note: string): Promise<boolean>
 export function boot(): void {
   const frag = readFragment();
   if (frag.token) saveToken(frag.token);
+  set({ page: pageOf(frag.page) });
   if (frag.incident) {
     // Loaded by the first tick, once the token is known.
     autoSelect = false;
@@ -322,6 +338,7 @@ export function boot(): void {
       set({ sitesLoaded: false });
       start();
     }
+    if (pageOf(f.page) !== state.page) set({ page: pageOf(f.page) });
     if (f.incident && f.incident !== state.selectedId && api.token) select(f.incident, { focus: true });
   });
   window.addEventListener('online', () => {
@@ -330,4 +347,59 @@ export function boot(): void {
 
   if (api.token) start();
   else showLogin();
+}
+
+// ---------------------------------------------------------------------------------------------
+// The investigation pages and cards
+
+/** Shows a page (a tab); the address keeps it. */
+export function setPage(page: PageId): void {
+  writeFragment(state.selectedId, page);
+  set({ page });
+}
+
+/**
+ * A request for the pages and cards that load their own data: the session's token, and a 401 signs
+ * out like everywhere else. Errors are thrown for the caller to show where the data would be.
+ */
+export function request<T>(path: string, opts?: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown }): Promise<T> {
+  return api.request<T>(path, opts);
+}
+
+/** The text of an error for a card ("Not allowed: ...", "Failed (409): ..."). */
+export function errorText(e: unknown): string {
+  if (e instanceof HttpError) return e.status === 403 ? `Not allowed: ${e.message}` : e.status === 409 ? `Not possible now: ${e.message}` : `Failed (${e.status}): ${e.message}`;
+  if (e instanceof AuthError) return 'Signed out.';
+  return `Failed: ${e instanceof Error ? e.message : String(e)}`;
+}
+
+/** Refetches the selected incident now (after a card changed it). */
+export function refreshSelected(): void {
+  detailSig = '';
+  if (state.selectedId) void refreshDetail().catch(reportError);
+}
+
+/**
+ * Downloads a file from the API (a report as PDF, HTML, CSV or JSON): fetched with the token, then
+ * saved through a temporary link, so the token never goes into an address.
+ */
+export async function download(path: string, filename: string): Promise<void> {
+  const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${api.token ?? ''}` }, cache: 'no-store', credentials: 'omit' });
+  if (!res.ok) {
+    let message = res.statusText;
+    try {
+      message = ((await res.json()) as { error?: { message?: string } }).error?.message ?? message;
+    } catch {
+      /* not JSON */
+    }
+    throw new HttpError(res.status, String(res.status), message);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -6,6 +6,10 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
+import type { WithInvestigation } from '../investigation-model.js';
+
+/** Resolution outcomes (the reports and the weekly figures count them). */
+const OUTCOMES = ['confirmed_loss', 'recovered', 'false_alarm', 'no_loss', 'referred_to_police'] as const;
 import { act, type DashboardState } from '../store.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
@@ -13,6 +17,7 @@ import { SeverityFactors } from './severity.js';
 import { SitePlan } from './site-plan.js';
 import { Timeline } from './timeline.js';
 import { Workflow } from './workflow.js';
+import { AccessAndCamerasCard, AssetStatusCard, NotesCard, ReportCard, TaskCard } from './investigation.js';
 
 const EMPTY = 'Select an incident to see why it scored as it did, what it may cost, where it happened and what Vigil has done about it.';
 
@@ -33,6 +38,7 @@ export function IncidentDetailPane({ state: s }: { state: DashboardState }) {
 }
 
 function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
+  const inv = d as unknown as WithInvestigation;
   const band = d.severity?.band ?? '';
   const tz = siteTz(s, d.site);
   const site = siteOf(s, d.site);
@@ -66,6 +72,7 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
             {d.acknowledgedAt ? ` · acknowledged by ${d.acknowledgedBy || 'someone'} ${fmtAgo(d.acknowledgedAt)}` : ''}
             {d.resolvedAt ? ` · resolved by ${d.resolvedBy || 'someone'} ${fmtAgo(d.resolvedAt)}` : ''}
             {d.resolution ? ` · resolution: ${d.resolution}` : ''}
+            {inv.outcome ? ` · outcome: ${humanize(inv.outcome)}` : ''}
             {d.severity?.policyVersion ? ` · policy ${d.severity.policyVersion}` : ''}
           </p>
         </div>
@@ -92,6 +99,21 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
         <Card id="workflow-card" span="span-12" heading="Response workflow">
           <Workflow d={d} tz={tz} />
         </Card>
+        <Card id="report-card" span="span-6" heading="Incident report">
+          <ReportCard d={inv} />
+        </Card>
+        <Card id="task-card" span="span-6" heading="Investigation">
+          <TaskCard d={inv} tz={tz} />
+        </Card>
+        <Card id="notes-card" span="span-6" heading="Case notes">
+          <NotesCard d={inv} tz={tz} />
+        </Card>
+        <Card id="assets-card" span="span-6" heading="Asset status">
+          <AssetStatusCard d={inv} />
+        </Card>
+        <Card id="access-card" span="span-12" heading="Access and cameras around it">
+          <AccessAndCamerasCard d={inv} tz={tz} />
+        </Card>
       </div>
     </>
   );
@@ -109,6 +131,7 @@ function Card({ id, span, heading, children }: { id: string; span: string; headi
 
 function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
   const [note, setNote] = useState('');
+  const [outcome, setOutcome] = useState('');
   const status = statusOf(d.status);
   const msg = s.action?.incidentId === d.id ? s.action : null;
   return (
@@ -124,7 +147,7 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
             disabled={s.busy || !applies}
             title={applies ? `${a.label} this incident` : `${a.label} applies to ${a.from.join(' or ')} incidents`}
             onClick={() => {
-              void act(d.id, a, note).then((ok) => {
+              void act(d.id, a, note, a.action === 'resolve' && outcome ? outcome : undefined).then((ok) => {
                 if (ok) setNote('');
               });
             }}
@@ -137,11 +160,19 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
         type="text"
         id="action-note"
         maxLength={2000}
-        placeholder="Note or resolution (optional)"
-        aria-label="Note or resolution (optional)"
+        placeholder="Note (optional)"
+        aria-label="Note (optional)"
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
       />
+      <select id="action-outcome" aria-label="Outcome (when resolving)" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
+        <option value="">outcome…</option>
+        {OUTCOMES.map((o) => (
+          <option key={o} value={o}>
+            {humanize(o)}
+          </option>
+        ))}
+      </select>
       <span class={`action-msg small${msg?.error ? ' err' : ''}`} role="status" id="action-msg">
         {msg?.text ?? ''}
       </span>

@@ -1,0 +1,101 @@
+/**
+ * The shapes the investigation cards and pages read (steps 8-15). Only the fields the dashboard
+ * shows; the server's answers carry more.
+ */
+import type { Incident } from './model.js';
+
+export interface NoteItem {
+  at: string;
+  author: string;
+  kind?: string;
+  text: string;
+}
+
+export interface ChecklistItem {
+  kind?: string;
+  label?: string;
+  camera?: string;
+  from?: string;
+  to?: string;
+  done?: boolean;
+}
+
+export interface TaskItem {
+  id: string;
+  kind: string;
+  incidentId?: string | null;
+  site: string;
+  title: string;
+  status: string;
+  assignee?: string | null;
+  dueAt?: string | null;
+  overdue?: boolean;
+  checklist: ChecklistItem[];
+}
+
+export interface AccessFinding {
+  rule: string;
+  badge?: string | null;
+  person?: string | null;
+  zone?: string | null;
+  at?: string;
+  severity?: string;
+  summary: string;
+}
+
+export interface EquipmentFinding {
+  deviceId?: string | null;
+  finding: string;
+  summary: string;
+}
+
+/** What the incident detail carries for the investigation cards. */
+export interface InvestigationIncident {
+
+  outcome?: string | null;
+  notes?: NoteItem[];
+  tasks?: TaskItem[];
+  accessFindings?: AccessFinding[];
+  equipmentFindings?: EquipmentFinding[];
+}
+
+/** The JSON report's version block. */
+export interface ReportVersionInfo {
+  reportVersion?: { version: number; digest: string; generatedAt?: string; signedAt?: string | null; signedBy?: string | null };
+}
+
+export interface RiskItem {
+  scope: 'asset' | 'zone' | 'site';
+  id: string;
+  site: string;
+  name?: string;
+  likelihood: number;
+  impact: number;
+  score: number;
+  band: string;
+  recurring: boolean;
+}
+
+export interface DeviceAudit {
+  site: string;
+  at?: string;
+  devices: { id: string; kind: string; zone?: string; online: boolean; recording?: boolean; lastSeenAt?: string | null; state?: string }[];
+  coverage: { zone: string; share: number }[];
+  blindSpots: { asset: string; name?: string; zone?: string }[];
+}
+
+export interface ArchiveItem {
+  incidentId: string;
+  site: string;
+  archivedAt: string;
+  resolvedAt?: string;
+  retainUntil?: string;
+  legalHold?: boolean;
+  digest?: string;
+  summary?: string;
+  type?: string;
+  band?: string;
+}
+
+/** The incident detail with the investigation fields typed. */
+export type WithInvestigation = Omit<Incident, keyof InvestigationIncident> & InvestigationIncident;

@@ -1,0 +1,268 @@
+/**
+ * The investigation cards of an incident (steps 8-13): the report with its versions and sign-off,
+ * the investigation task with its evidence checklist, the case notes, the asset statuses, who badged
+ * into the zone around it and which cameras were up. Each card reads what the incident detail
+ * carries and acts through the API; a change refetches the incident.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { fmtAgo, fmtTime, humanize } from '../format.js';
+import { download, errorText, refreshSelected, request } from '../store.js';
+import type { ReportVersionInfo, TaskItem, WithInvestigation } from '../investigation-model.js';
+
+/** The report card: current version, digest, sign-off, downloads. */
+export function ReportCard({ d }: { d: WithInvestigation }) {
+  const [info, setInfo] = useState<ReportVersionInfo | null>(null);
+  const [msg, setMsg] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+  const id = encodeURIComponent(d.id);
+  useEffect(() => {
+    let live = true;
+    request<ReportVersionInfo>(`/incidents/${id}/report?format=json`)
+      .then((r) => live && setInfo(r))
+      .catch((e: unknown) => live && setMsg({ text: errorText(e), error: true }));
+    return () => {
+      live = false;
+    };
+  }, [d.id, d.version]);
+  const v = info?.reportVersion;
+  const save = (format: 'html' | 'pdf' | 'json') => {
+    void download(`/incidents/${id}/report?format=${format}${v ? `&version=${v.version}` : ''}`, `${d.id}-report${v ? `-v${v.version}` : ''}.${format}`).catch((e: unknown) => setMsg({ text: errorText(e), error: true }));
+  };
+  const sign = () => {
+    setBusy(true);
+    request<{ version?: number }>(`/incidents/${id}/report/sign`, { method: 'POST', body: v ? { version: v.version } : {} })
+      .then((r) => {
+        setMsg({ text: `Signed off${r.version ? ` version ${r.version}` : ''}: that version is frozen; later changes make a new one.`, error: false });
+        refreshSelected();
+        return request<ReportVersionInfo>(`/incidents/${id}/report?format=json`).then(setInfo);
+      })
+      .catch((e: unknown) => setMsg({ text: errorText(e), error: true }))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div class="report-card">
+      {v ? (
+        <p class="small">
+          Version <strong data-report-version={v.version}>{v.version}</strong>
+          {v.generatedAt ? ` · generated ${fmtAgo(v.generatedAt)}` : ''}
+          {' · SHA-256 '}
+          <span class="mono" title={v.digest}>
+            {v.digest.slice(0, 16)}…
+          </span>
+          {v.signedBy ? (
+            <>
+              {' · '}
+              <strong class="signed" data-signed-by={v.signedBy}>
+                signed by {v.signedBy}
+              </strong>
+              {v.signedAt ? ` ${fmtAgo(v.signedAt)}` : ''}
+            </>
+          ) : (
+            ' · not signed'
+          )}
+        </p>
+      ) : (
+        <p class="small muted">{msg?.error ? '' : 'Loading the report…'}</p>
+      )}
+      <div class="row-actions" role="group" aria-label="Report">
+        <button type="button" onClick={() => save('pdf')}>
+          PDF
+        </button>
+        <button type="button" onClick={() => save('html')}>
+          HTML
+        </button>
+        <button type="button" onClick={() => save('json')}>
+          JSON
+        </button>
+        <button type="button" class="primary" id="report-sign" disabled={busy || !v || !!v.signedBy} onClick={sign} title={v?.signedBy ? 'This version is signed; a change makes a new version' : 'Sign off this version (freezes it)'}>
+          Sign off
+        </button>
+      </div>
+      {msg ? (
+        <p class={`small${msg.error ? ' err' : ''}`} role="status">
+          {msg.text}
+        </p>
+      ) : null}
+    </div>
+  );
+}
+
+/** The investigation task(s): assignee, due date, status, the evidence checklist. */
+export function TaskCard({ d, tz }: { d: WithInvestigation; tz?: string }) {
+  const tasks = d.tasks ?? [];
+  if (tasks.length === 0) return <p class="small muted">No task for this incident (see the workflow for the reason).</p>;
+  return (
+    <ul class="task-list">
+      {tasks.map((t) => (
+        <TaskView key={t.id} t={t} tz={tz} />
+      ))}
+    </ul>
+  );
+}
+
+const TASK_STATUSES = ['open', 'in_progress', 'blocked', 'done'] as const;
+
+function TaskView({ t, tz }: { t: TaskItem; tz?: string }) {
+  const [msg, setMsg] = useState<string | null>(null);
+  const overdue = t.status !== 'done' && t.dueAt && new Date(t.dueAt).getTime() < Date.now();
+  const patch = (body: Record<string, unknown>) =>
+    request(`/tasks/${encodeURIComponent(t.id)}`, { method: 'PATCH', body })
+      .then(() => {
+        setMsg(null);
+        refreshSelected();
+      })
+      .catch((e: unknown) => setMsg(errorText(e)));
+  const checklist = t.checklist ?? [];
+  return (
+    <li class="task" data-task-id={t.id} data-status={t.status}>
+      <p>
+        <strong>{t.title}</strong>
+        <span class={`status-pill t-${t.status}`}>{humanize(t.status)}</span>
+        {overdue ? <span class="chip band-critical">overdue</span> : null}
+      </p>
+      <p class="small muted">
+        {t.assignee ? `assigned to ${t.assignee}` : 'unassigned'}
+        {t.dueAt ? ` · due ${fmtTime(t.dueAt, tz)}` : ''}
+      </p>
+      <label class="small">
+        Status{' '}
+        <select value={t.status} onChange={(e) => void patch({ status: e.currentTarget.value })}>
+          {TASK_STATUSES.map((s) => (
+            <option key={s} value={s}>
+              {humanize(s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      {checklist.length > 0 ? (
+        <ul class="checklist" aria-label="Evidence checklist">
+          {checklist.map((c, i) => (
+            <li key={i}>
+              <label>
+                <input type="checkbox" checked={!!c.done} onChange={(e) => void patch({ checklist: [{ index: i, done: e.currentTarget.checked }] })} /> {checklistText(c, tz)}
+              </label>
+            </li>
+          ))}
+        </ul>
+      ) : null}
+      {msg ? <p class="small err">{msg}</p> : null}
+    </li>
+  );
+}
+
+function checklistText(c: TaskItem['checklist'][number], tz?: string): string {
+  if (c.label) return c.label;
+  if (c.kind === 'clip' && c.camera) return `Clip from camera ${c.camera}${c.from ? `, ${fmtTime(c.from, tz)}` : ''}${c.to ? ` to ${fmtTime(c.to, tz)}` : ''}`;
+  return humanize(c.kind ?? 'item');
+}
+
+/** Case notes: the timeline, and a form to add one. */
+export function NotesCard({ d, tz }: { d: WithInvestigation; tz?: string }) {
+  const [text, setText] = useState('');
+  const [msg, setMsg] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const notes = d.notes ?? [];
+  const add = (e: Event) => {
+    e.preventDefault();
+    const note = text.trim();
+    if (!note) return;
+    setBusy(true);
+    request(`/incidents/${encodeURIComponent(d.id)}/notes`, { method: 'POST', body: { note } })
+      .then(() => {
+        setText('');
+        setMsg(null);
+        refreshSelected();
+      })
+      .catch((err: unknown) => setMsg(errorText(err)))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div>
+      {notes.length === 0 ? <p class="small muted">No notes yet.</p> : null}
+      <ol class="notes" aria-label="Case notes">
+        {notes.map((n, i) => (
+          <li key={i} data-kind={n.kind}>
+            <p class="small muted">
+              {fmtTime(n.at, tz)} · {n.author}
+              {n.kind && n.kind !== 'note' ? ` · ${humanize(n.kind)}` : ''}
+            </p>
+            <p class="note-text">{n.text}</p>
+          </li>
+        ))}
+      </ol>
+      <form class="note-form" onSubmit={add}>
+        <input type="text" id="note-input" maxLength={4000} placeholder="Add a case note" aria-label="Add a case note" value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        <button type="submit" disabled={busy || !text.trim()}>
+          Add note
+        </button>
+      </form>
+      {msg ? <p class="small err">{msg}</p> : null}
+    </div>
+  );
+}
+
+/** Asset statuses of the incident's assets. */
+export function AssetStatusCard({ d }: { d: WithInvestigation }) {
+  const assets = d.assets ?? [];
+  if (assets.length === 0) return <p class="small muted">The incident touches no registered asset.</p>;
+  return (
+    <table class="mini">
+      <thead>
+        <tr>
+          <th>Asset</th>
+          <th>Status</th>
+        </tr>
+      </thead>
+      <tbody>
+        {assets.map((a) => (
+          <tr key={a.id} data-asset-id={a.id}>
+            <td>{(a as { name?: string }).name ?? a.id}</td>
+            <td>
+              <span class={`status-pill a-${String((a as { status?: string }).status ?? 'active')}`}>{humanize(String((a as { status?: string }).status ?? 'active'))}</span>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** Who badged into the zone around the incident, with anomalies flagged; and the cameras' state. */
+export function AccessAndCamerasCard({ d, tz }: { d: WithInvestigation; tz?: string }) {
+  const access = d.accessFindings ?? [];
+  const equipment = d.equipmentFindings ?? [];
+  return (
+    <div class="two-col">
+      <div>
+        <h4>Access around it</h4>
+        {access.length === 0 ? (
+          <p class="small muted">No access anomaly found in the window.</p>
+        ) : (
+          <ul class="findings">
+            {access.map((f, i) => (
+              <li key={i} class={`finding sev-${f.severity ?? 'low'}`} data-rule={f.rule}>
+                <strong>{humanize(f.rule)}</strong> <span class="small muted">{f.at ? fmtTime(f.at, tz) : ''}</span>
+                <p class="small">{f.summary}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+      <div>
+        <h4>Cameras and devices</h4>
+        {equipment.length === 0 ? (
+          <p class="small muted">No equipment finding yet.</p>
+        ) : (
+          <ul class="findings">
+            {equipment.map((f, i) => (
+              <li key={i} class={`finding ${f.finding === 'covering_ok' ? 'ok' : 'sev-high'}`} data-finding={f.finding}>
+                <strong>{f.deviceId ?? ''}</strong> {humanize(f.finding)}
+                <p class="small">{f.summary}</p>
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </div>
+  );
+}
