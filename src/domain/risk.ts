@@ -109,6 +109,8 @@ export interface RiskInputs {
   likelihood: LikelihoodInputs;
   recurring: { count: number; days: number; inWindow: number; flagged: boolean; until: string | null };
   impact: ImpactInputs;
+  /** Assets: the zone the asset stands in. */
+  zone?: string;
   /** Sites: the zone (or site-wide incidents) whose risk the site takes. */
   worst?: string;
   /** Sites: zones that are recurring. */
@@ -270,7 +272,7 @@ export function assessSite(input: SiteRiskInput): RiskAssessment[] {
     const restricted = model.zones.get(a.zone)?.restricted ?? false;
     const impact = assetImpact(a, restricted, policy);
     const l = assessLikelihood(input.assetIncidents.get(a.id) ?? [], now, policy);
-    out.push(finish({ scope: 'asset', id: a.id, site, zone: a.zone }, l, impact, policy, policyVersion));
+    out.push(finish({ scope: 'asset', id: a.id, site, zone: a.zone }, l, impact, policy, policyVersion, { zone: a.zone }));
     const list = assetResults.get(a.zone) ?? [];
     list.push({ impact, assetId: a.id });
     assetResults.set(a.zone, list);
