@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, loadDemoConfig } from '../config/loader.js';
+import { readFileSync } from 'node:fs';
+import YAML from 'yaml';
+import { BUNDLED, defaultPolicy, loadDemoConfig, parseConfig } from '../config/loader.js';
 import type { RiskPolicy } from '../config/schema.js';
 import {
   assessLikelihood,
@@ -220,5 +222,32 @@ describe('what a zone risk feeds', () => {
     expect(riskWantsPatrol({ band: 'medium', recurring: false }, risk)).toBe(false);
     expect(riskWantsPatrol({ band: 'high', recurring: false }, risk)).toBe(true);
     expect(riskWantsPatrol({ band: 'low', recurring: true }, risk)).toBe(true);
+  });
+});
+
+describe('the risk policy', () => {
+  const withRisk = (risk: Record<string, unknown>) => {
+    const doc = YAML.parse(readFileSync(BUNDLED.demo, 'utf8'));
+    doc.policy = { risk };
+    return () => parseConfig(doc);
+  };
+
+  it('refuses thresholds out of order and a look-back shorter than the recurring window, all at once', () => {
+    let message = '';
+    try {
+      withRisk({ likelihoodThresholds: [2, 1, 3, 4], impact: { valueThresholds: ['5000.00', '1000.00', '20000.00', '50000.00'] }, bands: { medium: 12, high: 10, critical: 17 }, lookbackDays: 10 })();
+    } catch (e) {
+      message = JSON.stringify((e as { problems?: unknown }).problems ?? (e as Error).message);
+    }
+    expect(message).toContain('policy.risk.likelihoodThresholds');
+    expect(message).toContain('policy.risk.impact.valueThresholds');
+    expect(message).toContain('policy.risk.bands');
+    expect(message).toContain('policy.risk.lookbackDays');
+  });
+
+  it('takes overrides: a longer half-life keeps old incidents heavier', () => {
+    const c = withRisk({ halfLifeDays: 90 })();
+    expect(c.policy.risk.halfLifeDays).toBe(90);
+    expect(decayedSum([inc('a', 90)], NOW, c.policy.risk)).toBe(0.5);
   });
 });
