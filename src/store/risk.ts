@@ -55,18 +55,21 @@ export async function siteIncidentsForRisk(q: Queryable, site: string, from: Dat
   return r.rows.map((x) => ({ id: x.id, opened_at: x.opened_at, band: x.band, zones: [...new Set([...(x.zone ? [x.zone] : []), ...(x.zones ?? [])])] }));
 }
 
-/** Per asset: the incidents that touched it, opened in [from, to], false alarms left out. */
-export async function assetIncidentsForRisk(q: Queryable, assetIds: readonly string[], from: Date, to: Date): Promise<Map<string, { id: string; openedAt: Date; band: string }[]>> {
-  const out = new Map<string, { id: string; openedAt: Date; band: string }[]>();
+/**
+ * Per asset: the ids of the incidents that touched it, opened in [from, to] (incident_assets
+ * alone, by its (asset_id, opened_at) index; the caller joins them to the site's incidents, which
+ * leaves false alarms out).
+ */
+export async function assetIncidentLinks(q: Queryable, assetIds: readonly string[], from: Date, to: Date): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
   if (assetIds.length === 0) return out;
-  const r = await q.query<{ asset_id: string; id: string; opened_at: Date; band: string }>(
-    `SELECT ia.asset_id, i.id, i.opened_at, i.band FROM incident_assets ia JOIN incidents i ON i.id = ia.incident_id
-      WHERE ia.asset_id = ANY($1::text[]) AND ia.opened_at >= $2 AND ia.opened_at <= $3 AND (i.outcome IS NULL OR i.outcome <> 'false_alarm')`,
+  const r = await q.query<{ asset_id: string; incident_id: string }>(
+    `SELECT asset_id, incident_id FROM incident_assets WHERE asset_id = ANY($1::text[]) AND opened_at >= $2 AND opened_at <= $3`,
     [[...assetIds], from, to],
   );
   for (const x of r.rows) {
     const list = out.get(x.asset_id) ?? [];
-    list.push({ id: x.id, openedAt: x.opened_at, band: x.band });
+    list.push(x.incident_id);
     out.set(x.asset_id, list);
   }
   return out;

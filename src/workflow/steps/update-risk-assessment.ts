@@ -13,7 +13,7 @@ import type { OrgModel } from '../../domain/site-model.js';
 import { NotFoundError } from '../../domain/errors.js';
 import {
   appendRiskHistory,
-  assetIncidentsForRisk,
+  assetIncidentLinks,
   incidentForRisk,
   lockSiteRisk,
   recordedRiskScopes,
@@ -47,7 +47,9 @@ export function updateRiskAssessment(org: OrgModel): StepDefinition<'update-risk
 
       const from = new Date(now.getTime() - policy.risk.lookbackDays * 86_400_000);
       const incidents = (await siteIncidentsForRisk(tx, inc.site, from, now)).map((x) => ({ id: x.id, openedAt: x.opened_at, band: x.band, zones: x.zones }));
-      const assetIncidents = await assetIncidentsForRisk(tx, model.site.assets.map((a) => a.id), from, now);
+      const byId = new Map(incidents.map((x) => [x.id, x]));
+      const links = await assetIncidentLinks(tx, model.site.assets.map((a) => a.id), from, now);
+      const assetIncidents = new Map([...links].map(([asset, ids]) => [asset, ids.map((id) => byId.get(id)).filter((x) => x !== undefined)]));
       const results = assessSite({ model, incidents, assetIncidents, now, policy: policy.risk, policyVersion: policy.version });
       const before = await siteRiskScores(tx, inc.site);
       await upsertRiskScores(tx, results, now);
