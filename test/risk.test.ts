@@ -136,6 +136,10 @@ describe.each(TEST_STORES)('risk assessment on $name', (store) => {
     // Site scope: the store-101 manager sees it; the distribution-centre manager sees no store-101 row.
     expect((await get('/api/v1/risk', east)).body.items.every((x: { site: string }) => x.site === 'store-101')).toBe(true);
     expect((await get('/api/v1/risk?site=store-101', dc)).body.items).toEqual([]);
+    // A machine (ingest) token reads nothing.
+    const machine = (await createApiToken(service.db, { name: 'risk machine', role: 'ingest' })).token;
+    expect((await get('/api/v1/risk', machine)).status).toBe(403);
+    expect((await get(`/api/v1/risk/history?scope=zone&id=${ZONE}`, machine)).status).toBe(403);
     // Every problem of a bad query at once.
     const bad = await get('/api/v1/risk?scope=room&limit=0');
     expect(bad.status).toBe(400);
