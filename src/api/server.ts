@@ -34,6 +34,7 @@ import { incidentRoutes } from './routes/incidents.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
+import { riskRoutes } from './routes/risk.js';
 import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
@@ -56,7 +57,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -130,6 +131,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'assets', description: 'the asset registry' },
         { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
         { name: 'sites', description: 'site plans: zones, assets, devices, guards' },
+        { name: 'risk', description: 'risk per site, zone and asset (5x5 matrix) and its history' },
         { name: 'ops', description: 'health, metrics, this document' },
       ],
     },

@@ -5,7 +5,7 @@
 import { Cron } from 'croner';
 import { z } from 'zod';
 import { isValidTimeZone } from '../domain/local-time.js';
-import { isPlainDecimal } from '../domain/money.js';
+import { compareMoney, isPlainDecimal } from '../domain/money.js';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
 
 const id = z.string().regex(/^[a-z0-9-]+$/, 'expected an id of lowercase letters, digits and dashes ([a-z0-9-]+)');
@@ -137,6 +137,55 @@ const cronExpression = z.string().superRefine((v, ctx) => {
   }
 });
 
+/** Ascending numbers (each at least the one before), `n` of them. */
+const ascending = (n: number, what: string) =>
+  z
+    .array(z.number().min(0))
+    .length(n, `expected ${n} ${what}`)
+    .refine((a) => a.every((x, i) => i === 0 || x >= a[i - 1]!), 'expected each threshold to be at least the one before');
+
+/** Step 11, risk assessment (docs/risk.md): likelihood x impact on a 5x5 matrix. */
+export const riskPolicySchema = z
+  .object({
+    /** Age at which an incident counts half (days). */
+    halfLifeDays: z.number().positive(),
+    /** Incidents older than this are not read at all (days). */
+    lookbackDays: z.number().positive(),
+    /** Weight of an incident by its severity band before decay. */
+    bandWeights: z.object({ low: z.number().min(0), medium: z.number().min(0), high: z.number().min(0), critical: z.number().min(0) }),
+    /** Decayed sums at which likelihood becomes 2, 3, 4 and 5 (below the first: 1). */
+    likelihoodThresholds: ascending(4, 'decayed-sum thresholds (likelihood 2, 3, 4, 5)'),
+    impact: z.object({
+      /** Asset values (organisation currency) at which impact becomes 2, 3, 4 and 5. */
+      valueThresholds: z
+        .array(decimal)
+        .length(4, 'expected 4 value thresholds (impact 2, 3, 4, 5)')
+        .refine((a) => a.every((x, i) => i === 0 || compareMoney(x, a[i - 1]!) >= 0), 'expected each threshold to be at least the one before'),
+      /** Categories that raise an asset's impact by `categoryRaise`. */
+      criticalCategories: z.array(z.string()),
+      categoryRaise: z.number().int().min(0).max(4),
+      sensitiveDataRaise: z.number().int().min(0).max(4),
+      restrictedZoneRaise: z.number().int().min(0).max(4),
+      /** Impact of a zone without assets (before the restricted-zone raise), and of incidents with no zone. */
+      zoneDefault: z.number().int().min(1).max(5),
+    }),
+    recurring: z.object({
+      count: z.number().int().min(1),
+      days: z.number().positive(),
+      /** Likelihood levels a recurring scope is raised by (capped at 5). */
+      likelihoodRaise: z.number().int().min(0).max(4),
+    }),
+    /** Scores (1-25) at which the band becomes medium, high, critical. */
+    bands: z
+      .object({ medium: z.number().int().min(1).max(25), high: z.number().int().min(1).max(25), critical: z.number().int().min(1).max(25) })
+      .refine((b) => b.medium <= b.high && b.high <= b.critical, 'expected medium <= high <= critical'),
+    /** The severity recurrence factor a zone's current risk gives (the factor is the larger of this and the count-based value). */
+    severityRecurrence: z.object({ low: z.number().min(0).max(1), medium: z.number().min(0).max(1), high: z.number().min(0).max(1), critical: z.number().min(0).max(1), recurring: z.number().min(0).max(1) }),
+    /** Zones at this risk band or above (or recurring) get a checkpoint patrol. */
+    patrolMinBand: z.enum(BANDS),
+  })
+  .refine((r) => r.lookbackDays >= r.recurring.days, { message: 'expected lookbackDays >= recurring.days', path: ['lookbackDays'] });
+
 export const policySchema = z.object({
   version: z.string().min(1),
   correlation: z.object({
@@ -222,6 +271,7 @@ export const policySchema = z.object({
     walkingSpeedMps: z.number().positive(),
     checkpointAfterIncidents: z.number().int().min(1),
   }),
+  risk: riskPolicySchema,
 });
 
 export const configSchema = z.object({
@@ -240,6 +290,7 @@ export const configSchema = z.object({
 });
 
 export type Policy = z.infer<typeof policySchema>;
+export type RiskPolicy = Policy['risk'];
 export type RawConfig = z.infer<typeof configSchema>;
 export type SiteConfig = z.infer<typeof siteSchema>;
 export type ZoneConfig = z.infer<typeof zoneSchema>;

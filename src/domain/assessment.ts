@@ -12,7 +12,7 @@ import { isAfterHours, ruleFor } from './correlation.js';
 import { computeLoss } from './loss.js';
 import { fromMinor, toMinor } from './money.js';
 import { computeSeverity } from './severity.js';
-import type { IncidentType, Loss, SecurityEvent, Severity } from './types.js';
+import type { Band, IncidentType, Loss, SecurityEvent, Severity } from './types.js';
 
 /** What an incident remembers of its events. Plain JSON (stored with the incident). */
 export interface IncidentAggregate {
@@ -133,6 +133,8 @@ export interface AssessmentContext {
   priorIncidentsInZone: number;
   /** Per asset: incidents that touched it within policy.highRisk.recentDays. */
   assetRecentIncidents: ReadonlyMap<string, number>;
+  /** The current risk (step 11) of the incident's zone, when it has been assessed (domain/risk.ts riskAt). */
+  zoneRisk?: { band: Band; score: number; recurring: boolean };
 }
 
 /** Why an asset is high risk under the policy (empty when it is not). */
@@ -209,6 +211,7 @@ export function assessIncident(agg: IncidentAggregate, org: OrgModel, policy: Po
       restrictedZone: restricted ?? false,
       zoneName: zoneCfg?.name ?? agg.zone ?? 'site',
       priorIncidents: ctx.priorIncidentsInZone,
+      ...(ctx.zoneRisk ? { zoneRisk: ctx.zoneRisk } : {}),
       distinctSources: agg.sources.length,
       currency,
     },

@@ -14,11 +14,13 @@
  *   1 - prod(1 - 0.5 x criticality(asset)) - two adjacent $50k assets make 0.75.
  * - afterHours: any event outside business hours in the site's own time zone.
  * - restrictedZone: the incident is in a restricted zone.
- * - recurrence: earlier incidents in the same zone within recurrenceDays, saturating.
+ * - recurrence: earlier incidents in the same zone within recurrenceDays, saturating; or, when it
+ *   is higher, the value the zone's current risk band gives (policy.risk.severityRecurrence, step 11).
  * - corroboration: distinct sources that saw it (1 source = 0, corroborationSaturation = 1).
  */
 import type { Policy } from '../config/schema.js';
 import { approxMajorUnits } from './money.js';
+import { riskRecurrenceValue } from './risk.js';
 import type { Band, Severity, SeverityFactor } from './types.js';
 
 export interface SeverityInput {
@@ -38,6 +40,8 @@ export interface SeverityInput {
   zoneName: string;
   /** Incidents in the same zone within policy.severity.recurrenceDays before this one. */
   priorIncidents: number;
+  /** The zone's current risk (step 11), when it has been assessed: it can raise the recurrence factor. */
+  zoneRisk?: { band: Band; score: number; recurring: boolean };
   distinctSources: number;
   currency: string;
 }
@@ -78,7 +82,16 @@ export function computeSeverity(input: SeverityInput, policy: Policy): Severity 
   let notReached = 1;
   for (const a of input.adjacentHighRisk) notReached *= 1 - 0.5 * valueCriticality(a.value, input.currency, policy);
   const contagion = clamp(1 - notReached);
-  const recurrence = clamp(input.priorIncidents / s.recurrenceSaturation);
+  // Recurrence: the count of earlier incidents, or the zone's risk (step 11) when that says more.
+  const countRecurrence = clamp(input.priorIncidents / s.recurrenceSaturation);
+  const riskRecurrence = input.zoneRisk ? clamp(riskRecurrenceValue(input.zoneRisk, policy.risk)) : 0;
+  const recurrence = Math.max(countRecurrence, riskRecurrence);
+  const countDetail = `${input.priorIncidents} earlier incident(s) in the zone within ${s.recurrenceDays} days`;
+  const riskDetail = input.zoneRisk
+    ? `zone risk ${input.zoneRisk.band} (${input.zoneRisk.score}/25)${input.zoneRisk.recurring ? ', recurring' : ''} gives ${round2(riskRecurrence)}`
+    : undefined;
+  const recurrenceDetail =
+    riskDetail && riskRecurrence > countRecurrence ? `from the zone's risk: ${riskDetail}; ${countDetail}` : riskDetail ? `${countDetail}; ${riskDetail}` : countDetail;
   const corroboration = clamp((input.distinctSources - 1) / (s.corroborationSaturation - 1));
 
   const raw: [keyof typeof w, number, string][] = [
@@ -93,7 +106,7 @@ export function computeSeverity(input: SeverityInput, policy: Policy): Severity 
     ['contagion', contagion, input.adjacentHighRisk.length > 0 ? `high-risk assets next door: ${input.adjacentHighRisk.map((a) => a.id).join(', ')}` : 'no high-risk asset in adjacent zones'],
     ['afterHours', input.afterHours ? 1 : 0, input.afterHoursDetail],
     ['restrictedZone', input.restrictedZone ? 1 : 0, input.restrictedZone ? `${input.zoneName} is restricted` : `${input.zoneName} is not restricted`],
-    ['recurrence', recurrence, `${input.priorIncidents} earlier incident(s) in the zone within ${s.recurrenceDays} days`],
+    ['recurrence', recurrence, recurrenceDetail],
     ['corroboration', corroboration, `${input.distinctSources} distinct source(s)`],
   ];
   // Values are stored to 4 decimals and contributions computed from the stored value, so anyone

@@ -5,6 +5,7 @@
  * stored with its events and the workflow's assessment steps are left to the runner.
  */
 import { assessIncident, type Assessment } from '../domain/assessment.js';
+import { riskAt } from '../domain/risk.js';
 import type { OrgModel } from '../domain/site-model.js';
 import { loadSitesContext } from '../store/assessment-context.js';
 import type { Queryable } from '../store/db.js';
@@ -45,7 +46,9 @@ export async function assessAndWriteIncidents(
     let failure: string | undefined;
     try {
       if (failAssessment?.(t.ref.id)) throw new Error('assessment failed (injected)');
-      assessment = assessIncident(t.agg, org, policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents });
+      const stored = ctx.zoneRisk.get(zoneKey);
+      const zoneRisk = stored ? riskAt(stored, now, policy.risk) : undefined;
+      assessment = assessIncident(t.agg, org, policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents, ...(zoneRisk ? { zoneRisk } : {}) });
     } catch (e) {
       failure = (e as Error).message;
     }

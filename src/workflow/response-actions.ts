@@ -12,6 +12,7 @@ import { assignGuards, checkpointRoute } from '../domain/guard-dispatch.js';
 import { timeId } from '../domain/ids.js';
 import { compareMoney } from '../domain/money.js';
 import { localTime } from '../domain/local-time.js';
+import { riskAt, riskWantsPatrol } from '../domain/risk.js';
 import type { OrgModel } from '../domain/site-model.js';
 import { BANDS, type Band } from '../domain/types.js';
 import type { Queryable } from '../store/db.js';
@@ -19,6 +20,7 @@ import { lockSiteGuards, markGuardAssigned } from '../store/guards.js';
 import { countIncidentsInZone, incidentsWaitingForGuard, type IncidentRow } from '../store/incidents.js';
 import { enqueue } from '../store/notifications.js';
 import { insertCheckpointPatrol, insertResponsePatrol } from '../store/patrols.js';
+import { zoneRiskScore } from '../store/risk.js';
 
 /** Position of a band in low < medium < high < critical. */
 export const bandRank = (b: string): number => BANDS.indexOf(b as Band);
@@ -120,9 +122,10 @@ export async function reportNoGuard(tx: Queryable, org: OrgModel, config: Config
 
 /**
  * A zone with repeated incidents (policy.patrol.checkpointAfterIncidents within the recurrence
- * window) gets a checkpoint patrol for the next shift: a route through the zone and its
- * neighbours, created once per zone and local day (its id says which), so the step and the
- * scheduled job never plan it twice. Returns the patrol id when one was created.
+ * window), or whose current risk (step 11) is recurring or at policy.risk.patrolMinBand or above,
+ * gets a checkpoint patrol for the next shift: a route through the zone and its neighbours,
+ * created once per zone and local day (its id says which), so the step and the scheduled job
+ * never plan it twice. Returns the patrol id when one was created.
  */
 export async function planCheckpointPatrol(tx: Queryable, org: OrgModel, p: { site: string; zone: string; incidentId: string | null; now: Date }): Promise<string | undefined> {
   const model = org.sites.get(p.site);
@@ -130,7 +133,12 @@ export async function planCheckpointPatrol(tx: Queryable, org: OrgModel, p: { si
   const policy = org.config.policy;
   const days = policy.severity.recurrenceDays;
   const n = await countIncidentsInZone(tx, { site: p.site, zone: p.zone, from: new Date(p.now.getTime() - days * 86_400_000) });
-  if (n < policy.patrol.checkpointAfterIncidents) return undefined;
+  const reasons: string[] = [];
+  if (n >= policy.patrol.checkpointAfterIncidents) reasons.push(`${n} incidents in ${model.zones.get(p.zone)?.name ?? p.zone} within ${days} days`);
+  const stored = await zoneRiskScore(tx, p.site, p.zone);
+  const risk = stored ? riskAt(stored, p.now, policy.risk) : undefined;
+  if (risk && riskWantsPatrol(risk, policy.risk)) reasons.push(`zone risk ${risk.band} (${risk.score}/25)${risk.recurring ? `, recurring (${policy.risk.recurring.count} or more incidents within ${policy.risk.recurring.days} days)` : ''}`);
+  if (reasons.length === 0) return undefined;
   const day = localTime(p.now, model.site.timezone).date;
   const id = `chk-${p.site}-${p.zone}-${day}`;
   const zones = [p.zone, ...(model.adjacency.get(p.zone) ?? [])];
@@ -141,7 +149,7 @@ export async function planCheckpointPatrol(tx: Queryable, org: OrgModel, p: { si
     site: p.site,
     zone: p.zone,
     route,
-    reason: `${n} incidents in ${model.zones.get(p.zone)?.name ?? p.zone} within ${days} days`,
+    reason: reasons.join('; '),
     assignedAt: p.now,
     scheduledFor: new Date(p.now.getTime() + 8 * 3_600_000),
   });

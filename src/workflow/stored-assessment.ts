@@ -6,6 +6,7 @@
  */
 import { assessIncident, type Assessment, type IncidentAggregate } from '../domain/assessment.js';
 import { PermanentError } from '../domain/errors.js';
+import { riskAt } from '../domain/risk.js';
 import type { OrgModel } from '../domain/site-model.js';
 import { loadSitesContext } from '../store/assessment-context.js';
 import type { Queryable } from '../store/db.js';
@@ -19,6 +20,8 @@ export async function assessStoredIncident(tx: Queryable, org: OrgModel, inciden
   if (!org.sites.has(row.site)) throw new PermanentError(`site ${row.site} is not in the configuration`);
   const ctx = await loadSitesContext(tx, org, [row.site], now);
   const prior = await countIncidentsInZone(tx, { site: row.site, zone: agg.zone ?? null, from: new Date(now.getTime() - org.config.policy.severity.recurrenceDays * 86_400_000), before: row.opened_at });
-  const assessment = assessIncident(agg, org, org.config.policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents });
+  const stored = ctx.zoneRisk.get(`${row.site}|${agg.zone ?? ''}`);
+  const zoneRisk = stored ? riskAt(stored, now, org.config.policy.risk) : undefined;
+  const assessment = assessIncident(agg, org, org.config.policy, { devicesDown: ctx.devicesDown, priorIncidentsInZone: prior, assetRecentIncidents: ctx.assetRecentIncidents, ...(zoneRisk ? { zoneRisk } : {}) });
   return { agg, assessment };
 }

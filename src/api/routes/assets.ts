@@ -32,6 +32,10 @@ const assetItemSchema = z.object({
   highRisk: z.boolean(),
   highRiskReasons: z.array(z.string()),
   recentIncidents: z.number().int().meta({ description: 'incidents that touched the asset within policy.highRisk.recentDays' }),
+  risk: z
+    .object({ likelihood: z.number().int(), impact: z.number().int(), score: z.number().int(), band: z.string(), recurring: z.boolean(), computedAt: z.string() })
+    .nullable()
+    .meta({ description: 'the asset\'s risk (step 11) as of now; null before its first assessment' }),
 });
 
 /** Asset routes. */
@@ -58,7 +62,7 @@ export const assetRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       const q = request.query as z.output<typeof query>;
       const policy = service.config.policy;
       const since = new Date(service.now().getTime() - policy.highRisk.recentDays * 86_400_000);
-      const rows = await listAssetRows(service.db, scopeSites(q.site, principalOf(request).sites), since);
+      const rows = await listAssetRows(service.db, scopeSites(q.site, principalOf(request).sites), since, { now: service.now(), policy: policy.risk });
       const items: AssetItem[] = [];
       for (const row of rows) {
         // The store row is the registry (synced from configuration); the zone comes from the chain.
