@@ -35,6 +35,7 @@ import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { siteRoutes } from './routes/sites.js';
+import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
@@ -56,7 +57,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, taskRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -130,6 +131,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'assets', description: 'the asset registry' },
         { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
         { name: 'sites', description: 'site plans: zones, assets, devices, guards' },
+        { name: 'tasks', description: 'investigation and maintenance tasks: evidence checklists, status, comments' },
         { name: 'ops', description: 'health, metrics, this document' },
       ],
     },
