@@ -9,6 +9,7 @@ import {
   investigatorInTurn,
   mergeChecklist,
   posTransactionsItem,
+  sameChecklist,
   wantsInvestigation,
   type ChecklistItem,
 } from './investigation.js';
@@ -195,5 +196,14 @@ describe('merging a refreshed checklist', () => {
     const stored = [clip('c1', true), { id: 'item-1', kind: 'item' as const, text: 'call the bank', done: false }];
     const fresh = [{ ...clip('c1', false), to: 'c' } as ChecklistItem, clip('c2', false)];
     expect(mergeChecklist(stored, fresh)).toEqual([{ ...clip('c1', true), to: 'c' }, clip('c2', false), stored[1]]);
+  });
+});
+
+describe('comparing checklists', () => {
+  it('ignores key order, not values', () => {
+    const a: ChecklistItem[] = [{ id: 'item-1', kind: 'item', text: 'x', done: false }];
+    const b = [{ done: false, text: 'x', kind: 'item', id: 'item-1' }] as ChecklistItem[];
+    expect(sameChecklist(a, b)).toBe(true);
+    expect(sameChecklist(a, [{ ...a[0]!, done: true } as ChecklistItem])).toBe(false);
   });
 });

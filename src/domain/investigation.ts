@@ -276,6 +276,20 @@ export function posTransactionsItem(events: readonly PosEventInput[]): PosTransa
   };
 }
 
+/** True when two checklists say the same (key order aside: the store's jsonb reorders keys). */
+export function sameChecklist(a: readonly ChecklistItem[], b: readonly ChecklistItem[]): boolean {
+  return canonical(a) === canonical(b);
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') {
+    const o = v as Record<string, unknown>;
+    return `{${Object.keys(o).filter((k) => o[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
+}
+
 /**
  * Merges a freshly gathered checklist into the stored one (the incident grew): every fresh item
  * takes its place with the stored item's done flag; stored items the fresh list no longer has

@@ -10,7 +10,7 @@
  * medium gets its task then, and an existing task has its checklist refreshed (done flags kept)
  * and its due date brought forward to the new band's SLA when that is sooner.
  */
-import { mergeChecklist, wantsInvestigation } from '../../domain/investigation.js';
+import { mergeChecklist, sameChecklist, wantsInvestigation } from '../../domain/investigation.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import { appendAuditRecord } from '../../store/audit-log.js';
 import { incidentForTask, lockTask, tasksOfIncident, updateTask } from '../../store/tasks.js';
@@ -34,7 +34,7 @@ export function createInvestigationTask(org: OrgModel): StepDefinition<'create-i
         const sooner = mine.status !== 'done' && (mine.due_at === null || due.getTime() < mine.due_at.getTime());
         const checklist = mergeChecklist(mine.checklist, fresh);
         const title = investigationTitle(org, inc);
-        const changed = sooner || title !== mine.title || JSON.stringify(checklist) !== JSON.stringify(mine.checklist);
+        const changed = sooner || title !== mine.title || !sameChecklist(checklist, mine.checklist);
         if (changed) {
           await updateTask(tx, id, mine.version, { checklist, title, ...(sooner ? { dueAt: due, clearOverdue: true } : {}) }, now);
           await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.refresh', target: id, details: { incident: inc.id, band: inc.band, ...(sooner ? { dueAt: due.toISOString() } : {}) } });
