@@ -16,6 +16,7 @@ import { syncGuards } from './store/guards.js';
 import { incidentSite } from './store/read/incidents.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
+import { investigationTaskId } from './workflow/investigation-actions.js';
 import { TaskMonitor } from './workflow/task-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
 import { Scheduler } from './workflow/scheduler.js';
@@ -166,6 +167,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onStepFinished: (incidentId, step, status) => {
       if (ALERTING_STEPS.includes(step)) dispatcher.kick();
       emit({ kind: 'step.finished', incidentId, data: { step, status } });
+      if (step === 'create-investigation-task' && status === 'done') emit({ kind: 'task.updated', incidentId, data: { id: investigationTaskId(incidentId), change: 'workflow' } });
     },
   });
   const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org), policy, timezone: opts.config.organization.timezone, now, log });

@@ -48,8 +48,11 @@ const posTransactions = z.object({
 });
 const item = z.object({ id: z.string(), kind: z.literal('item'), text: z.string(), done: z.boolean() });
 
+/** Any other item (maintenance tasks' own kinds): an id, a kind and whether it is done. */
+const other = z.looseObject({ id: z.string(), kind: z.string(), done: z.boolean() });
+
 /** One evidence checklist item. */
-export const CHECKLIST_ITEM_SCHEMA = z.union([clip, badgeEvents, posTransactions, item]);
+export const CHECKLIST_ITEM_SCHEMA = z.union([clip, badgeEvents, posTransactions, item, other]);
 
 /** A task as lists and the incident detail show it. */
 export const TASK_VIEW_SCHEMA = z.object({
