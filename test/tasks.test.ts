@@ -256,6 +256,9 @@ describe.each(TEST_STORES)('investigation tasks on $name', (store) => {
       expect(new Set([p1.items[0].id, p2.items[0].id]).size).toBe(2);
       expect((await app.inject({ method: 'GET', url: '/api/v1/tasks?cursor=garbage', headers: ADMIN })).statusCode).toBe(400);
       expect((await app.inject({ method: 'GET', url: '/api/v1/tasks?status=nope', headers: ADMIN })).statusCode).toBe(400);
+      // An investigation task of the site without an incident goes to the investigator in turn.
+      const own = await app.inject({ method: 'POST', url: '/api/v1/tasks', headers: ADMIN, payload: { site: 'store-101', title: 'Audit the till counts' } });
+      expect(own.json()).toMatchObject({ kind: 'investigation', assignee: 'inv-1', incidentId: null, dueAt: null, checklist: [] });
     } finally {
       await app.close();
     }
@@ -327,6 +330,24 @@ describe.each(TEST_STORES)('investigation tasks on $name', (store) => {
     const item = t.checklist.find((i) => i.kind === 'pos_transactions')!;
     expect(item.transactions!.map((x) => [x.transaction, x.amount, x.eventIds.length])).toEqual([['T100', '20.00', 2], ['T101', '45.10', 1]]);
     expect(item.totals).toEqual([{ currency: 'USD', amount: '65.10' }]);
+  });
+
+  it("due across the US clock change in the site's zone: 72 hours from Friday 10:00 EDT is Monday 10:00 EST", async () => {
+    const svc = await start();
+    clock = new Date('2026-10-30T14:00:00Z');
+    const r = await svc.pipeline.ingest([ev('l-1', 'cctv', 'loitering', '2026-10-30T09:59:00-04:00', 'store-101', 'back-hall')]);
+    await settle(svc);
+    const id = r.incidentsOpened[0];
+    expect((await svc.db.query<{ band: string }>('SELECT band FROM incidents WHERE id = $1', [id])).rows[0].band).toBe('medium');
+    const app = await buildServer(svc);
+    try {
+      const t = (await app.inject({ method: 'GET', url: `/api/v1/tasks/task-${id}`, headers: ADMIN })).json();
+      expect(t.dueAt).toBe('2026-11-02T15:00:00.000Z'); // 73 hours of elapsed time
+    } finally {
+      await app.close();
+    }
+    await svc.dispatcher.drain();
+    expect(smtp.to('robin.diaz@northwind.example')[0].subject).toContain('due 2026-11-02T10:00:00-05:00');
   });
 
   it('an incident that rises from low to medium gets its task when it rises', async () => {

@@ -12,14 +12,14 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ConflictError, InvalidError, NotFoundError, type Problem } from '../../domain/errors.js';
 import { timeId } from '../../domain/ids.js';
-import type { ChecklistItem, NoteItem } from '../../domain/investigation.js';
+import { investigatorInTurn, type ChecklistItem, type NoteItem } from '../../domain/investigation.js';
 import { TASK_KINDS, TASK_STATUSES, taskTransition } from '../../domain/task-lifecycle.js';
 import type { Service } from '../../service.js';
 import { appendAuditRecord } from '../../store/audit-log.js';
 import { enqueue } from '../../store/notifications.js';
 import { getTask, listTasks, type TaskDetail } from '../../store/read/tasks.js';
-import { addTaskComment, incidentForTask, insertTask, lockTask, updateTask, type TaskChange, type TaskRecord } from '../../store/tasks.js';
-import { assignmentMail, openInvestigationTask } from '../../workflow/investigation-actions.js';
+import { addTaskComment, incidentForTask, insertTask, lockTask, nextRotationTurn, updateTask, type TaskChange, type TaskRecord } from '../../store/tasks.js';
+import { assignmentMail, openInvestigationTask, siteInvestigators } from '../../workflow/investigation-actions.js';
 import { assertSites, principalOf, type Principal } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 import { TASK_DETAIL_SCHEMA, TASK_VIEW_SCHEMA } from '../task-schemas.js';
@@ -152,7 +152,10 @@ export const taskRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         if (inc && b.kind === 'investigation') {
           await openInvestigationTask(tx, service.org, inc, { id: taskId, now, ...(b.assignee ? { assignee: b.assignee } : {}), ...(b.dueAt ? { dueAt: b.dueAt } : {}), ...(b.title ? { title: b.title } : {}), extra });
         } else {
-          const task = { id: taskId, kind: b.kind, incident_id: inc?.id ?? null, site: site!, title: b.title ?? `Maintenance for incident ${inc!.id}`, due_at: b.dueAt ?? null, assignee: b.assignee ?? null, checklist: extra };
+          // An investigation task without an incident goes to the site's investigator in turn too.
+          const candidates = b.kind === 'investigation' && !b.assignee ? siteInvestigators(service.config, site!) : [];
+          const assignee = b.assignee ?? (candidates.length > 0 ? investigatorInTurn(candidates, await nextRotationTurn(tx, site!)) ?? null : null);
+          const task = { id: taskId, kind: b.kind, incident_id: inc?.id ?? null, site: site!, title: b.title ?? `Maintenance for incident ${inc!.id}`, due_at: b.dueAt ?? null, assignee, checklist: extra };
           await insertTask(tx, { id: taskId, kind: b.kind, incidentId: task.incident_id, site: task.site, deviceId: b.deviceId ?? null, title: task.title, assignee: task.assignee, dueAt: task.due_at, checklist: extra, now });
           const mail = assignmentMail(service.org, task, 1);
           if (mail) await enqueue(tx, [mail], now);
