@@ -332,6 +332,37 @@ describe.each(TEST_STORES)('investigation tasks on $name', (store) => {
     expect(item.totals).toEqual([{ currency: 'USD', amount: '65.10' }]);
   });
 
+  it('badge events after the incident join the checklist once their window has closed, done flags kept', async () => {
+    const svc = await start();
+    const r = await svc.pipeline.ingest([ev('d-1', 'access_control', 'door_forced', '2026-11-20T02:14:00-05:00', 'store-101', 'cash-office', { assets: ['safe-1'] })]);
+    const tid = `task-${r.incidentsOpened[0]}`;
+    await settle(svc);
+    const app = await buildServer(svc);
+    try {
+      const get = async () => (await app.inject({ method: 'GET', url: `/api/v1/tasks/${tid}`, headers: ADMIN })).json();
+      const badges = (t: { checklist: { kind: string }[] }) => t.checklist.find((i) => i.kind === 'badge_events') as unknown as { count: number; complete: boolean; to: string; events: { badge: string }[] };
+      expect(badges(await get())).toMatchObject({ count: 0, complete: false, to: iso('2026-11-20T02:44:00-05:00') });
+      await app.inject({ method: 'PATCH', url: `/api/v1/tasks/${tid}`, headers: ADMIN, payload: { checklist: [{ id: 'clip:cam-101-co', done: true }] } });
+      // Twenty minutes later someone badges into the back hall; at 02:50 someone else (past the window).
+      advance(20 * 60_000);
+      await svc.pipeline.ingest([
+        ev('b-1', 'access_control', 'access_granted', '2026-11-20T02:34:00-05:00', 'store-101', 'back-hall', { badge: 'B-1019' }),
+        ev('b-2', 'access_control', 'access_granted', '2026-11-20T02:50:00-05:00', 'store-101', 'back-hall', { badge: 'B-1020' }),
+      ]);
+      expect(await svc.taskMonitor.refreshEvidence()).toEqual([]); // the window is still open
+      advance(20 * 60_000);
+      expect(await svc.taskMonitor.refreshEvidence()).toEqual([tid]);
+      const t = await get();
+      expect(badges(t)).toMatchObject({ count: 1, complete: true });
+      expect(badges(t).events.map((e) => e.badge)).toEqual(['B-1019']);
+      expect(t.checklist.find((i: { id: string }) => i.id === 'clip:cam-101-co').done).toBe(true);
+      expect(t.version).toBe(3);
+      expect(await svc.taskMonitor.refreshEvidence()).toEqual([]);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("due across the US clock change in the site's zone: 72 hours from Friday 10:00 EDT is Monday 10:00 EST", async () => {
     const svc = await start();
     clock = new Date('2026-10-30T14:00:00Z');

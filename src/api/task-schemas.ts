@@ -23,6 +23,7 @@ const badgeEvents = z.object({
   to: z.string(),
   zones: z.array(z.string()),
   count: z.number().int(),
+  complete: z.boolean().meta({ description: 'the window had closed when the events were gathered (else they are gathered again once it has)' }),
   events: z.array(
     z.object({ eventId: z.string(), seq: z.number().int(), at: z.string(), type: z.string(), zone: z.string().nullable(), badge: z.string(), person: z.string().nullable(), name: z.string().nullable(), device: z.string().nullable() }),
   ),

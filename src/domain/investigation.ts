@@ -125,6 +125,8 @@ export interface BadgeEventsItem {
   /** How many there were; `events` holds at most the policy's maxBadgeEvents of them (oldest first). */
   count: number;
   events: BadgeEventRef[];
+  /** The window had closed when the events were gathered: the list is final (else it is gathered again once it closes). */
+  complete: boolean;
   done: boolean;
 }
 

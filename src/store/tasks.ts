@@ -156,6 +156,24 @@ export async function overdueTaskIds(q: Queryable, now: Date, limit = 100): Prom
   return r.rows.map((x) => x.id);
 }
 
+/**
+ * Ids of the open investigation tasks whose badge-event window has closed since their evidence
+ * was gathered (the list is to be gathered again, now final).
+ */
+export async function tasksWithClosedEvidenceWindow(q: Queryable, now: Date, limit = 100): Promise<string[]> {
+  const r = await q.query<{ id: string }>(
+    `SELECT id FROM tasks t
+      WHERE t.kind = 'investigation' AND t.status <> 'done' AND t.incident_id IS NOT NULL
+        AND CASE WHEN jsonb_typeof(t.checklist) = 'array' THEN
+              EXISTS (SELECT 1 FROM jsonb_array_elements(t.checklist) i
+                       WHERE i->>'kind' = 'badge_events' AND i->>'complete' = 'false' AND (i->>'to')::timestamptz <= $1)
+            ELSE false END
+      ORDER BY t.created_at, t.id LIMIT $2`,
+    [now, limit],
+  );
+  return r.rows.map((x) => x.id);
+}
+
 /** Flags a task as notified overdue (no version change: people's edits are not disturbed). */
 export async function markTaskOverdueNotified(tx: Queryable, id: string, at: Date): Promise<void> {
   await tx.query(`UPDATE tasks SET overdue_notified_at = $2 WHERE id = $1`, [id, at]);

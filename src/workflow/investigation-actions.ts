@@ -13,7 +13,9 @@ import {
   clipItems,
   dueAt,
   investigatorInTurn,
+  mergeChecklist,
   posTransactionsItem,
+  sameChecklist,
   slaHours,
   type BadgeEventsItem,
   type ChecklistItem,
@@ -22,13 +24,17 @@ import { taskAssignedEmail, type TaskMailInput } from '../domain/task-content.js
 import type { OrgModel } from '../domain/site-model.js';
 import type { Queryable } from '../store/db.js';
 import { enqueue, type OutboxItem } from '../store/notifications.js';
-import { badgeEventsAround, incidentPosEvents, insertTask, nextRotationTurn, type IncidentForTask, type TaskRecord } from '../store/tasks.js';
+import { badgeEventsAround, incidentPosEvents, insertTask, nextRotationTurn, updateTask, type IncidentForTask, type TaskChange, type TaskRecord } from '../store/tasks.js';
 
 /** The deterministic id of the workflow's investigation task of an incident. */
 export const investigationTaskId = (incidentId: string): string => `task-${incidentId}`;
 
-/** The evidence checklist of an incident: clip windows, badge events around it, its POS transactions. */
-export async function gatherEvidence(tx: Queryable, org: OrgModel, inc: IncidentForTask): Promise<ChecklistItem[]> {
+/**
+ * The evidence checklist of an incident: clip windows, badge events around it, its POS transactions.
+ * The badge window reaches past the incident's last event, so a list gathered before it closed is
+ * marked incomplete and gathered again once it has (`refreshTaskEvidence`, from the task monitor).
+ */
+export async function gatherEvidence(tx: Queryable, org: OrgModel, inc: IncidentForTask, now: Date): Promise<ChecklistItem[]> {
   const model = org.sites.get(inc.site);
   if (!model) return [];
   const p = org.config.policy.investigation;
@@ -46,6 +52,7 @@ export async function gatherEvidence(tx: Queryable, org: OrgModel, inc: Incident
       to: w.to.toISOString(),
       zones: near,
       count: found.count,
+      complete: w.to.getTime() <= now.getTime(),
       events: found.rows.map((e) => {
         const person = org.badges.get(e.badge);
         return { eventId: `evt-${e.seq}`, seq: e.seq, at: e.occurred_at.toISOString(), type: e.type, zone: e.zone, badge: e.badge, person: person?.id ?? null, name: person?.name ?? null, device: e.device };
@@ -115,6 +122,17 @@ export function mailInput(org: OrgModel, t: Pick<TaskRecord, 'id' | 'title' | 'k
   };
 }
 
+/**
+ * Gathers a task's evidence again and merges it into its checklist (done flags and hand-added
+ * items kept): the incident grew, or its badge window closed. Returns whether anything changed.
+ */
+export async function refreshTaskEvidence(tx: Queryable, org: OrgModel, t: TaskRecord, inc: IncidentForTask, now: Date, extra: Pick<TaskChange, 'dueAt' | 'clearOverdue' | 'title'> = {}): Promise<boolean> {
+  const checklist = mergeChecklist(t.checklist, await gatherEvidence(tx, org, inc, now));
+  const same = sameChecklist(checklist, t.checklist) && (extra.title === undefined || extra.title === t.title) && extra.dueAt === undefined;
+  if (same) return false;
+  return updateTask(tx, t.id, t.version, { checklist, ...extra }, now);
+}
+
 /** What opening an investigation task did. */
 export interface OpenedTask {
   id: string;
@@ -139,7 +157,7 @@ export async function openInvestigationTask(
   p: { id: string; now: Date; assignee?: string; dueAt?: Date; title?: string; extra?: readonly ChecklistItem[] },
 ): Promise<OpenedTask> {
   const due = p.dueAt ?? investigationDue(org, inc);
-  const checklist = [...(await gatherEvidence(tx, org, inc)), ...(p.extra ?? [])];
+  const checklist = [...(await gatherEvidence(tx, org, inc, p.now)), ...(p.extra ?? [])];
   let assignee: string | null = p.assignee ?? null;
   if (!assignee) {
     const candidates = siteInvestigators(org.config, inc.site);

@@ -1,5 +1,6 @@
 /**
- * Watches task due dates: a task (investigation or maintenance) past its due date and not done is
+ * Watches tasks. Evidence: an investigation task's badge events are gathered again, final, once
+ * their window (which reaches past the incident's last event) has closed. Due dates: a task (investigation or maintenance) past its due date and not done is
  * flagged overdue (`overdue_notified_at`), and its assignee and the site's managers are emailed
  * once through the outbox. The idempotency key names the task and its due date, so two processes
  * sweeping at once, or a sweep after a crash, never notify twice; a new due date (PATCH dueAt, or
@@ -14,8 +15,8 @@ import { WorkLoop } from '../ops/work-loop.js';
 import { appendAuditRecord } from '../store/audit-log.js';
 import type { Db } from '../store/db.js';
 import { enqueue, type OutboxItem } from '../store/notifications.js';
-import { lockTask, markTaskOverdueNotified, overdueTaskIds } from '../store/tasks.js';
-import { mailInput } from './investigation-actions.js';
+import { incidentForTask, lockTask, markTaskOverdueNotified, overdueTaskIds, tasksWithClosedEvidenceWindow } from '../store/tasks.js';
+import { mailInput, refreshTaskEvidence } from './investigation-actions.js';
 
 /** A task the sweep flagged overdue. */
 export interface OverdueNotice {
@@ -32,10 +33,17 @@ export class TaskMonitor {
   constructor(
     private readonly db: Db,
     private readonly org: OrgModel,
-    private readonly opts: { now?: () => Date; log?: Logger; intervalMs?: number; onQueued?: () => void; onOverdue?: (n: OverdueNotice) => void } = {},
+    private readonly opts: {
+      now?: () => Date;
+      log?: Logger;
+      intervalMs?: number;
+      onQueued?: () => void;
+      onOverdue?: (n: OverdueNotice) => void;
+      onRefreshed?: (t: { task: string; site: string; incidentId: string | null }) => void;
+    } = {},
   ) {
     this.intervalMs = opts.intervalMs ?? org.config.policy.investigation.overdueCheckSeconds * 1000;
-    this.loop = new WorkLoop(async () => (await this.sweep(), 0), {
+    this.loop = new WorkLoop(async () => (await this.refreshEvidence(), await this.sweep(), 0), {
       pollMs: this.intervalMs,
       onError: (e) => opts.log?.error({ err: (e as Error).message }, 'task overdue sweep failed'),
     });
@@ -53,6 +61,27 @@ export class TaskMonitor {
   /** Stops the sweeps and waits for the one in progress. */
   async stop(): Promise<void> {
     await this.loop.stop();
+  }
+
+  /** Gathers the evidence of tasks whose badge window closed again (final now). Returns the tasks refreshed. */
+  async refreshEvidence(): Promise<string[]> {
+    const now = this.now();
+    const out: string[] = [];
+    for (const id of await tasksWithClosedEvidenceWindow(this.db, now)) {
+      await yieldToEventLoop();
+      const done = await this.db.transaction(async (tx) => {
+        const t = await lockTask(tx, id);
+        const inc = t?.incident_id ? await incidentForTask(tx, t.incident_id) : undefined;
+        if (!t || !inc || t.status === 'done') return undefined;
+        await refreshTaskEvidence(tx, this.org, t, inc, now);
+        return { task: t.id, site: t.site, incidentId: t.incident_id };
+      });
+      if (done) {
+        out.push(done.task);
+        this.opts.onRefreshed?.(done);
+      }
+    }
+    return out;
   }
 
   /** One pass: flags and notifies every task that became overdue. Returns what it flagged. */

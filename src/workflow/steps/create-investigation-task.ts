@@ -10,11 +10,11 @@
  * medium gets its task then, and an existing task has its checklist refreshed (done flags kept)
  * and its due date brought forward to the new band's SLA when that is sooner.
  */
-import { mergeChecklist, sameChecklist, wantsInvestigation } from '../../domain/investigation.js';
+import { wantsInvestigation } from '../../domain/investigation.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import { appendAuditRecord } from '../../store/audit-log.js';
-import { incidentForTask, lockTask, tasksOfIncident, updateTask } from '../../store/tasks.js';
-import { gatherEvidence, investigationDue, investigationTaskId, investigationTitle, openInvestigationTask, siteInvestigators } from '../investigation-actions.js';
+import { incidentForTask, lockTask, tasksOfIncident } from '../../store/tasks.js';
+import { investigationDue, investigationTaskId, investigationTitle, openInvestigationTask, refreshTaskEvidence, siteInvestigators } from '../investigation-actions.js';
 import type { StepDefinition } from '../runner.js';
 
 /** Step 9's definition. */
@@ -29,16 +29,10 @@ export function createInvestigationTask(org: OrgModel): StepDefinition<'create-i
       const mine = await lockTask(tx, id);
       if (mine) {
         // A re-run: the band rose (or the step ran again after a crash). Refresh what depends on the incident.
-        const fresh = await gatherEvidence(tx, org, inc);
         const due = investigationDue(org, inc);
         const sooner = mine.status !== 'done' && (mine.due_at === null || due.getTime() < mine.due_at.getTime());
-        const checklist = mergeChecklist(mine.checklist, fresh);
-        const title = investigationTitle(org, inc);
-        const changed = sooner || title !== mine.title || !sameChecklist(checklist, mine.checklist);
-        if (changed) {
-          await updateTask(tx, id, mine.version, { checklist, title, ...(sooner ? { dueAt: due, clearOverdue: true } : {}) }, now);
-          await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.refresh', target: id, details: { incident: inc.id, band: inc.band, ...(sooner ? { dueAt: due.toISOString() } : {}) } });
-        }
+        const changed = await refreshTaskEvidence(tx, org, mine, inc, now, { title: investigationTitle(org, inc), ...(sooner ? { dueAt: due, clearOverdue: true } : {}) });
+        if (changed) await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.refresh', target: id, details: { incident: inc.id, band: inc.band, ...(sooner ? { dueAt: due.toISOString() } : {}) } });
         return { status: 'done', result: { task: id, assignee: mine.assignee, dueAt: (sooner ? due : mine.due_at)?.toISOString() ?? null, refreshed: changed } };
       }
       const decision = wantsInvestigation(config.policy.investigation, inc);
