@@ -64,7 +64,7 @@ export const ASSESSMENT_STEPS = ['fetch-incident-logs', 'get-high-risk-assets', 
  */
 export const INLINE_STEPS = [...ASSESSMENT_STEPS, 'send-emergency-sms'] as const satisfies readonly IncidentStepId[];
 
-/** Steps that run again (from the first of them) when an incident's band rises: the new band alerts once. */
+/** The response steps (5-7); they run again when an incident's band rises (BAND_RISE_STEPS): the new band alerts once. */
 export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const satisfies readonly IncidentStepId[];
 
 /**
