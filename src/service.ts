@@ -16,6 +16,8 @@ import { syncGuards } from './store/guards.js';
 import { incidentSite } from './store/read/incidents.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
+import { investigationTaskId } from './workflow/investigation-actions.js';
+import { TaskMonitor } from './workflow/task-monitor.js';
 import { WorkflowRunner } from './workflow/runner.js';
 import { Scheduler } from './workflow/scheduler.js';
 import { incidentSteps, scheduledJobs } from './workflow/step-registry.js';
@@ -25,7 +27,7 @@ import { incidentSteps, scheduledJobs } from './workflow/step-registry.js';
  * site it happened at, so a site-scoped listener can be told only its own sites' changes.
  */
 export interface LiveEvent {
-  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'guard.updated' | 'step.finished';
+  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'guard.updated' | 'step.finished' | 'task.updated';
   site: string;
   incidentId?: string;
   data: Record<string, unknown>;
@@ -109,6 +111,8 @@ export interface Service {
   now(): Date;
   dispatcher: Dispatcher;
   monitor: ResponseMonitor;
+  /** Flags overdue tasks and notifies their assignee and the site's managers (runs with delivery). */
+  taskMonitor: TaskMonitor;
   scheduler: Scheduler;
   /** Live changes (SSE stream); emits 'change' with a LiveEvent. Announce through `announce`. */
   bus: EventEmitter;
@@ -144,6 +148,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
   });
   const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
+  const taskMonitor = new TaskMonitor(db, org, {
+    now,
+    log,
+    onQueued: () => dispatcher.kick(),
+    onOverdue: (n) => emit({ kind: 'task.updated', site: n.site, ...(n.incidentId ? { incidentId: n.incidentId } : {}), data: { id: n.task, overdue: true, notified: n.recipients } }),
+    onRefreshed: (t) => emit({ kind: 'task.updated', site: t.site, ...(t.incidentId ? { incidentId: t.incidentId } : {}), data: { id: t.task, change: 'evidence' } }),
+  });
   const steps = incidentSteps(org);
   const runner = new WorkflowRunner(db, {
     workflow: BUILT_INCIDENT_STEPS,
@@ -157,6 +168,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onStepFinished: (incidentId, step, status) => {
       if (ALERTING_STEPS.includes(step)) dispatcher.kick();
       emit({ kind: 'step.finished', incidentId, data: { step, status } });
+      if (step === 'create-investigation-task' && status === 'done') emit({ kind: 'task.updated', incidentId, data: { id: investigationTaskId(incidentId), change: 'workflow' } });
     },
   });
   const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org), policy, timezone: opts.config.organization.timezone, now, log });
@@ -209,6 +221,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     if (db.kind === 'pglite') await dispatcher.releaseOrphans();
     dispatcher.start();
     monitor.start();
+    taskMonitor.start();
   }
   return {
     db,
@@ -222,12 +235,14 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     now,
     dispatcher,
     monitor,
+    taskMonitor,
     scheduler,
     bus,
     announce: emit,
     onIngest,
     async close() {
       await monitor.stop();
+      await taskMonitor.stop();
       await scheduler.stop();
       await runner.stop();
       await dispatcher.stop();

@@ -88,7 +88,7 @@ function transact(db: Db, input: IncidentActionInput): Promise<{ detail: Inciden
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
     // Somebody took charge: alerts not yet sent that only ask for that are moot.
     const cancelled = action === 'acknowledge' || action === 'resolve' ? await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' }) : [];
-    const detail = await getIncident(tx, id, scope);
+    const detail = await getIncident(tx, id, scope, { now });
     if (!detail) throw new NotFoundError(`incident ${id}`);
     return { detail, cancelled };
   });

@@ -36,6 +36,7 @@ import { opsRoutes } from './routes/ops.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { riskRoutes } from './routes/risk.js';
 import { siteRoutes } from './routes/sites.js';
+import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
@@ -57,7 +58,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -132,6 +133,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
         { name: 'sites', description: 'site plans: zones, assets, devices, guards' },
         { name: 'risk', description: 'risk per site, zone and asset (5x5 matrix) and its history' },
+        { name: 'tasks', description: 'investigation and maintenance tasks: evidence checklists, status, comments' },
         { name: 'ops', description: 'health, metrics, this document' },
       ],
     },

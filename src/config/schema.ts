@@ -264,6 +264,22 @@ export const policySchema = z.object({
     }),
     retry: z.object({ maxAttempts: z.number().int().min(1), baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }),
   }),
+  investigation: z.object({
+    /** An investigation task from this band up ... */
+    minBand: z.enum(BANDS),
+    /** ... and for incidents of these types at any band. */
+    types: z.array(z.enum(INCIDENT_TYPES)),
+    /** Minutes added before the first and after the last event of the incident to each camera's clip window. */
+    clipPaddingMinutes: z.number().min(0),
+    /** Badge events this many minutes either side of the incident's events go in the checklist. */
+    badgeWindowMinutes: z.number().min(0),
+    /** At most this many badge events are listed (the count says how many there were). */
+    maxBadgeEvents: z.number().int().min(1).max(5000),
+    /** Email the assignee when a task is assigned (also on reassignment). */
+    notifyAssignee: z.boolean(),
+    /** How often overdue tasks are looked for (seconds). */
+    overdueCheckSeconds: z.number().positive(),
+  }),
   patrol: z.object({
     minBand: z.enum(BANDS),
     ackMinutes: z.number().positive(),

@@ -58,6 +58,8 @@ export async function claimDueSteps(q: Queryable, p: { now: Date; leaseUntil: Da
 /**
  * Records a finished step (done or skipped) and makes the incident's next pending step due, only
  * while the claim is still `workerId`'s. False when the claim was lost (another worker took over).
+ * The next pending step, not the next step: when a band rise runs a few steps again, the finished
+ * steps between them are passed over.
  */
 export async function finishClaimedStep(
   tx: Queryable,
@@ -71,7 +73,7 @@ export async function finishClaimedStep(
      nxt AS (
        UPDATE workflow_steps w SET next_run_at = $4, updated_at = now()
         WHERE w.incident_id = $1 AND w.status = 'pending' AND w.next_run_at IS NULL
-          AND w.ord = (SELECT min(x.ord) FROM workflow_steps x WHERE x.incident_id = $1 AND x.ord > (SELECT ord FROM done))
+          AND w.ord = (SELECT min(x.ord) FROM workflow_steps x WHERE x.incident_id = $1 AND x.status = 'pending' AND x.ord > (SELECT ord FROM done))
        RETURNING 1)
      SELECT ord FROM done`,
     [p.incidentId, p.step, p.status, p.now, p.reason, p.result === undefined ? null : JSON.stringify(p.result), p.workerId],

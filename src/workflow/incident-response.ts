@@ -64,17 +64,24 @@ export const ASSESSMENT_STEPS = ['fetch-incident-logs', 'get-high-risk-assets', 
  */
 export const INLINE_STEPS = [...ASSESSMENT_STEPS, 'send-emergency-sms'] as const satisfies readonly IncidentStepId[];
 
-/** Steps that run again (from the first of them) when an incident's band rises: the new band alerts once. */
+/** The response steps (5-7); they run again when an incident's band rises (BAND_RISE_STEPS): the new band alerts once. */
 export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assign-guard-patrol'] as const satisfies readonly IncidentStepId[];
 
 /**
  * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
  * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
  */
-export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'update-risk-assessment'] as const satisfies readonly IncidentStepId[];
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-investigation-task', 'update-risk-assessment'] as const satisfies readonly IncidentStepId[];
+
+/**
+ * Steps that run again when an incident's band rises: the response (the new band alerts once) and
+ * the investigation task (a low incident that became medium gets its task; an existing one is due
+ * sooner). The runner makes each due in turn, skipping steps between them that do not run again.
+ */
+export const BAND_RISE_STEPS = [...RESPONSE_STEPS, 'create-investigation-task'] as const satisfies readonly IncidentStepId[];
 
 /** Steps after which the outbox has new messages to deliver. */
-export const ALERTING_STEPS: readonly IncidentStepId[] = RESPONSE_STEPS;
+export const ALERTING_STEPS: readonly IncidentStepId[] = [...RESPONSE_STEPS, 'create-investigation-task'];
 
 /** What each step is for, in a few words (dashboard, docs, `GET /api/v1/jobs`). */
 export const STEP_TITLES: Record<WorkflowId, string> = {

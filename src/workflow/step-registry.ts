@@ -10,6 +10,7 @@ import type { ScheduledJob } from './scheduler.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
+import { createInvestigationTask } from './steps/create-investigation-task.js';
 import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
@@ -27,6 +28,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'notify-management': notifyManagement,
   'assign-guard-patrol': assignGuardPatrol,
   'update-risk-assessment': updateRiskAssessment,
+  'create-investigation-task': createInvestigationTask,
 };
 
 /** Scheduled job definitions by id. */

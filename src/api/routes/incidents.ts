@@ -15,6 +15,7 @@ import { forCaller, principalOf } from '../auth.js';
 import { applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
+import { TASK_VIEW_SCHEMA } from '../task-schemas.js';
 
 const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
 
@@ -92,7 +93,7 @@ const detailSchema = z.object({
   ),
   notifications: z.array(z.unknown()),
   patrols: z.array(z.unknown()),
-  tasks: z.array(z.unknown()),
+  tasks: z.array(TASK_VIEW_SCHEMA).meta({ description: 'the investigation and maintenance tasks of the incident, oldest first' }),
   accessFindings: z.array(z.unknown()),
   equipmentFindings: z.array(z.unknown()),
   resolution: z.string().nullable(),
@@ -153,7 +154,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     async (request: FastifyRequest) => {
       const { id } = request.params as z.output<typeof params>;
       const principal = principalOf(request);
-      const detail = await getIncident(service.db, id, principal.sites);
+      const detail = await getIncident(service.db, id, principal.sites, { now: service.now() });
       if (!detail) throw new NotFoundError(`incident ${id}`);
       return forCaller(principal, 'incident', detail);
     },

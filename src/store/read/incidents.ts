@@ -10,6 +10,7 @@ import { incidentEvents, type EventItem } from './events.js';
 import { incidentNotifications, type NotificationView } from './notifications.js';
 import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, scopeSites, type Page, type SiteScope } from './page.js';
 import { listPatrols, type PatrolView } from './patrols.js';
+import { incidentTasks, type TaskView } from './tasks.js';
 
 /** One incident in a list: the fields of the detail that a list shows. */
 export interface IncidentSummary {
@@ -176,7 +177,7 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
   workflow: WorkflowStepView[];
   notifications: NotificationView[];
   patrols: PatrolView[];
-  tasks: unknown[];
+  tasks: TaskView[];
   accessFindings: unknown[];
   equipmentFindings: unknown[];
   resolution: string | null;
@@ -184,7 +185,7 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
 }
 
 /** One incident in the CONTRACT shape, or undefined when it does not exist or is out of scope. */
-export async function getIncident(q: Queryable, id: string, scope: SiteScope, opts: { maxEvents?: number } = {}): Promise<IncidentDetail | undefined> {
+export async function getIncident(q: Queryable, id: string, scope: SiteScope, opts: { maxEvents?: number; now?: Date } = {}): Promise<IncidentDetail | undefined> {
   const r = await q.query<IncidentRow & { severity: IncidentDetail['severity'] | null; loss: Record<string, unknown> | null; assets: unknown; resolution: string | null }>(
     `SELECT ${INCIDENT_COLUMNS}, severity, loss, assets, resolution FROM incidents WHERE id = $1`,
     [id],
@@ -245,8 +246,9 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
     })),
     notifications: await incidentNotifications(q, id),
     patrols: await listPatrols(q, { incident: id }, null),
-    // Filled by later workflow steps (tasks, access review, equipment audit).
-    tasks: [],
+    // Investigation (step 9) and maintenance tasks of the incident; overdue as of opts.now.
+    tasks: await incidentTasks(q, id, opts.now ?? new Date()),
+    // Filled by later workflow steps (access review, equipment audit).
     accessFindings: [],
     equipmentFindings: [],
     resolution: row.resolution,
