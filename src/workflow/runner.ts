@@ -38,7 +38,7 @@ import {
   type ClaimedStep,
   type JournalRow,
 } from '../store/workflow-steps.js';
-import { ASSESSMENT_STEPS, INLINE_STEPS, RESPONSE_STEPS, type IncidentStepId } from './incident-response.js';
+import { ASSESSMENT_STEPS, BAND_RISE_STEPS, INLINE_STEPS, type IncidentStepId } from './incident-response.js';
 
 export { backoffMs } from '../domain/retry.js';
 
@@ -207,7 +207,7 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
 
   /**
    * The fast path, inside the ingest transaction `tx`: plans the journal of each assessed incident
-   * (every step for a new incident; the assessment steps again for one that grew, and the response
+   * (every step for a new incident; the assessment steps again for one that grew, and the band-rise
    * steps too when its band rose), records the assessment steps' results from the facts, runs the
    * inline steps that follow under a savepoint, and writes the journal. Returns, per step, the
    * incidents whose step finished `done` here.
@@ -220,7 +220,7 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
       const rose = !inc.isNew && inc.assessment !== undefined && inc.previousBand !== undefined && rank(inc.assessment.severity.band) > rank(inc.previousBand);
       const mine: JournalRow[] = [];
       for (const [ord, id] of this.order.entries()) {
-        const again = (ASSESSMENT_STEPS as readonly string[]).includes(id) || (rose && (RESPONSE_STEPS as readonly string[]).includes(id));
+        const again = (ASSESSMENT_STEPS as readonly string[]).includes(id) || (rose && (BAND_RISE_STEPS as readonly string[]).includes(id));
         if (!inc.isNew && !again) continue;
         mine.push({ incident_id: inc.incidentId, step: id, ord, status: 'pending', attempts: 0, started_at: null, finished_at: null, next_run_at: null, error: null, reason: null, result: null });
       }

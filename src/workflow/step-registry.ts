@@ -10,6 +10,7 @@ import type { ScheduledJob } from './scheduler.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
+import { createIncidentReport } from './steps/create-incident-report.js';
 import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
@@ -25,6 +26,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'send-emergency-sms': sendEmergencySms,
   'notify-management': notifyManagement,
   'assign-guard-patrol': assignGuardPatrol,
+  'create-incident-report': createIncidentReport,
 };
 
 /** Scheduled job definitions by id. */
