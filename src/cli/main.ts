@@ -77,7 +77,7 @@ report
   .argument('<id>', 'the incident id')
   .addOption(new Option('--format <format>', 'json (default), html (printable) or pdf').choices(['json', 'html', 'pdf']))
   .option('--out <file>', 'write the report here and print a summary line (default: the report to stdout)')
-  .option('--version <n>', 'a stored version instead of the current one')
+  .option('--report-version <n>', 'a stored version instead of the current one')
   .option('--config <file>', 'configuration file (the site plans)')
   .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
   .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')

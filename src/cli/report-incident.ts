@@ -1,5 +1,5 @@
 /**
- * `vigil report incident ID [--format html|pdf|json] [--out FILE] [--version N]`: one incident's
+ * `vigil report incident ID [--format html|pdf|json] [--out FILE] [--report-version N]`: one incident's
  * report, brought up to date first (a changed incident gets a new version, like GET .../report).
  *
  * Like `vigil token`, two ways to reach the store: directly (DATABASE_URL, or the embedded store
@@ -25,7 +25,7 @@ type Format = (typeof FORMATS)[number];
 export interface ReportIncidentOptions {
   format?: string;
   out?: string;
-  version?: string;
+  reportVersion?: string;
   config?: string;
   url?: string;
   token?: string;
@@ -44,8 +44,8 @@ export async function reportIncidentCommand(id: string, opts: ReportIncidentOpti
   const format = (opts.format ?? 'json') as Format;
   if (!FORMATS.includes(format)) throw new UsageError(`report incident: --format expects one of ${FORMATS.join(', ')}; got "${opts.format}"`);
   if (!/^[A-Za-z0-9_.:-]{1,200}$/.test(id)) throw new UsageError(`report incident: expected an incident id; got "${id}"`);
-  const version = opts.version === undefined ? undefined : Number(opts.version);
-  if (version !== undefined && !(Number.isInteger(version) && version >= 1)) throw new UsageError(`report incident: --version expects a version number (1 or more); got "${opts.version}"`);
+  const version = opts.reportVersion === undefined ? undefined : Number(opts.reportVersion);
+  if (version !== undefined && !(Number.isInteger(version) && version >= 1)) throw new UsageError(`report incident: --report-version expects a version number (1 or more); got "${opts.reportVersion}"`);
   const url = opts.url || process.env.VIGIL_URL;
   const produced = url ? await throughServer(url, opts.token, id, format, version) : await direct(id, format, version, opts.config);
   if (opts.out) {
