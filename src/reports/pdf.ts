@@ -15,7 +15,7 @@ import { drawSitePlan, planHeight } from './site-plan.js';
 
 /** Code points outside Latin-1 that WinAnsi (Windows-1252) still has. */
 const WIN_ANSI_EXTRA = new Set([0x20ac, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0x017d, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0x017e, 0x0178]);
-const REPLACEMENTS: Record<string, string> = { '→': '->', '←': '<-', '≥': '>=', '≤': '<=', '−': '-', '✓': 'v', '·': '·' };
+const REPLACEMENTS: Record<string, string> = { '→': '->', '←': '<-', '≥': '>=', '≤': '<=', '−': '-', '✓': 'v', 'Ł': 'L', 'ł': 'l', 'Đ': 'D', 'đ': 'd', 'ı': 'i' };
 
 /** A string as the standard PDF fonts can show it: WinAnsi characters kept, accents stripped where needed, anything else '?'. */
 export function winAnsi(s: string): string {
@@ -59,8 +59,9 @@ export function renderReportPdf(r: ServedReport): Promise<Buffer> {
   const ensure = (h: number) => {
     if (doc.y + h > bottom()) doc.addPage();
   };
-  const heading = (t: string) => {
-    ensure(40);
+  /** A section heading, kept with the first `keep` points of what follows. */
+  const heading = (t: string, keep = 60) => {
+    ensure(30 + keep);
     doc.moveDown(0.6).font('Helvetica-Bold').fontSize(12.5).fillColor('#1b2a3a').text(winAnsi(t), MARGIN, doc.y, { width });
     doc.moveTo(MARGIN, doc.y + 1).lineTo(MARGIN + width, doc.y + 1).lineWidth(0.5).stroke('#bbbbbb');
     doc.moveDown(0.3).font('Helvetica').fontSize(9).fillColor('#222');
@@ -140,7 +141,7 @@ export function renderReportPdf(r: ServedReport): Promise<Buffer> {
     doc.x = MARGIN;
   }
 
-  heading('Site plan');
+  heading('Site plan', c.sitePlan ? planHeight(c.sitePlan, width, 300) : 20);
   if (c.sitePlan) {
     ensure(planHeight(c.sitePlan, width, 300) + 20);
     const y = doc.y;
@@ -149,7 +150,7 @@ export function renderReportPdf(r: ServedReport): Promise<Buffer> {
     doc.y = y + used + 6;
   } else none('The site has no plan.');
 
-  heading('Severity');
+  heading('Severity', 40 + severityChart(c).bars.length * 18);
   const sev = severityChart(c);
   ensure(30 + sev.bars.length * 18);
   doc.y += drawBarChart(doc, sev, { x: MARGIN, y: doc.y, width }, winAnsi) + 4;
@@ -157,7 +158,7 @@ export function renderReportPdf(r: ServedReport): Promise<Buffer> {
   table(['factor', 'value', 'weight', 'points', 'why'], [2, 1, 1, 1, 5], c.severity.factors.map((f) => [f.name, f.value, f.weight, f.contribution, f.detail]), 'No severity computed.');
   none(`Policy version ${c.severity.policyVersion ?? '-'}; ${c.severity.history.length} score(s) computed as events arrived.`);
 
-  heading('Loss');
+  heading('Loss', 40 + lossChart(c).bars.length * 18);
   if (c.loss) {
     const lc = lossChart(c);
     ensure(30 + lc.bars.length * 18);
