@@ -263,4 +263,21 @@ describe.each(TEST_STORES)('incident report on $name', (store) => {
     expect(ok.statusCode, ok.body).toBe(200);
     expect(ok.json().signoff.signedBy).toBe('Morgan Manager');
   });
+
+  it('writes the report once the band rises to the policy threshold', async () => {
+    const { svc } = await start({ report: { minBand: 'high' } });
+    const r = await svc.pipeline.ingest([{ source: 'cctv', type: 'loitering', sourceEventId: 'rise-1', occurredAt: '2026-11-20T19:00:00.000Z', site: 'store-101', zone: 'back-hall', details: {} }]);
+    const id = r.incidentsOpened[0];
+    await settle(svc);
+    const step = async () => (await svc.db.query<{ status: string; reason: string | null }>(`SELECT status, reason FROM workflow_steps WHERE incident_id = $1 AND step = 'create-incident-report'`, [id])).rows[0];
+    expect(await step()).toEqual({ status: 'skipped', reason: 'band medium is below the report threshold (high)' });
+    expect((await svc.db.query(`SELECT 1 FROM report_versions WHERE incident_id = $1`, [id])).rows).toHaveLength(0);
+    // A forced door next door joins the incident and raises it to high: the step is planned again and writes the report.
+    const r2 = await svc.pipeline.ingest([door('rise-2', '2026-11-20T19:05:00.000Z', { assets: ['safe-1'] })]);
+    expect(r2.incidentsUpdated).toEqual([id]);
+    await settle(svc);
+    expect(await step()).toEqual({ status: 'done', reason: null });
+    const v = (await svc.db.query<{ version: number; band: string }>(`SELECT version, content->'summary'->>'band' AS band FROM report_versions WHERE incident_id = $1`, [id])).rows;
+    expect(v).toEqual([{ version: 1, band: 'high' }]);
+  });
 });
