@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { loadDemoConfig } from '../config/loader.js';
 import { buildOrgModel } from '../domain/site-model.js';
@@ -150,6 +151,8 @@ describe('incident report model', () => {
     expect(loss.bars.find((b) => b.label === 'recovered')).toMatchObject({ display: '-USD 100.00', tone: 'credit' });
     expect(barChartSvg(loss)).toContain('USD 600.00');
     const svg = sitePlanSvg(c.sitePlan!);
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(XMLValidator.validate(barChartSvg(severityChart(c)))).toBe(true);
     expect(svg).toContain('data-zone="cash-office"');
     expect(svg.match(/class="fov"/g)?.length).toBe(c.sitePlan!.cameras.filter((x) => x.fov).length);
     // A 90-degree field of view facing east spans from -45 to +45 degrees.

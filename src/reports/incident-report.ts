@@ -221,10 +221,11 @@ export function buildIncidentReport(data: ReportData, ctx: ReportContext): Incid
       onSiteAt: p.onSiteAt,
       completedAt: p.completedAt,
     }));
-  // The report step's own journal row is left out: the report cannot say it is being written.
+  // The report step's own journal row is left out: the report cannot say it is being written. A
+  // step in flight reads as pending (its claim is the runner's business, not the incident's).
   const workflow = inc.workflow
     .filter((w) => w.step !== 'create-incident-report')
-    .map((w) => ({ step: w.step, title: STEP_TITLES[w.step as WorkflowId] ?? w.step, status: w.status, reason: w.reason, finishedAt: w.finishedAt }));
+    .map((w) => ({ step: w.step, title: STEP_TITLES[w.step as WorkflowId] ?? w.step, status: w.status === 'running' ? 'pending' : w.status, reason: w.reason, finishedAt: w.finishedAt }));
   const chainOfCustody = data.audit
     .filter((a) => !a.action.startsWith('report.'))
     .map((a) => ({ seq: a.seq, at: a.at, actor: a.actor, action: a.action, details: a.details }));
