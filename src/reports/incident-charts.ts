@@ -3,7 +3,7 @@
  * each severity factor's contribution in score points, and the loss breakdown (replacement,
  * downtime, fines, remediation, and the recoveries that come off the gross).
  */
-import { approxMajorUnits, formatMoney } from '../domain/money.js';
+import { approxMajorUnits, formatMoney, signOfDecimal } from '../domain/money.js';
 import type { BarChart } from './charts.js';
 import type { IncidentReportContent } from './incident-report.js';
 
@@ -30,6 +30,6 @@ export function lossChart(c: IncidentReportContent): BarChart {
   ];
   return {
     title: `Loss: net ${formatMoney(l.net, l.currency)} (gross ${formatMoney(l.gross, l.currency)})`,
-    bars: kinds.map(([label, amount, tone]) => ({ label, value: Math.abs(approxMajorUnits(amount, l.currency)), display: `${tone === 'credit' ? '-' : ''}${formatMoney(amount, l.currency)}`, tone })),
+    bars: kinds.map(([label, amount, tone]) => ({ label, value: Math.abs(approxMajorUnits(amount, l.currency)), display: `${tone === 'credit' && signOfDecimal(amount) !== 0 ? '-' : ''}${formatMoney(amount, l.currency)}`, tone })),
   };
 }
