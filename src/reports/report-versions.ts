@@ -74,6 +74,21 @@ export async function storedReportVersion(q: Queryable, incidentId: string, vers
   return (await reportVersion(q, incidentId, version)) as ReportVersion | undefined;
 }
 
+/** The content's sections in reading order (jsonb hands keys back in its own order). */
+const SECTION_ORDER: readonly (keyof IncidentReportContent)[] = [
+  'schema', 'organization', 'incident', 'summary', 'timeline', 'events', 'eventsListed', 'assets', 'adjacentHighRisk', 'severity', 'loss', 'notifications', 'patrols',
+  'workflow', 'caseNotes', 'tasks', 'evidence', 'accessFindings', 'equipmentFindings', 'assetStatusChanges', 'chainOfCustody', 'sitePlan',
+];
+
+/** The content with its sections in reading order (the digest does not depend on key order). */
+function inReadingOrder(c: IncidentReportContent): IncidentReportContent {
+  const known = new Set<string>(SECTION_ORDER);
+  return Object.fromEntries([
+    ...SECTION_ORDER.filter((k) => k in c).map((k) => [k, c[k]]),
+    ...Object.entries(c).filter(([k]) => !known.has(k)),
+  ]) as unknown as IncidentReportContent;
+}
+
 /** The served form of a version (JSON format; html.ts and pdf.ts render the same). */
 export async function servedReport(q: Queryable, v: ReportVersion): Promise<ServedReport> {
   const versions = await listReportVersions(q, v.incidentId);
@@ -86,7 +101,7 @@ export async function servedReport(q: Queryable, v: ReportVersion): Promise<Serv
     signoff: v.signedAt && v.signedBy ? { signedBy: v.signedBy, signedAt: v.signedAt.toISOString(), note: v.signNote } : null,
     latestVersion: versions.length > 0 ? versions[versions.length - 1].version : v.version,
     versions: versions.map((x) => ({ version: x.version, generatedAt: x.generatedAt.toISOString(), digest: x.digest, signedAt: x.signedAt ? x.signedAt.toISOString() : null, signedBy: x.signedBy })),
-    content: v.content,
+    content: inReadingOrder(v.content),
   };
 }
 
