@@ -60,6 +60,7 @@ describe.each(TEST_STORES)('ingest pipeline on $name', (store) => {
       ['send-emergency-sms', 'done'],
       ['notify-management', 'pending'],
       ['assign-guard-patrol', 'pending'],
+      ['create-incident-report', 'pending'],
       ['create-investigation-task', 'pending'],
       ['update-risk-assessment', 'pending'],
     ]);

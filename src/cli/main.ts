@@ -69,6 +69,20 @@ throughServer(token.command('revoke').description('revoke the live token of this
   (await import('./token.js')).tokenRevokeCommand(name, o),
 );
 
+// `vigil report <kind>`: one subcommand per report (incident here; weekly joins with its own line).
+const report = program.command('report').description('reports: one incident\'s report, the weekly loss report');
+report
+  .command('incident')
+  .description('one incident\'s report (brought up to date first; each change is kept as a version)')
+  .argument('<id>', 'the incident id')
+  .addOption(new Option('--format <format>', 'json (default), html (printable) or pdf').choices(['json', 'html', 'pdf']))
+  .option('--out <file>', 'write the report here and print a summary line (default: the report to stdout)')
+  .option('--report-version <n>', 'a stored version instead of the current one')
+  .option('--config <file>', 'configuration file (the site plans)')
+  .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
+  .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
+  .action(async (id: string, o) => (await import('./report-incident.js')).reportIncidentCommand(id, o));
+
 program
   .command('bench')
   .description('run the benchmarks, print a table and write BENCHMARKS.md')

@@ -134,7 +134,7 @@ async function callApi(api: { url: string; token: string }, method: string, path
  * Runs `work` on the store directly. The embedded store is refused while another process holds
  * it (named, with how to go through it instead); this command holds it meanwhile.
  */
-async function withStore<T>(command: string, work: (db: Db) => Promise<T>): Promise<T> {
+export async function withStore<T>(command: string, work: (db: Db) => Promise<T>): Promise<T> {
   const store = resolveStore();
   if (!store.databaseUrl) {
     const holder = storeOwner(store.dataDir);

@@ -288,6 +288,12 @@ export const policySchema = z.object({
     checkpointAfterIncidents: z.number().int().min(1),
   }),
   risk: riskPolicySchema,
+  report: z.object({
+    /** The workflow writes a report for incidents from this band up (on demand, any incident has one). */
+    minBand: z.enum(BANDS),
+    /** Camera recordings to secure: the incident's window widened by this many minutes on each side. */
+    clipMarginMinutes: z.number().min(0).max(1440),
+  }),
 });
 
 export const configSchema = z.object({

@@ -77,11 +77,14 @@ describe('walkingDistance on the demo plans', () => {
     // (15,15) → door (30,15) → door (34,4) → (37,4)
     expect(w.metres).toBeCloseTo(15 + Math.hypot(4, 11) + 3, 6);
     expect(w.metres).toBeGreaterThan(hyp([15, 15], [37, 4]));
+    // The points walked (the incident report draws them), as long as the distance.
+    expect(w.path).toEqual([[15, 15], [30, 15], [34, 4], [37, 4]]);
+    expect(w.path.slice(1).reduce((s, p, i) => s + hyp(w.path[i], p), 0)).toBeCloseTo(w.metres, 9);
   });
 
   it('is the straight line inside one zone', () => {
     const w = walkingDistance(dc, [5, 35], [55, 75]);
-    expect(w).toEqual({ metres: hyp([5, 35], [55, 75]), via: ['racking'], method: 'plan' });
+    expect(w).toEqual({ metres: hyp([5, 35], [55, 75]), via: ['racking'], method: 'plan', path: [[5, 35], [55, 75]] });
   });
 
   it('falls back to a straight line outside the plan', () => {

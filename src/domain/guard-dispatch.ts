@@ -159,13 +159,13 @@ export function walkingDistance(
   model: SiteModel,
   from: [number, number],
   to: [number, number],
-): { metres: number; via: string[]; method: 'plan' | 'straight' } {
-  const straight = { metres: dist(from, to), via: [] as string[], method: 'straight' as const };
+): { metres: number; via: string[]; method: 'plan' | 'straight'; path: Point[] } {
+  const straight = { metres: dist(from, to), via: [] as string[], method: 'straight' as const, path: [from, to] };
   const fromZone = zoneOfPoint(model, from);
   const toZone = zoneOfPoint(model, to);
   if (fromZone === undefined || toZone === undefined) return straight;
   // Same room: nothing in the way (open-room assumption).
-  if (fromZone === toZone) return { metres: dist(from, to), via: [fromZone], method: 'plan' };
+  if (fromZone === toZone) return { metres: dist(from, to), via: [fromZone], method: 'plan', path: [from, to] };
 
   // Nodes: 0 = from, 1 = to, then one per doorway; two nodes are joined when they lie in/on a common zone.
   const nodes: { point: Point; zones: string[] }[] = [
@@ -199,10 +199,16 @@ export function walkingDistance(
   }
   if (best[1] === Infinity) return straight;
   const zones: string[] = [];
-  for (let v = 1; prev[v] >= 0; v = prev[v]) zones.push(prevZone[v]);
+  const path: Point[] = [to];
+  for (let v = 1; prev[v] >= 0; v = prev[v]) {
+    zones.push(prevZone[v]);
+    path.push(nodes[prev[v]].point);
+  }
   zones.reverse();
+  path.reverse();
   const via = zones.filter((z, i) => i === 0 || zones[i - 1] !== z);
-  return { metres: best[1], via, method: 'plan' };
+  // The points walked: from, the doorways passed, to (the incident report draws the guard's path).
+  return { metres: best[1], via, method: 'plan', path };
 }
 
 // ---------------------------------------------------------------------------------------------

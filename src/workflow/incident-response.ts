@@ -71,14 +71,15 @@ export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assig
  * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
  * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
  */
-export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-investigation-task', 'update-risk-assessment'] as const satisfies readonly IncidentStepId[];
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task', 'update-risk-assessment'] as const satisfies readonly IncidentStepId[];
 
 /**
- * Steps that run again when an incident's band rises: the response (the new band alerts once) and
- * the investigation task (a low incident that became medium gets its task; an existing one is due
+ * Steps planned again when an incident's band rises: the response steps (the new band alerts
+ * once) and the steps that start from a band: the report (policy.report.minBand) and the
+ * investigation task (a low incident that became medium gets its task; an existing one is due
  * sooner). The runner makes each due in turn, skipping steps between them that do not run again.
  */
-export const BAND_RISE_STEPS = [...RESPONSE_STEPS, 'create-investigation-task'] as const satisfies readonly IncidentStepId[];
+export const BAND_RISE_STEPS = [...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task'] as const satisfies readonly IncidentStepId[];
 
 /** Steps after which the outbox has new messages to deliver. */
 export const ALERTING_STEPS: readonly IncidentStepId[] = [...RESPONSE_STEPS, 'create-investigation-task'];

@@ -207,7 +207,7 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
 
   /**
    * The fast path, inside the ingest transaction `tx`: plans the journal of each assessed incident
-   * (every step for a new incident; the assessment steps again for one that grew, and the response
+   * (every step for a new incident; the assessment steps again for one that grew, and the band-rise
    * steps too when its band rose), records the assessment steps' results from the facts, runs the
    * inline steps that follow under a savepoint, and writes the journal. Returns, per step, the
    * incidents whose step finished `done` here.

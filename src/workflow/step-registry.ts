@@ -11,6 +11,7 @@ import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
 import { createInvestigationTask } from './steps/create-investigation-task.js';
+import { createIncidentReport } from './steps/create-incident-report.js';
 import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
@@ -29,6 +30,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'assign-guard-patrol': assignGuardPatrol,
   'update-risk-assessment': updateRiskAssessment,
   'create-investigation-task': createInvestigationTask,
+  'create-incident-report': createIncidentReport,
 };
 
 /** Scheduled job definitions by id. */
