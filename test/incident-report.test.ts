@@ -93,8 +93,9 @@ describe.each(TEST_STORES)('incident report on $name', (store) => {
 
     // Step 8 ran after the guard patrol and stored version 1.
     const steps = (await svc.db.query<{ step: string; status: string; result: { version: number; digest: string } | null }>(`SELECT step, status, result FROM workflow_steps WHERE incident_id = $1 ORDER BY ord`, [id])).rows;
-    expect(steps.map((s) => s.step).slice(-2)).toEqual(['assign-guard-patrol', 'create-incident-report']);
-    const step = steps.at(-1)!;
+    const at = steps.findIndex((s) => s.step === 'create-incident-report');
+    expect(steps[at - 1]?.step).toBe('assign-guard-patrol');
+    const step = steps[at]!;
     expect(step.status).toBe('done');
     expect(step.result?.version).toBe(1);
 

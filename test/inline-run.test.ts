@@ -131,15 +131,15 @@ describe.each(TEST_STORES)('inline run on $name', (store) => {
     expect(after.map((x) => x.status)).toEqual(['done', 'done', 'done', 'done', 'done', 'skipped', 'done']);
   });
 
-  it('a band rise runs the investigation task again too, passing over the report step between them that does not run again', async () => {
+  it('a band rise runs the report and the investigation task again too, and not the steps after them', async () => {
     smsFails = false;
     const withGap = new WorkflowRunner(db, {
-      steps: [...steps, { id: 'create-incident-report', run: async () => ({ status: 'done' }) }, { id: 'create-investigation-task', run: async () => ({ status: 'done' }) }],
+      steps: [...steps, { id: 'create-incident-report', run: async () => ({ status: 'done' }) }, { id: 'create-investigation-task', run: async () => ({ status: 'done' }) }, { id: 'update-asset-status', run: async () => ({ status: 'done' }) }],
       maxAttempts: 3, backoffBaseMs: 1000, backoffMaxMs: 60_000, now: () => NOW, random: () => 0.5,
     });
     await db.transaction((tx) => withGap.runInline(tx, [{ incidentId: 'inc-e', isNew: true, agg, assessment: assessment('medium'), eventSeqs: [7] }], NOW));
     await withGap.drain();
-    expect((await journal('inc-e')).map((x) => x.attempts)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1]);
+    expect((await journal('inc-e')).map((x) => x.attempts)).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     await db.transaction((tx) => withGap.runInline(tx, [{ incidentId: 'inc-e', isNew: false, previousBand: 'medium', agg, assessment: assessment('critical'), eventSeqs: [8] }], NOW));
     await withGap.drain();
     const after = await journal('inc-e');
@@ -147,8 +147,9 @@ describe.each(TEST_STORES)('inline run on $name', (store) => {
       ['send-emergency-sms', 'done', 2],
       ['notify-management', 'skipped', 2],
       ['assign-guard-patrol', 'done', 2],
-      ['create-incident-report', 'done', 1],
+      ['create-incident-report', 'done', 2],
       ['create-investigation-task', 'done', 2],
+      ['update-asset-status', 'done', 1],
     ]);
   });
 
