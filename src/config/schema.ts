@@ -224,8 +224,12 @@ export const policySchema = z.object({
   }),
   /** Step 12 and its daily job: the access-log review rules and their thresholds. */
   accessReview: z.object({
-    /** Badge events this many minutes before the incident's first event and after its last one are reviewed. */
-    windowMinutes: z.number().positive(),
+    /** Badge and device events from this many minutes before the incident's first event ... */
+    windowBeforeMinutes: z.number().min(0),
+    /** ... to this many minutes after its last one are reviewed (the incident window of steps 12 and 13). */
+    windowAfterMinutes: z.number().min(0),
+    /** Uses of one inactive or unknown badge at one zone this close together are one finding. */
+    inactiveClusterMinutes: z.number().positive(),
     /** Wait for the window to close (or the incident to be resolved) before the review is final. */
     waitForWindow: z.boolean(),
     /** Event types that are an entry through a reader. */

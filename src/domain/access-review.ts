@@ -19,7 +19,7 @@
  *   speed allows: reader positions (zone centroids when a reader has none) on the site plan, or
  *   the sites' locations (great-circle distance) between sites.
  * - inactive_badge: a badge of inactive personnel, or one no configured person holds, used at a
- *   reader (events of one badge at one zone within windowMinutes of each other are one finding).
+ *   reader (events of one badge at one zone within inactiveClusterMinutes of each other are one finding).
  *
  * Finding ids are deterministic: the review's scope (an incident, or a site's daily review), the
  * rule and the finding's first evidence event. A re-run over the same or more events yields the
@@ -414,7 +414,7 @@ export function inactiveBadge(events: readonly BadgeEvent[], org: OrgModel, p: A
     const cur = open.get(key);
     const lastSeq = cur?.evidence[cur.evidence.length - 1];
     const lastAt = cur ? (cur.details.lastAt as number) : 0;
-    if (cur && lastSeq !== undefined && e.at - lastAt <= p.windowMinutes * MINUTE) {
+    if (cur && lastSeq !== undefined && e.at - lastAt <= p.inactiveClusterMinutes * MINUTE) {
       cur.evidence.push(e.seq);
       cur.details.lastAt = e.at;
       cur.details.events = cur.evidence.length;

@@ -5,6 +5,7 @@
  */
 import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
+import { accessFindingsOfIncident, equipmentFindingsOfIncident } from '../findings.js';
 import { Where } from '../where.js';
 import { incidentEvents, type EventItem } from './events.js';
 import { incidentNotifications, type NotificationView } from './notifications.js';
@@ -245,10 +246,11 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
     })),
     notifications: await incidentNotifications(q, id),
     patrols: await listPatrols(q, { incident: id }, null),
-    // Filled by later workflow steps (tasks, access review, equipment audit).
+    // Filled by later workflow steps (tasks).
     tasks: [],
-    accessFindings: [],
-    equipmentFindings: [],
+    // Steps 12 and 13 (store/findings.ts).
+    accessFindings: await accessFindingsOfIncident(q, id),
+    equipmentFindings: await equipmentFindingsOfIncident(q, id),
     resolution: row.resolution,
     version: Number(row.version),
   };
