@@ -153,7 +153,14 @@ describe.each(TEST_STORES)('access review and equipment audit on $name', (store)
     expect(stored.rows[0]!.occurred_at.toISOString()).toBe('2026-11-18T16:15:00.000Z');
     expect(stored.rows[0]!.details.reason).toBe('no_heartbeat');
     const state = await service.db.query<{ online: boolean }>(`SELECT online FROM device_state WHERE id = 'cam-102-ph'`);
-    expect(state.rows[0]!.online).toBe(false); // what the severity's camera-outage boost reads
+    expect(state.rows[0]!.online).toBe(false);
+    // The severity of an incident in the pharmacy now counts the silent camera as down (vulnerability raised).
+    const opened = await call('POST', '/api/v1/events', [
+      ev({ source: 'alarm', type: 'intrusion', occurredAt: '2026-11-18T16:19:00Z', site: 'store-102', zone: 'pharmacy', sourceEventId: id() }),
+    ]);
+    expect(opened.status).toBe(202);
+    const rx = await service.db.query<{ severity: { factors: { name: string; detail: string }[] } }>(`SELECT severity FROM incidents WHERE site = 'store-102' AND zone = 'pharmacy'`);
+    expect(rx.rows[0]!.severity.factors.find((f) => f.name === 'assetVulnerability')!.detail).toContain('1 of 1 covering cameras down');
 
     // Once: a second check changes nothing.
     expect(await service.equipment.runOnce()).toMatchObject({ offline: [], tasks: [], changed: 0 });
@@ -169,6 +176,17 @@ describe.each(TEST_STORES)('access review and equipment audit on $name', (store)
     // The store-101 cameras that went down in the first test have their tasks too.
     const a101 = (await call('GET', '/api/v1/devices/audit?site=store-101')).body.items[0];
     expect(a101.maintenanceTasks.map((t: { deviceId: string }) => t.deviceId).sort()).toEqual(['cam-101-bh', 'cam-101-co']);
+  });
+
+  it('skips the access review where no reader is, with the reason', async () => {
+    await call('POST', '/api/v1/events', [ev({ source: 'alarm', type: 'glass_break', occurredAt: '2026-11-18T16:19:30Z', zone: 'entrance', device: 'gb-101-1', sourceEventId: id() })]);
+    const inc = await service.db.query<{ id: string }>(`SELECT id FROM incidents WHERE site = 'store-101' AND zone = 'entrance'`);
+    await service.runner.drain();
+    const steps = await service.db.query<{ step: string; status: string; reason: string | null }>(`SELECT step, status, reason FROM workflow_steps WHERE incident_id = $1 ORDER BY ord`, [inc.rows[0]!.id]);
+    const byStep = Object.fromEntries(steps.rows.map((r) => [r.step, r]));
+    expect(byStep['review-access-logs']).toMatchObject({ status: 'skipped', reason: expect.stringContaining('no card reader or biometric scanner in zone(s) entrance, sales-floor') });
+    // The equipment step runs next and waits for the window like step 12 would.
+    expect(byStep['audit-surveillance-equipment']).toMatchObject({ status: 'pending', reason: expect.stringContaining('equipment window open until') });
   });
 
   it('keeps sites apart and lists every problem of a bad query', async () => {

@@ -28,6 +28,10 @@ export function reviewAccessLogs(org: OrgModel): StepDefinition<'review-access-l
       // The incident's zones and their neighbours; an incident without a zone: the whole site.
       const zones = inc.zones.length > 0 ? [...new Set(inc.zones.flatMap((z) => [z, ...(model.adjacency.get(z) ?? [])]))] : undefined;
       const events = await badgeEventsInWindow(tx, { site: inc.site, ...(zones ? { zones } : {}), from: w.from, to: w.readTo });
+      const readers = (zones ?? [...model.zones.keys()]).flatMap((z) => model.devicesByZone.get(z) ?? []).filter((d) => d.kind === 'card_reader' || d.kind === 'biometric_scanner');
+      if (events.length === 0 && readers.length === 0) {
+        return { status: 'skipped', reason: `no card reader or biometric scanner in zone(s) ${(zones ?? ['any']).join(', ')} and no badge events in the window` };
+      }
       const here = events.filter((e) => e.site === inc.site && (!zones || (e.zone !== null && zones.includes(e.zone))));
       const local = new Set(here.map((e) => e.seq));
       const findings = reviewAccess(events, org, policy.accessReview, incidentId).filter((f) => f.evidence.some((s) => local.has(s)));
