@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseConfig } from '../config/loader.js';
 import { accessFindingId, badgeHolders, haversineMetres, onShift, reviewAccess, type BadgeEvent } from './access-review.js';
 import { buildOrgModel } from './site-model.js';
@@ -200,5 +201,75 @@ describe('badgeHolders', () => {
 describe('haversineMetres', () => {
   it('New York to Chicago is about 1,145 km', () => {
     expect(haversineMetres({ lat: 40.7128, lon: -74.006 }, { lat: 41.8781, lon: -87.6298 }) / 1000).toBeCloseTo(1145, -1);
+  });
+});
+
+describe('properties', () => {
+  const arbEvent = fc.record({
+    type: fc.constantFrom('access_granted', 'access_denied', 'tailgating'),
+    minute: fc.integer({ min: 0, max: 24 * 60 - 1 }),
+    second: fc.integer({ min: 0, max: 59 }),
+    badge: fc.constantFrom('B-1', 'B-2', 'B-3', 'B-4', 'B-9', null),
+    device: fc.constantFrom('cr-sales', 'cr-sales-2', 'cr-co', 'cr-b'),
+    out: fc.boolean(),
+  });
+  const build = (xs: fc.infer<typeof arbEvent>[]): BadgeEvent[] =>
+    xs.map((x, i) => {
+      const dev = org.devices.get(x.device)!;
+      return { seq: i + 1, type: x.type, at: Date.parse('2026-01-14T00:00:00-05:00') + x.minute * 60_000 + x.second * 1000, site: dev.site, zone: dev.zone, device: x.device, badge: x.badge, details: { direction: x.out ? 'out' : 'in' } };
+    });
+
+  it('is deterministic whatever the input order, ids are unique, evidence is real and in time order', () => {
+    fc.assert(
+      fc.property(fc.array(arbEvent, { maxLength: 60 }), (xs) => {
+        const events = build(xs);
+        const a = reviewAccess(events, org, policy, 's');
+        const b = reviewAccess([...events].reverse(), org, policy, 's');
+        expect(b).toEqual(a);
+        expect(new Set(a.map((f) => f.id)).size).toBe(a.length);
+        const at = new Map(events.map((e) => [e.seq, e.at]));
+        for (const f of a) {
+          expect(f.evidence.length).toBeGreaterThan(0);
+          const times = f.evidence.map((s) => at.get(s)!);
+          expect(times.every((t) => t !== undefined)).toBe(true);
+          expect([...times].sort((x, y) => x - y)).toEqual(times);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('more events never remove a finding (rules only look back within their windows)', () => {
+    fc.assert(
+      fc.property(fc.array(arbEvent, { maxLength: 40 }), fc.array(arbEvent, { maxLength: 10 }), (xs, extra) => {
+        const base = build(xs);
+        // Extra events strictly after every base event (a window read further).
+        const last = Math.max(0, ...base.map((e) => e.at));
+        const more = build([...xs, ...extra]).slice(xs.length).map((e) => ({ ...e, at: last + 3_600_000 * 6 + (e.at % 3_600_000) }));
+        const ids = new Set(reviewAccess([...base, ...more], org, policy, 's').map((f) => f.id));
+        for (const f of reviewAccess(base, org, policy, 's')) expect(ids.has(f.id)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('a wider grace never takes a time off shift', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...(['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const)),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 0, max: 1439 }),
+        fc.integer({ min: 0, max: 300 }),
+        fc.integer({ min: 0, max: 300 }),
+        (day, minutes, s, e, g1, g2) => {
+          const hh = (m: number) => `${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
+          const shift = { days: ['mon', 'thu'], start: hh(s), end: hh(e) };
+          const [lo, hi] = g1 <= g2 ? [g1, g2] : [g2, g1];
+          if (onShift(shift, { day, minutes }, lo)) expect(onShift(shift, { day, minutes }, hi)).toBe(true);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });

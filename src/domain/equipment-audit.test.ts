@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { parseConfig } from '../config/loader.js';
 import { blindSpots, camerasSeeing, coveringDevices, deviceStatus, windowState, zoneCoverage } from './equipment-audit.js';
 import { buildOrgModel } from './site-model.js';
@@ -141,5 +142,38 @@ describe('coveringDevices', () => {
     expect(c).toEqual([{ id: 'cam-half', kind: 'camera', zone: 'room', zones: ['store'], assets: ['safe'] }]);
     const r = coveringDevices(site, ['room'], []);
     expect(r.map((d) => d.id)).toEqual(['cam-away', 'cam-half', 'cr-room']);
+  });
+});
+
+describe('properties', () => {
+  it('coverage with cameras down is never above the design coverage, and both stay in [0, 1]', () => {
+    fc.assert(
+      fc.property(fc.subarray(['cam-half', 'cam-away', 'cam-yard']), (down) => {
+        for (const c of zoneCoverage(site, (id) => !down.includes(id))) {
+          expect(c.share).toBeGreaterThanOrEqual(0);
+          expect(c.share).toBeLessThanOrEqual(c.designShare + 1e-9);
+          expect(c.designShare).toBeLessThanOrEqual(1);
+        }
+      }),
+    );
+  });
+
+  it('window intervals lie inside the window, in order; covering_ok means none', () => {
+    const arb = fc.array(fc.record({ type: fc.constantFrom('heartbeat', 'offline', 'online', 'recording_on', 'recording_off'), m: fc.integer({ min: -30, max: 90 }) }), { maxLength: 30 });
+    fc.assert(
+      fc.property(arb, fc.option(fc.boolean(), { nil: null }), (xs, online) => {
+        const from = T;
+        const to = T + 60 * MIN;
+        const events = xs.map((x, i) => ({ seq: i + 1, source: 'device', type: x.type, at: T + x.m * MIN }));
+        const w = windowState('camera', { online, recording: true, lastSeenAt: online === null ? null : T - MIN }, events, from, to, policy);
+        for (const [a, b] of [...w.offline, ...w.notRecording]) {
+          expect(Date.parse(a)).toBeGreaterThanOrEqual(from);
+          expect(Date.parse(b)).toBeLessThanOrEqual(to);
+          expect(Date.parse(a)).toBeLessThanOrEqual(Date.parse(b));
+        }
+        if (w.finding === 'covering_ok') expect(w.offline.length + w.notRecording.length).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
