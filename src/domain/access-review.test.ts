@@ -213,7 +213,8 @@ describe('properties', () => {
     device: fc.constantFrom('cr-sales', 'cr-sales-2', 'cr-co', 'cr-b'),
     out: fc.boolean(),
   });
-  const build = (xs: fc.infer<typeof arbEvent>[]): BadgeEvent[] =>
+  type Gen = typeof arbEvent extends fc.Arbitrary<infer T> ? T : never;
+  const build = (xs: Gen[]): BadgeEvent[] =>
     xs.map((x, i) => {
       const dev = org.devices.get(x.device)!;
       return { seq: i + 1, type: x.type, at: Date.parse('2026-01-14T00:00:00-05:00') + x.minute * 60_000 + x.second * 1000, site: dev.site, zone: dev.zone, device: x.device, badge: x.badge, details: { direction: x.out ? 'out' : 'in' } };
