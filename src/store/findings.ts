@@ -76,7 +76,7 @@ export async function badgeEventsInWindow(q: Queryable, p: { site: string; zones
   const more = await q.query<EventRow>(
     `SELECT seq, type, occurred_at, site, zone, device, badge, details FROM events
       WHERE occurred_at >= $1 AND occurred_at <= $2 AND source = 'access_control' AND badge = ANY($3::text[])
-        AND NOT (site = $4 AND zone = ANY($5::text[]))
+        AND NOT (site = $4 AND coalesce(zone = ANY($5::text[]), false))
       ORDER BY occurred_at, seq`,
     [p.from, p.to, badges, p.site, p.zones],
   );
