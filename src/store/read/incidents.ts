@@ -5,7 +5,7 @@
  */
 import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
-import { accessFindingsOfIncident, equipmentFindingsOfIncident } from '../findings.js';
+import { accessFindingsOfIncident, equipmentFindingsOfIncident, type AccessFindingView, type EquipmentFinding } from '../findings.js';
 import { Where } from '../where.js';
 import { incidentEvents, type EventItem } from './events.js';
 import { incidentNotifications, type NotificationView } from './notifications.js';
@@ -178,8 +178,8 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
   notifications: NotificationView[];
   patrols: PatrolView[];
   tasks: unknown[];
-  accessFindings: unknown[];
-  equipmentFindings: unknown[];
+  accessFindings: AccessFindingView[];
+  equipmentFindings: EquipmentFinding[];
   resolution: string | null;
   version: number;
 }

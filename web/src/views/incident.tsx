@@ -1,12 +1,14 @@
 /**
  * The selected incident: what, where and when, its score, the lifecycle actions, and the cards
- * (why this score, estimated loss, site plan, what happened, response workflow).
+ * (why this score, estimated loss, site plan, what happened, response workflow, access-log
+ * findings, covering devices).
  */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
 import { act, type DashboardState } from '../store.js';
+import { AccessFindings, EquipmentFindings } from './findings.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
 import { SeverityFactors } from './severity.js';
@@ -91,6 +93,12 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
         </Card>
         <Card id="workflow-card" span="span-12" heading="Response workflow">
           <Workflow d={d} tz={tz} />
+        </Card>
+        <Card id="access-card" span="span-6" heading="Access-log findings">
+          <AccessFindings d={d} tz={tz} />
+        </Card>
+        <Card id="equipment-card" span="span-6" heading="Cameras and devices">
+          <EquipmentFindings d={d} />
         </Card>
       </div>
     </>
