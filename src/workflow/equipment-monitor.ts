@@ -6,11 +6,12 @@
  *   working cameras, blind spots of the high-risk assets (high risk as step 2 decides it:
  *   domain/assessment.ts highRiskReasons, with the store's recent incidents per asset), and the open
  *   maintenance tasks.
- * - `openMaintenanceTasks`: one maintenance task per outage of a configured device: offline or not
- *   recording by its state (the outage named by device_state.down_since), or silent past
- *   policy.equipmentAudit.offlineAfterMinutes (named by the moment the limit passed, which is also
- *   the time of the device.offline event the monitor records, so both paths give one id).
- * - `EquipmentMonitor`: every checkEverySeconds, records a `device.offline` event through the
+ * - `openMaintenanceTasks`: one maintenance task per outage of a configured device, offline or not
+ *   recording by its state (a silent device is offline by state once the monitor has recorded its
+ *   device.offline event). The outage is named by device_state.down_since, so the frequent check,
+ *   the daily job and several processes open it once.
+ * - `EquipmentMonitor`: every checkEverySeconds (once the process has listened for the limit, so
+ *   that Vigil's own downtime is not taken for a device's silence), records a `device.offline` event through the
  *   ingest pipeline for each device silent past the limit (source `device`, sourceEventId
  *   `vigil-silence-<device>-<last seen ms>`, so once per silence, stored and applied to
  *   device_state like any device event: the assessment then sees the camera down and raises the
@@ -105,9 +106,6 @@ export async function openMaintenanceTasks(tx: Queryable, org: OrgModel, now: Da
     ];
     tasks.set(id, { id, site, deviceId, title: `${d.kind.replace(/_/g, ' ')} ${deviceId} (${d.zone}) ${what} since ${since.toISOString()}`, dueAt: due, checklist });
   };
-  for (const s of await silentDevices(tx, new Date(now.getTime() - p.offlineAfterMinutes * MINUTE))) {
-    add(s.id, s.site, new Date(s.lastSeenAt.getTime() + p.offlineAfterMinutes * MINUTE), `silent (no heartbeat for ${p.offlineAfterMinutes} min)`);
-  }
   for (const d of await markDownSince(tx)) add(d.id, d.site, d.downSince, !d.online ? 'offline' : 'not recording');
   return insertMaintenanceTasks(tx, [...tasks.values()], now);
 }
@@ -142,6 +140,8 @@ export function shortHash(s: string): string {
 /** The frequent offline check (see the module comment). */
 export class EquipmentMonitor {
   private readonly loop: WorkLoop;
+  /** When this process began listening: silence is judged only once it has listened for the limit. */
+  private readonly since: number;
 
   constructor(
     private readonly db: Db,
@@ -149,13 +149,17 @@ export class EquipmentMonitor {
     private readonly ingest: (events: SecurityEvent[]) => Promise<{ accepted: number }>,
     private readonly opts: { now?: () => Date; log?: Logger; config: Config },
   ) {
+    this.since = (opts.now?.() ?? new Date()).getTime();
     this.loop = new WorkLoop(async () => (await this.runOnce()).changed, { pollMs: opts.config.policy.equipmentAudit.checkEverySeconds * 1000, onError: (e) => opts.log?.error({ err: e }, 'equipment check failed') });
   }
 
   /** One check: offline events for silent devices, then maintenance tasks. `changed` counts both. */
   async runOnce(): Promise<{ offline: string[]; tasks: string[]; changed: number }> {
     const now = this.opts.now?.() ?? new Date();
-    const events = await silenceEvents(this.db, this.org, now);
+    // Right after a start, a device's silence may be Vigil's own downtime (heartbeats nobody
+    // received): wait until this process has listened for the whole limit.
+    const listened = now.getTime() - this.since >= this.opts.config.policy.equipmentAudit.offlineAfterMinutes * MINUTE;
+    const events = listened ? await silenceEvents(this.db, this.org, now) : [];
     // Only events really stored count as a change (a duplicate changes no state), so the loop settles.
     const accepted = events.length > 0 ? (await this.ingest(events)).accepted : 0;
     const tasks = await this.db.transaction((tx) => openMaintenanceTasks(tx, this.org, now));
