@@ -14,6 +14,7 @@ import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
 import { syncGuards } from './store/guards.js';
 import { incidentSite } from './store/read/incidents.js';
+import { EquipmentMonitor } from './workflow/equipment-monitor.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
 import { investigationTaskId } from './workflow/investigation-actions.js';
@@ -114,6 +115,8 @@ export interface Service {
   /** Flags overdue tasks and notifies their assignee and the site's managers (runs with delivery). */
   taskMonitor: TaskMonitor;
   scheduler: Scheduler;
+  /** The frequent device check: offline by silence, maintenance tasks (step 13). */
+  equipment: EquipmentMonitor;
   /** Live changes (SSE stream); emits 'change' with a LiveEvent. Announce through `announce`. */
   bus: EventEmitter;
   /** Announces a change a user can see in a list (on `bus`, with its site, in order). */
@@ -206,6 +209,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       for (const l of onIngest) l(r);
     },
   });
+  const equipment = new EquipmentMonitor(db, org, (events) => pipeline.ingest(events), { now, log, config: opts.config });
   // On the embedded store this is the only process: a step or run left running is an orphan of a crash.
   if (opts.startRunner && db.kind === 'pglite') {
     await runner.releaseOrphans();
@@ -214,6 +218,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   if (opts.startRunner) {
     runner.start();
     scheduler.start();
+    equipment.start();
   }
   if (opts.startDelivery) {
     // On the embedded store this is the only process: a notification left `sending` is an orphan
@@ -237,6 +242,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     monitor,
     taskMonitor,
     scheduler,
+    equipment,
     bus,
     announce: emit,
     onIngest,
@@ -244,6 +250,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       await monitor.stop();
       await taskMonitor.stop();
       await scheduler.stop();
+      await equipment.stop();
       await runner.stop();
       await dispatcher.stop();
       await db.close();

@@ -316,7 +316,7 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
 
     expect(inc.workflow.map((s: Json) => s.step)).toEqual([
       'fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact',
-      'send-emergency-sms', 'notify-management', 'assign-guard-patrol', 'create-incident-report', 'create-investigation-task', 'update-risk-assessment',
+      'send-emergency-sms', 'notify-management', 'assign-guard-patrol', 'create-incident-report', 'create-investigation-task', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment',
     ]);
     // Steps 1-5 run in the ingest transaction; the runner (not started in this test) owns the rest.
     for (const s of inc.workflow.slice(0, 5)) {

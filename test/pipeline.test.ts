@@ -63,6 +63,8 @@ describe.each(TEST_STORES)('ingest pipeline on $name', (store) => {
       ['create-incident-report', 'pending'],
       ['create-investigation-task', 'pending'],
       ['update-risk-assessment', 'pending'],
+      ['review-access-logs', 'pending'],
+      ['audit-surveillance-equipment', 'pending'],
     ]);
     const queued = await count(`SELECT count(*)::int AS n FROM notifications WHERE incident_id = $1 AND kind LIKE 'emergency:%' AND status = 'queued'`, [r.incidentsOpened[0]]);
     expect(queued).toBe(2); // lead-101 and rr-101, committed with the event

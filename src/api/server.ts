@@ -29,6 +29,7 @@ import { QUERY } from './query.js';
 import type { RouteDeps } from './route-deps.js';
 import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { jobRoutes } from './routes/jobs.js';
@@ -59,7 +60,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

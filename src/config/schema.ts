@@ -294,6 +294,59 @@ export const policySchema = z.object({
     /** Camera recordings to secure: the incident's window widened by this many minutes on each side. */
     clipMarginMinutes: z.number().min(0).max(1440),
   }),
+  /** Step 12 and its daily job: the access-log review rules and their thresholds. */
+  accessReview: z.object({
+    /** Badge and device events from this many minutes before the incident's first event ... */
+    windowBeforeMinutes: z.number().min(0),
+    /** ... to this many minutes after its last one are reviewed (the incident window of steps 12 and 13). */
+    windowAfterMinutes: z.number().min(0),
+    /** Uses of one inactive or unknown badge at one zone this close together are one finding. */
+    inactiveClusterMinutes: z.number().positive(),
+    /** Wait for the window to close (or the incident to be resolved) before the review is final. */
+    waitForWindow: z.boolean(),
+    /** Event types that are an entry through a reader. */
+    entryTypes: z.array(z.string().min(1)).min(1),
+    /** Minutes before a shift's start and after its end that still count as on shift. */
+    shiftGraceMinutes: z.number().min(0),
+    deniedBurst: z.object({ count: z.number().int().min(2), minutes: z.number().positive() }),
+    /** A granted entry followed by a tailgating alarm at the same reader within this many seconds is one finding. */
+    tailgatingSeconds: z.number().positive(),
+    /** A second entry into the same zone without an exit within this many minutes is an anti-passback violation. */
+    antiPassbackMinutes: z.number().positive(),
+    /** Faster than this between two readers is impossible travel (metres per second). */
+    walkingSpeedMetresPerSecond: z.number().positive(),
+    /** Moves shorter than this (metres) are never impossible travel (readers side by side). */
+    minTravelMetres: z.number().min(0),
+    severity: z.object({
+      off_shift: z.enum(['low', 'medium', 'high']),
+      after_hours: z.enum(['low', 'medium', 'high']),
+      no_clearance: z.enum(['low', 'medium', 'high']),
+      denied_burst: z.enum(['low', 'medium', 'high']),
+      tailgating: z.enum(['low', 'medium', 'high']),
+      anti_passback: z.enum(['low', 'medium', 'high']),
+      impossible_travel: z.enum(['low', 'medium', 'high']),
+      inactive_badge: z.enum(['low', 'medium', 'high']),
+    }),
+  }),
+  /** Step 13 and its jobs: device health and camera coverage. */
+  equipmentAudit: z.object({
+    /** A device that reported before and has been silent this long is offline. */
+    offlineAfterMinutes: z.number().positive(),
+    /** Silent this long (but not yet offline): stale, a warning. */
+    staleAfterMinutes: z.number().positive(),
+    /** How often the offline check runs (seconds). */
+    checkEverySeconds: z.number().positive(),
+    /** How far before an incident's window the device events are read for the state at its start (hours). */
+    stateLookbackHours: z.number().positive(),
+    /** A camera_tamper event within this many hours marks the camera tampered in the audit. */
+    tamperLookbackHours: z.number().positive(),
+    /** Hours after a maintenance task is opened before it is due. */
+    maintenanceDueHours: z.number().positive(),
+  }),
+}).superRefine((p, ctx) => {
+  if (p.equipmentAudit.staleAfterMinutes >= p.equipmentAudit.offlineAfterMinutes) {
+    ctx.addIssue({ code: 'custom', path: ['equipmentAudit', 'staleAfterMinutes'], message: 'expected staleAfterMinutes below offlineAfterMinutes' });
+  }
 });
 
 export const configSchema = z.object({

@@ -8,6 +8,8 @@ import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS, type IncidentStepId, type S
 import type { StepDefinition } from './runner.js';
 import type { ScheduledJob } from './scheduler.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
+import { auditSurveillanceEquipment } from './steps/audit-surveillance-equipment.js';
+import { auditSurveillanceEquipmentDaily } from './steps/audit-surveillance-equipment-daily.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
 import { createInvestigationTask } from './steps/create-investigation-task.js';
@@ -16,6 +18,8 @@ import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
 import { planCheckpointPatrols } from './steps/plan-checkpoint-patrols.js';
+import { reviewAccessLogs } from './steps/review-access-logs.js';
+import { reviewAccessLogsDaily } from './steps/review-access-logs-daily.js';
 import { sendEmergencySms } from './steps/send-emergency-sms.js';
 import { updateRiskAssessment } from './steps/update-risk-assessment.js';
 
@@ -31,11 +35,15 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'update-risk-assessment': updateRiskAssessment,
   'create-investigation-task': createInvestigationTask,
   'create-incident-report': createIncidentReport,
+  'review-access-logs': reviewAccessLogs,
+  'audit-surveillance-equipment': auditSurveillanceEquipment,
 };
 
 /** Scheduled job definitions by id. */
 const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel) => ScheduledJob<K> } = {
   'plan-checkpoint-patrols': planCheckpointPatrols,
+  'review-access-logs-daily': reviewAccessLogsDaily,
+  'audit-surveillance-equipment-daily': auditSurveillanceEquipmentDaily,
 };
 
 /** The definitions of the built incident steps, in workflow order; throws when one is missing. */

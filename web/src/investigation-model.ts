@@ -33,30 +33,12 @@ export interface TaskItem {
   checklist: ChecklistItem[];
 }
 
-export interface AccessFinding {
-  rule: string;
-  badge?: string | null;
-  person?: string | null;
-  zone?: string | null;
-  at?: string;
-  severity?: string;
-  summary: string;
-}
-
-export interface EquipmentFinding {
-  deviceId?: string | null;
-  finding: string;
-  summary: string;
-}
-
 /** What the incident detail carries for the investigation cards. */
 export interface InvestigationIncident {
 
   outcome?: string | null;
   notes?: NoteItem[];
   tasks?: TaskItem[];
-  accessFindings?: AccessFinding[];
-  equipmentFindings?: EquipmentFinding[];
 }
 
 /** The JSON report's version block. */

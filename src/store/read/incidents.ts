@@ -5,6 +5,7 @@
  */
 import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
+import { accessFindingsOfIncident, equipmentFindingsOfIncident, type AccessFindingView, type EquipmentFinding } from '../findings.js';
 import { Where } from '../where.js';
 import { incidentEvents, type EventItem } from './events.js';
 import { incidentNotifications, type NotificationView } from './notifications.js';
@@ -178,8 +179,8 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
   notifications: NotificationView[];
   patrols: PatrolView[];
   tasks: TaskView[];
-  accessFindings: unknown[];
-  equipmentFindings: unknown[];
+  accessFindings: AccessFindingView[];
+  equipmentFindings: EquipmentFinding[];
   resolution: string | null;
   version: number;
 }
@@ -248,9 +249,9 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
     patrols: await listPatrols(q, { incident: id }, null),
     // Investigation (step 9) and maintenance tasks of the incident; overdue as of opts.now.
     tasks: await incidentTasks(q, id, opts.now ?? new Date()),
-    // Filled by later workflow steps (access review, equipment audit).
-    accessFindings: [],
-    equipmentFindings: [],
+    // Steps 12 and 13 (store/findings.ts).
+    accessFindings: await accessFindingsOfIncident(q, id),
+    equipmentFindings: await equipmentFindingsOfIncident(q, id),
     resolution: row.resolution,
     version: Number(row.version),
   };

@@ -1,6 +1,7 @@
 /**
  * The selected incident: what, where and when, its score, the lifecycle actions, and the cards
- * (why this score, estimated loss, site plan, what happened, response workflow).
+ * (why this score, estimated loss, site plan, what happened, response workflow, access-log
+ * findings, covering devices).
  */
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
@@ -11,13 +12,14 @@ import type { WithInvestigation } from '../investigation-model.js';
 /** Resolution outcomes (the reports and the weekly figures count them). */
 const OUTCOMES = ['confirmed_loss', 'recovered', 'false_alarm', 'no_loss', 'referred_to_police'] as const;
 import { act, type DashboardState } from '../store.js';
+import { AccessFindings, EquipmentFindings } from './findings.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
 import { SeverityFactors } from './severity.js';
 import { SitePlan } from './site-plan.js';
 import { Timeline } from './timeline.js';
 import { Workflow } from './workflow.js';
-import { AccessAndCamerasCard, AssetStatusCard, NotesCard, ReportCard, TaskCard } from './investigation.js';
+import { AssetStatusCard, NotesCard, ReportCard, TaskCard } from './investigation.js';
 
 const EMPTY = 'Select an incident to see why it scored as it did, what it may cost, where it happened and what Vigil has done about it.';
 
@@ -111,8 +113,11 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
         <Card id="assets-card" span="span-6" heading="Asset status">
           <AssetStatusCard d={inv} />
         </Card>
-        <Card id="access-card" span="span-12" heading="Access and cameras around it">
-          <AccessAndCamerasCard d={inv} tz={tz} />
+        <Card id="access-card" span="span-6" heading="Access-log findings">
+          <AccessFindings d={d} tz={tz} />
+        </Card>
+        <Card id="equipment-card" span="span-6" heading="Cameras and devices">
+          <EquipmentFindings d={d} />
         </Card>
       </div>
     </>
