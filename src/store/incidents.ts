@@ -283,19 +283,22 @@ export async function markIncidentAcknowledged(q: Queryable, c: IncidentStatusCh
   return r.rowCount > 0;
 }
 
-/** Moves an incident to `to` and records who resolved it, when and how; false when it was no longer `from`. */
-export async function markIncidentResolved(q: Queryable, c: IncidentStatusChange & { at: Date; actor: string; resolution: string | null }): Promise<boolean> {
+/**
+ * Moves an incident to `to` and records who resolved it, when, how (the resolve note) and with
+ * which outcome (domain/case-notes.ts); false when it was no longer `from`.
+ */
+export async function markIncidentResolved(q: Queryable, c: IncidentStatusChange & { at: Date; actor: string; resolution: string | null; outcome: string | null }): Promise<boolean> {
   const r = await q.query(
-    `UPDATE incidents SET status = $3, resolved_at = $4, resolved_by = $5, resolution = $6, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
-    [c.id, c.from, c.to, c.at, c.actor, c.resolution],
+    `UPDATE incidents SET status = $3, resolved_at = $4, resolved_by = $5, resolution = $6, outcome = $7, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+    [c.id, c.from, c.to, c.at, c.actor, c.resolution, c.outcome],
   );
   return r.rowCount > 0;
 }
 
-/** Moves an incident to `to` and clears its resolution; false when it was no longer `from`. */
+/** Moves an incident to `to` and clears its resolution and outcome; false when it was no longer `from`. */
 export async function markIncidentReopened(q: Queryable, c: IncidentStatusChange): Promise<boolean> {
   const r = await q.query(
-    `UPDATE incidents SET status = $3, resolved_at = NULL, resolved_by = NULL, resolution = NULL, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+    `UPDATE incidents SET status = $3, resolved_at = NULL, resolved_by = NULL, resolution = NULL, outcome = NULL, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
     [c.id, c.from, c.to],
   );
   return r.rowCount > 0;

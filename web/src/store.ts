@@ -269,12 +269,13 @@ export function toggleBand(band: Band): void {
   void refreshList().catch(reportError);
 }
 
-/** A lifecycle action with an optional note; resolves true when the server took it. */
-export async function act(id: string, a: Action, note: string): Promise<boolean> {
+/** A lifecycle action with an optional note (and the outcome, for resolve); resolves true when the server took it. */
+export async function act(id: string, a: Action, note: string, outcome = ''): Promise<boolean> {
   if (state.busy) return false;
   set({ busy: true, action: { incidentId: id, text: `${a.label}…`, error: false } });
   const text = note.trim();
-  const body = text ? (a.action === 'resolve' ? { resolution: text } : { note: text }) : {};
+  // One field for the note on every action; resolving also records the outcome.
+  const body = { ...(text ? { note: text } : {}), ...(a.action === 'resolve' && outcome ? { outcome } : {}) };
   try {
     const d = await api.request<Incident>(`/incidents/${encodeURIComponent(id)}/${a.action}`, { method: 'POST', body });
     markOk();

@@ -5,6 +5,7 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
+import { OUTCOMES } from '../../../src/domain/case-notes.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
 import { act, type DashboardState } from '../store.js';
 import { LossBreakdown } from './loss.js';
@@ -65,6 +66,7 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
             {` · opened ${fmtAgo(d.openedAt)}`}
             {d.acknowledgedAt ? ` · acknowledged by ${d.acknowledgedBy || 'someone'} ${fmtAgo(d.acknowledgedAt)}` : ''}
             {d.resolvedAt ? ` · resolved by ${d.resolvedBy || 'someone'} ${fmtAgo(d.resolvedAt)}` : ''}
+            {d.outcome ? ` · outcome: ${humanize(d.outcome)}` : ''}
             {d.resolution ? ` · resolution: ${d.resolution}` : ''}
             {d.severity?.policyVersion ? ` · policy ${d.severity.policyVersion}` : ''}
           </p>
@@ -109,6 +111,7 @@ function Card({ id, span, heading, children }: { id: string; span: string; headi
 
 function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
   const [note, setNote] = useState('');
+  const [outcome, setOutcome] = useState('');
   const status = statusOf(d.status);
   const msg = s.action?.incidentId === d.id ? s.action : null;
   return (
@@ -124,8 +127,11 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
             disabled={s.busy || !applies}
             title={applies ? `${a.label} this incident` : `${a.label} applies to ${a.from.join(' or ')} incidents`}
             onClick={() => {
-              void act(d.id, a, note).then((ok) => {
-                if (ok) setNote('');
+              void act(d.id, a, note, outcome).then((ok) => {
+                if (ok) {
+                  setNote('');
+                  setOutcome('');
+                }
               });
             }}
           >
@@ -137,11 +143,19 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
         type="text"
         id="action-note"
         maxLength={2000}
-        placeholder="Note or resolution (optional)"
-        aria-label="Note or resolution (optional)"
+        placeholder="Note (optional)"
+        aria-label="Note (optional)"
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
       />
+      <select id="action-outcome" aria-label="Outcome (asked when resolving)" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
+        <option value="">Outcome…</option>
+        {OUTCOMES.map((o) => (
+          <option key={o} value={o}>
+            {humanize(o)}
+          </option>
+        ))}
+      </select>
       <span class={`action-msg small${msg?.error ? ' err' : ''}`} role="status" id="action-msg">
         {msg?.text ?? ''}
       </span>
