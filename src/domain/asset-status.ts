@@ -151,3 +151,12 @@ export function planAssetStatus(input: AssetStatusPlanInput, rules: readonly Ass
   }
   return plan;
 }
+
+/**
+ * The recovery input of an incident's loss for an asset recovered through status change `seq`
+ * (an entry of IncidentAggregate.recoveries, in minor units). The description names the asset and
+ * the change, so the loss item says where the money came back from.
+ */
+export function assetRecovery(asset: { id: string; name: string }, seq: number, amount: { minor: bigint; currency: string }): { description: string; currency: string; minor: string } {
+  return { description: `${asset.name} (${asset.id}) recovered, asset status change #${seq}`, currency: amount.currency, minor: String(amount.minor) };
+}

@@ -160,6 +160,17 @@ export async function setIncidentSeverity(tx: Queryable, id: string, severity: S
   );
 }
 
+/**
+ * Records a recovery (an asset recovered for the incident, step 10): the incident's aggregate with
+ * the recovery among its inputs, so every later assessment keeps it, and the loss recomputed from it.
+ */
+export async function setIncidentRecovery(tx: Queryable, id: string, agg: IncidentAggregate, loss: Loss): Promise<void> {
+  await tx.query(
+    `UPDATE incidents SET context = jsonb_set(context, '{agg}', $2::jsonb), loss = $3, net_loss = $4, updated_at = now(), version = version + 1 WHERE id = $1`,
+    [id, JSON.stringify(agg), JSON.stringify(loss), loss.net],
+  );
+}
+
 /** Records an incident's loss estimate (step 4). */
 export async function setIncidentLoss(tx: Queryable, id: string, loss: Loss): Promise<void> {
   await tx.query(`UPDATE incidents SET loss = $2, net_loss = $3, updated_at = now() WHERE id = $1`, [id, JSON.stringify(loss), loss.net]);
@@ -180,7 +191,7 @@ export interface IncidentRow {
   score: number;
   severity: Severity | null;
   loss: Loss | null;
-  assets: { touched?: { id: string; name: string; value: string; relation: string; highRisk: boolean }[] } | null;
+  assets: { touched?: { id: string; name: string; zone?: string; value: string; relation: string; highRisk: boolean }[] } | null;
   first_event_at: Date;
   ack_code: string | null;
   escalation_level: number;
@@ -191,6 +202,13 @@ const RESPONSE_COLUMNS = 'i.id, i.site, i.zone, i.zones, i.type, i.status, i.ban
 /** Loads an incident for a response step, locked for the step's transaction. */
 export async function lockIncidentForResponse(tx: Queryable, id: string): Promise<IncidentRow> {
   const r = await tx.query<IncidentRow>(`SELECT ${RESPONSE_COLUMNS} FROM incidents i WHERE i.id = $1 FOR UPDATE`, [id]);
+  if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
+  return r.rows[0];
+}
+
+/** Reads an incident as the response steps see it, without locking it (steps that change other rows). */
+export async function readIncidentForStep(q: Queryable, id: string): Promise<IncidentRow> {
+  const r = await q.query<IncidentRow>(`SELECT ${RESPONSE_COLUMNS} FROM incidents i WHERE i.id = $1`, [id]);
   if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
   return r.rows[0];
 }

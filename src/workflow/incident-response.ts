@@ -71,7 +71,7 @@ export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assig
  * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
  * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
  */
-export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS] as const satisfies readonly IncidentStepId[];
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'update-asset-status'] as const satisfies readonly IncidentStepId[];
 
 /** Steps after which the outbox has new messages to deliver. */
 export const ALERTING_STEPS: readonly IncidentStepId[] = RESPONSE_STEPS;

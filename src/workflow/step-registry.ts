@@ -15,6 +15,7 @@ import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
 import { planCheckpointPatrols } from './steps/plan-checkpoint-patrols.js';
 import { sendEmergencySms } from './steps/send-emergency-sms.js';
+import { updateAssetStatus } from './steps/update-asset-status.js';
 
 /** Incident step definitions by id (a step not built yet has none). */
 const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => StepDefinition<K> } = {
@@ -25,6 +26,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'send-emergency-sms': sendEmergencySms,
   'notify-management': notifyManagement,
   'assign-guard-patrol': assignGuardPatrol,
+  'update-asset-status': updateAssetStatus,
 };
 
 /** Scheduled job definitions by id. */
