@@ -6,6 +6,7 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { toVeris, VERIS_SCHEMA_VERSION } from '../../channels/veris.js';
 import { MAX_NOTE_LENGTH, NOTE_KINDS, OUTCOMES } from '../../domain/case-notes.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
@@ -224,6 +225,25 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       },
     );
   }
+
+  app.get(
+    '/incidents/:id/veris',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: `The incident as a VERIS ${VERIS_SCHEMA_VERSION} record (VERIS Community schema), for insurers and information-sharing groups`,
+        params: paramsJson,
+        response: { 200: deps.output(z.looseObject({ schema_version: z.string(), incident_id: z.string() })), ...deps.errors(400, 401, 404) },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { id } = request.params as z.output<typeof params>;
+      const principal = principalOf(request);
+      const detail = await getIncident(service.db, id, principal.sites, { maxEvents: 0 });
+      if (!detail) throw new NotFoundError(`incident ${id}`);
+      return toVeris(detail, service.org);
+    },
+  );
 
   const noteBody = z.object({ note: noteText.min(1, 'expected a note of at least 1 character').refine((t) => t.trim() !== '', 'expected a note that is not only spaces') }).strict();
   app.post(
