@@ -119,7 +119,7 @@ describe.each(TEST_STORES)('response on $name', (store) => {
     expect(twilio.messages).toHaveLength(3);
     // The workflow shows it; running the steps again changes nothing.
     const steps = (await svc.db.query<{ step: string; status: string }>(`SELECT step, status FROM workflow_steps WHERE incident_id = $1 ORDER BY ord`, [id])).rows;
-    expect(steps.slice(4).map((s) => [s.step, s.status])).toEqual([['send-emergency-sms', 'done'], ['notify-management', 'done'], ['assign-guard-patrol', 'done']]);
+    expect(steps.slice(4, 7).map((s) => [s.step, s.status])).toEqual([['send-emergency-sms', 'done'], ['notify-management', 'done'], ['assign-guard-patrol', 'done']]);
     await svc.db.query(`UPDATE workflow_steps SET status = 'pending', next_run_at = $2 WHERE incident_id = $1 AND ord >= 4`, [id, clock]);
     await settle(svc);
     expect(twilio.messages).toHaveLength(3);
@@ -141,7 +141,7 @@ describe.each(TEST_STORES)('response on $name', (store) => {
       expect(cap.headers['content-type']).toContain('application/cap+xml');
       expect(await validateCap(cap.body)).toEqual({ valid: true, errors: [] });
       expect(cap.body).toContain('<msgType>Alert</msgType>');
-      await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer resp-admin' }, payload: {} });
+      await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer resp-admin' }, payload: { outcome: 'no_loss' } });
       const cancel = await app.inject({ method: 'GET', url: `/api/v1/incidents/${id}/cap`, headers: { authorization: 'Bearer resp-admin' } });
       expect(cancel.body).toContain('<msgType>Cancel</msgType>');
       expect((await validateCap(cancel.body)).valid).toBe(true);
