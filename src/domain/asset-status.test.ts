@@ -1,5 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadDemoConfig } from '../config/loader.js';
+import { assessIncident, foldEvent, newAggregate } from './assessment.js';
 import {
   allowedAssetStatuses,
   ASSET_STATUSES,
@@ -13,6 +15,8 @@ import {
   type AssetStatusRule,
 } from './asset-status.js';
 import { ConflictError } from './errors.js';
+import { toMinor } from './money.js';
+import { buildOrgModel } from './site-model.js';
 import { reachableFrom } from './transition-table.js';
 
 /** Every legal move, written out by hand (the table must say exactly this). */
@@ -160,5 +164,33 @@ describe('asset status policy rule', () => {
       const plan = planAssetStatus(base({ type, zones: ['cash-office'], assets: [{ id: 'safe-1', zone: 'cash-office', relation: 'named', status: 'active' }] }), rules);
       expect(plan).toEqual({ changes: [], unchanged: [] });
     }
+  });
+});
+
+describe('a recovery as an input of the loss', () => {
+  it('lowers the net loss by exactly the recovered amounts, capped at the gross, whatever the amounts', () => {
+    const config = loadDemoConfig();
+    const org = buildOrgModel(config);
+    const event = { source: 'alarm' as const, type: 'eas_gate', occurredAt: '2026-11-20T20:00:00.000Z', site: 'store-101', zone: 'entrance', assets: ['display-101-electronics'], details: {} };
+    const ctx = { devicesDown: new Set<string>(), priorIncidentsInZone: 0, assetRecentIncidents: new Map<string, number>() };
+    const base = newAggregate(event, 'theft');
+    foldEvent(base, event, org, config.policy, 'theft');
+    const before = assessIncident(base, org, config.policy, ctx).loss;
+    const gross = toMinor(before.gross, 'USD');
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 5_000_000n }), { maxLength: 6 }), (amounts) => {
+        const agg = structuredClone(base);
+        amounts.forEach((m, i) => agg.recoveries.push(assetRecovery({ id: 'display-101-electronics', name: 'Electronics display' }, i + 1, { minor: m, currency: 'USD' })));
+        const loss = assessIncident(agg, org, config.policy, ctx).loss;
+        const sum = amounts.reduce((a, b) => a + b, 0n);
+        const recovered = sum > gross ? gross : sum;
+        expect(loss.gross).toBe(before.gross);
+        expect(toMinor(loss.recovered, 'USD')).toBe(recovered);
+        expect(toMinor(loss.net, 'USD')).toBe(gross - recovered);
+        const items = loss.items.filter((x) => x.kind === 'recovered').reduce((a, x) => a + toMinor(x.amount, 'USD'), 0n);
+        expect(items).toBe(recovered);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
