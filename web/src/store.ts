@@ -269,6 +269,28 @@ export function toggleBand(band: Band): void {
   void refreshList().catch(reportError);
 }
 
+/** Adds a case note to an incident's timeline; resolves true when the server took it. */
+export async function addNote(id: string, note: string): Promise<boolean> {
+  const text = note.trim();
+  if (state.busy || !text) return false;
+  set({ busy: true, action: { incidentId: id, text: 'Adding the note…', error: false } });
+  try {
+    await api.request(`/incidents/${encodeURIComponent(id)}/notes`, { method: 'POST', body: { note: text } });
+    markOk();
+    set({ action: { incidentId: id, text: 'Note added.', error: false } });
+    if (id === state.selectedId) await refreshDetail();
+    return true;
+  } catch (e) {
+    if (e instanceof AuthError) return false;
+    const message = e instanceof HttpError ? (e.status === 403 ? `Not allowed: ${e.message}` : `Failed (${e.status}): ${e.message}`) : `Failed: ${e instanceof Error ? e.message : String(e)}`;
+    set({ action: { incidentId: id, text: message, error: true } });
+    if (e instanceof NetworkError) reportError(e);
+    return false;
+  } finally {
+    set({ busy: false });
+  }
+}
+
 /** A lifecycle action with an optional note (and the outcome, for resolve); resolves true when the server took it. */
 export async function act(id: string, a: Action, note: string, outcome = ''): Promise<boolean> {
   if (state.busy) return false;

@@ -7,7 +7,7 @@ import { useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
 import { OUTCOMES } from '../../../src/domain/case-notes.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
-import { act, type DashboardState } from '../store.js';
+import { act, addNote, type DashboardState } from '../store.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
 import { SeverityFactors } from './severity.js';
@@ -94,6 +94,22 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
         <Card id="workflow-card" span="span-12" heading="Response workflow">
           <Workflow d={d} tz={tz} />
         </Card>
+        <Card id="notes-card" span="span-12" heading="Case notes">
+          {(d.notes ?? []).length === 0 ? (
+            <p class="small">No notes yet.</p>
+          ) : (
+            <ol class="notes" id="case-notes">
+              {(d.notes ?? []).map((n) => (
+                <li key={n.seq} data-kind={n.kind}>
+                  <span class="small">
+                    {fmtTime(n.at, tz)} · {n.author} · {humanize(n.kind)}
+                  </span>{' '}
+                  {n.text}
+                </li>
+              ))}
+            </ol>
+          )}
+        </Card>
       </div>
     </>
   );
@@ -148,6 +164,19 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
       />
+      <button
+        type="button"
+        data-action="note"
+        disabled={s.busy || !note.trim()}
+        title="Add the note to the case timeline"
+        onClick={() => {
+          void addNote(d.id, note).then((ok) => {
+            if (ok) setNote('');
+          });
+        }}
+      >
+        Add note
+      </button>
       <select id="action-outcome" aria-label="Outcome (asked when resolving)" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
         <option value="">Outcome…</option>
         {OUTCOMES.map((o) => (
