@@ -179,6 +179,9 @@ describe.each(TEST_STORES)('investigation on $name', (store) => {
     expect(stray.status).toBe(400);
     expect(await assetStatus(svc, 'safe-1')).toBe('restricted_access');
     expect((await call('PATCH', '/api/v1/assets/nope', { status: 'active', reason: 'x' })).status).toBe(404);
+    const empty = await call('PATCH', '/api/v1/assets/safe-1');
+    expect(empty.status).toBe(400);
+    expect(empty.body.error.details.map((d: Json) => d.path).sort()).toEqual(['reason', 'status']);
 
     // Site scope: another site's asset is not found; a role without assets:act is refused.
     const otherSite = await token('security_lead', ['store-102']);
@@ -218,6 +221,9 @@ describe.each(TEST_STORES)('investigation on $name', (store) => {
     const missing = await call('POST', `/api/v1/incidents/${id}/resolve`, { note: 'glazier called' });
     expect(missing.status).toBe(400);
     expect(missing.body.error.details.map((d: Json) => d.path)).toEqual(['outcome']);
+    const noBody = await call('POST', `/api/v1/incidents/${id}/resolve`);
+    expect(noBody.status).toBe(400);
+    expect(noBody.body.error.details).toEqual([{ path: 'outcome', message: expect.stringContaining('required when resolving') }]);
     const wrong = await call('POST', `/api/v1/incidents/${id}/resolve`, { outcome: 'lost', note: 5 });
     expect(wrong.status).toBe(400);
     expect(wrong.body.error.details.map((d: Json) => d.path).sort()).toEqual(['note', 'outcome']);

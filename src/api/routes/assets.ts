@@ -155,7 +155,8 @@ export const assetRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         tags: ['assets'],
         summary: 'Change an asset\'s status (409 lists the statuses allowed from the current one)',
         params: deps.input(params),
-        body: deps.input(patchBody),
+        // No body at all lists the missing fields rather than "expected an object".
+        body: deps.input(z.preprocess((v) => v ?? {}, patchBody)),
         response: {
           200: deps.output(assetDetailSchema.extend({ change: changeSchema, loss: z.unknown().meta({ description: 'the incident\'s loss after a recovery, else null' }) })),
           ...deps.errors(400, 401, 403, 404, 409),

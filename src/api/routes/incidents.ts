@@ -179,7 +179,9 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
   // One field name for the note on every action; resolve also takes the outcome, required unless
   // the policy names a default (domain/case-notes.ts), and still takes `resolution`, the deprecated
   // name of its note.
-  const outcome = z.enum(OUTCOMES, { message: `expected one of ${OUTCOMES.join(', ')}` });
+  const outcome = z.enum(OUTCOMES, {
+    error: (issue) => (issue.input === undefined ? `required when resolving; expected one of ${OUTCOMES.join(', ')}` : `expected one of ${OUTCOMES.join(', ')}`),
+  });
   const outcomeRequired = service.config.policy.caseNotes.defaultOutcome === null;
   const resolveBody = z
     .object({
@@ -190,7 +192,8 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     .strict();
   const actionBodies: Record<IncidentApiAction, z.ZodType> = {
     acknowledge: z.object({ note: noteText.optional() }).strict().nullish(),
-    resolve: outcomeRequired ? resolveBody : resolveBody.nullish(),
+    // A resolve without a body is a resolve without an outcome: say so, not "expected an object".
+    resolve: outcomeRequired ? z.preprocess((v) => v ?? {}, resolveBody) : resolveBody.nullish(),
     reopen: z.object({ note: noteText.optional() }).strict().nullish(),
   };
   for (const action of INCIDENT_API_ACTIONS) {
@@ -254,7 +257,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
         tags: ['incidents'],
         summary: 'Add a case note to an incident\'s timeline',
         params: paramsJson,
-        body: deps.input(noteBody),
+        body: deps.input(z.preprocess((v) => v ?? {}, noteBody)),
         response: { 201: deps.output(noteSchema), ...deps.errors(400, 401, 403, 404) },
       },
     },
