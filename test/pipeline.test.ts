@@ -60,6 +60,7 @@ describe.each(TEST_STORES)('ingest pipeline on $name', (store) => {
       ['send-emergency-sms', 'done'],
       ['notify-management', 'pending'],
       ['assign-guard-patrol', 'pending'],
+      ['update-asset-status', 'pending'],
     ]);
     const queued = await count(`SELECT count(*)::int AS n FROM notifications WHERE incident_id = $1 AND kind LIKE 'emergency:%' AND status = 'queued'`, [r.incidentsOpened[0]]);
     expect(queued).toBe(2); // lead-101 and rr-101, committed with the event
