@@ -153,6 +153,22 @@ describe.each(TEST_STORES)('investigation on $name', (store) => {
     expect((await call('GET', `/api/v1/incidents/${id}`)).body.loss.recovered).toBe('1234.56');
   });
 
+  it('a recovery and an event joining the incident at the same time: the loss keeps both', async () => {
+    const svc = await start();
+    const id = await open(svc, [ev('cc-1', 'alarm', 'eas_gate', '2026-11-18T11:00:00-05:00', 'entrance', { device: 'eas-101-1', assets: ['display-101-electronics'] })]);
+    const [patch, joined] = await Promise.all([
+      call('PATCH', '/api/v1/assets/display-101-electronics', { status: 'recovered', reason: 'returned by the police', incident: id, recoveredValue: '500.00' }),
+      svc.pipeline.ingest([ev('cc-2', 'alarm', 'eas_gate', '2026-11-18T11:02:00-05:00', 'entrance', { device: 'eas-101-1', assets: ['display-101-fragrance'] })]),
+    ]);
+    expect(patch.status, JSON.stringify(patch.body)).toBe(200);
+    expect(joined.incidentsUpdated).toContain(id);
+    await svc.runner.drain();
+    const inc = (await call('GET', `/api/v1/incidents/${id}`)).body;
+    expect(inc.loss.recovered).toBe('500.00');
+    expect(inc.loss.items.filter((i: Json) => i.kind === 'replacement' && i.assetId).map((i: Json) => i.assetId).sort()).toEqual(['display-101-electronics', 'display-101-fragrance']);
+    expect(toMinor(inc.loss.net, 'USD')).toBe(toMinor(inc.loss.gross, 'USD') - 50000n);
+  });
+
   it('a breach of a restricted zone restricts its assets; PATCH refuses an illegal move with the allowed ones, checks scope and permission', async () => {
     const svc = await start();
     const id = await open(svc, [ev('ue-1', 'access_control', 'door_forced', '2026-11-19T02:14:00-05:00', 'cash-office', { device: 'cr-101-co', assets: ['safe-1'] })]);
