@@ -169,6 +169,17 @@ describe.each(TEST_STORES)('investigation on $name', (store) => {
     expect(toMinor(inc.loss.net, 'USD')).toBe(toMinor(inc.loss.gross, 'USD') - 50000n);
   });
 
+  it('leaves the assets alone when the incident was resolved as a false alarm before step 10 ran', async () => {
+    const svc = await start();
+    const r = await svc.pipeline.ingest([ev('fa-1', 'access_control', 'door_forced', '2026-11-19T04:00:00-05:00', 'cash-office', { device: 'cr-101-co', assets: ['safe-1'] })]);
+    const id = r.incidentsOpened[0];
+    expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { outcome: 'false_alarm', note: 'door sensor fault' })).status).toBe(200);
+    await svc.runner.drain();
+    const inc = (await call('GET', `/api/v1/incidents/${id}`)).body;
+    expect(inc.workflow.find((s: Json) => s.step === 'update-asset-status')).toMatchObject({ status: 'skipped', reason: 'the incident was resolved as a false alarm' });
+    expect(await assetStatus(svc, 'safe-1')).toBe('active');
+  });
+
   it('a breach of a restricted zone restricts its assets; PATCH refuses an illegal move with the allowed ones, checks scope and permission', async () => {
     const svc = await start();
     const id = await open(svc, [ev('ue-1', 'access_control', 'door_forced', '2026-11-19T02:14:00-05:00', 'cash-office', { device: 'cr-101-co', assets: ['safe-1'] })]);

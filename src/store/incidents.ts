@@ -206,9 +206,9 @@ export async function lockIncidentForResponse(tx: Queryable, id: string): Promis
   return r.rows[0];
 }
 
-/** Reads an incident as the response steps see it, without locking it (steps that change other rows). */
-export async function readIncidentForStep(q: Queryable, id: string): Promise<IncidentRow> {
-  const r = await q.query<IncidentRow>(`SELECT ${RESPONSE_COLUMNS} FROM incidents i WHERE i.id = $1`, [id]);
+/** Reads an incident as the response steps see it, with its outcome, without locking it (steps that change other rows). */
+export async function readIncidentForStep(q: Queryable, id: string): Promise<IncidentRow & { outcome: string | null }> {
+  const r = await q.query<IncidentRow & { outcome: string | null }>(`SELECT ${RESPONSE_COLUMNS}, i.outcome FROM incidents i WHERE i.id = $1`, [id]);
   if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
   return r.rows[0];
 }

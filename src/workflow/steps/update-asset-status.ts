@@ -3,8 +3,8 @@
  * as the policy says (policy.assetStatus.rules, domain/asset-status.ts): with the default policy a
  * stolen asset goes under investigation and the assets of a breached restricted zone are
  * restricted. Each change is recorded with who (the workflow), when, why (the rule) and the
- * incident. Skipped with the reason when no rule applies or every matched asset already has (or
- * cannot take) the status. Idempotent: a re-run finds the assets already moved and changes nothing.
+ * incident. Skipped with the reason when no rule applies, every matched asset already has (or
+ * cannot take) the status, or the incident was resolved as a false alarm before the step ran. Idempotent: a re-run finds the assets already moved and changes nothing.
  */
 import { planAssetStatus, type AssetRelation } from '../../domain/asset-status.js';
 import type { OrgModel } from '../../domain/site-model.js';
@@ -24,6 +24,8 @@ export function updateAssetStatus(org: OrgModel): StepDefinition<'update-asset-s
     id: 'update-asset-status',
     async run({ tx, incidentId, now }) {
       const inc = await readIncidentForStep(tx, incidentId);
+      // Resolved as a false alarm before the step ran: nothing happened to the assets.
+      if (inc.outcome === 'false_alarm') return { status: 'skipped', reason: 'the incident was resolved as a false alarm' };
       const touched = inc.assets?.touched ?? [];
       if (touched.length === 0) return { status: 'skipped', reason: 'the incident touches no asset' };
       const model = org.sites.get(inc.site);
