@@ -28,7 +28,7 @@ import { incidentSteps, scheduledJobs } from './workflow/step-registry.js';
  * site it happened at, so a site-scoped listener can be told only its own sites' changes.
  */
 export interface LiveEvent {
-  kind: 'incident.opened' | 'incident.updated' | 'notification.updated' | 'patrol.updated' | 'guard.updated' | 'step.finished' | 'task.updated';
+  kind: 'incident.opened' | 'incident.updated' | 'incident.note' | 'notification.updated' | 'patrol.updated' | 'guard.updated' | 'asset.updated' | 'step.finished' | 'task.updated';
   site: string;
   incidentId?: string;
   data: Record<string, unknown>;

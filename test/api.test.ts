@@ -316,7 +316,7 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
 
     expect(inc.workflow.map((s: Json) => s.step)).toEqual([
       'fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact',
-      'send-emergency-sms', 'notify-management', 'assign-guard-patrol', 'create-incident-report', 'create-investigation-task', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment',
+      'send-emergency-sms', 'notify-management', 'assign-guard-patrol', 'create-incident-report', 'create-investigation-task', 'update-asset-status', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment',
     ]);
     // Steps 1-5 run in the ingest transaction; the runner (not started in this test) owns the rest.
     for (const s of inc.workflow.slice(0, 5)) {
@@ -423,7 +423,7 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
     const reopenEarly = await call('POST', `/api/v1/incidents/${forcedId}/reopen`);
     expect(reopenEarly.status).toBe(409);
 
-    const res = await call('POST', `/api/v1/incidents/${forcedId}/resolve`, { body: { resolution: 'door repaired; nothing taken' } });
+    const res = await call('POST', `/api/v1/incidents/${forcedId}/resolve`, { body: { resolution: 'door repaired; nothing taken', outcome: 'no_loss' } });
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: 'resolved', resolvedBy: 'admin', resolution: 'door repaired; nothing taken' });
     const listed = await call('GET', '/api/v1/incidents?status=resolved');
@@ -433,7 +433,7 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
     expect(reopen.status).toBe(200);
     expect(reopen.body).toMatchObject({ status: 'open', resolvedAt: null, resolvedBy: null });
 
-    const badBody = await call('POST', `/api/v1/incidents/${forcedId}/resolve`, { body: { resolution: 5, extra: true } });
+    const badBody = await call('POST', `/api/v1/incidents/${forcedId}/resolve`, { body: { resolution: 5, extra: true, outcome: 'no_loss' } });
     expect(badBody.status).toBe(400);
     expect(badBody.body.error.details.map((d: Json) => d.path).sort()).toEqual(['extra', 'resolution']);
     const missing = await call('POST', '/api/v1/incidents/inc-nope/acknowledge');
@@ -559,7 +559,9 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
       expect(o.body.paths).toHaveProperty([p]);
     }
     expect(o.body.paths['/api/v1/events'].post.requestBody.content).toHaveProperty(['application/x-ndjson']);
-    expect(o.body.paths['/api/v1/incidents/{id}/resolve'].post.requestBody.required).toBe(false);
+    // Resolving asks for an outcome (policy.caseNotes.defaultOutcome is null by default), so it has a body.
+    expect(o.body.paths['/api/v1/incidents/{id}/resolve'].post.requestBody.required).toBe(true);
+    expect(o.body.paths['/api/v1/incidents/{id}/acknowledge'].post.requestBody.required).toBe(false);
     expect(o.body.paths['/api/v1/incidents/{id}'].get.responses['200'].content['application/json'].schema.properties).toHaveProperty('workflow');
     expect(o.body.paths['/api/v1/incidents'].get.parameters.map((p: Json) => p.name)).toEqual(expect.arrayContaining(['status', 'site', 'band', 'from', 'to', 'limit', 'cursor']));
 

@@ -62,6 +62,7 @@ describe.each(TEST_STORES)('ingest pipeline on $name', (store) => {
       ['assign-guard-patrol', 'pending'],
       ['create-incident-report', 'pending'],
       ['create-investigation-task', 'pending'],
+      ['update-asset-status', 'pending'],
       ['update-risk-assessment', 'pending'],
       ['review-access-logs', 'pending'],
       ['audit-surveillance-equipment', 'pending'],

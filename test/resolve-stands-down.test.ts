@@ -36,7 +36,7 @@ describe.each(TEST_STORES)('resolving an incident on $name', (store) => {
 
     const app = await buildServer(svc);
     try {
-      const r = await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer stand-down-admin' }, payload: { resolution: 'false alarm' } });
+      const r = await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer stand-down-admin' }, payload: { resolution: 'false alarm', outcome: 'false_alarm' } });
       expect(r.statusCode, r.body).toBe(200);
     } finally {
       await app.close();

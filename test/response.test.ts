@@ -141,7 +141,7 @@ describe.each(TEST_STORES)('response on $name', (store) => {
       expect(cap.headers['content-type']).toContain('application/cap+xml');
       expect(await validateCap(cap.body)).toEqual({ valid: true, errors: [] });
       expect(cap.body).toContain('<msgType>Alert</msgType>');
-      await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer resp-admin' }, payload: {} });
+      await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: 'Bearer resp-admin' }, payload: { outcome: 'no_loss' } });
       const cancel = await app.inject({ method: 'GET', url: `/api/v1/incidents/${id}/cap`, headers: { authorization: 'Bearer resp-admin' } });
       expect(cancel.body).toContain('<msgType>Cancel</msgType>');
       expect((await validateCap(cancel.body)).valid).toBe(true);

@@ -6,6 +6,7 @@
  * committed, announce every change a list shows (the incident, the alerts it cancelled, the
  * patrol) on the live stream with its site.
  */
+import { actionNoteText, settleActionNote, type ActionNote } from '../domain/case-notes.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import { allowedIncidentActions, transition as incidentTransition, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../domain/incident-lifecycle.js';
 import { transition as patrolTransition, type PatrolApiAction } from '../domain/patrol-lifecycle.js';
@@ -16,6 +17,7 @@ import { releaseGuard } from '../store/guards.js';
 import { markIncidentAcknowledged, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
 import { cancelMootAlerts } from '../store/notifications.js';
 import { lockPatrol, recordPatrolStage, responsePatrolsUnderWay, setPatrolStatus, type PatrolStage } from '../store/patrols.js';
+import { appendNote, type NoteView } from '../store/notes.js';
 import { getIncident, incidentState, type IncidentDetail } from '../store/read/incidents.js';
 import type { SiteScope } from '../store/read/page.js';
 import { WorkflowRunner } from '../workflow/runner.js';
@@ -27,27 +29,37 @@ export interface IncidentActionInput {
   actor: string;
   scope: SiteScope;
   now: Date;
-  resolution?: string;
+  /** The caller's note (every action). */
   note?: string;
+  /** Deprecated alias of `note` on resolve. */
+  resolution?: string;
+  /** How the incident ended (resolve only; domain/case-notes.ts OUTCOMES). */
+  outcome?: string;
+  /** How the action came in, for the timeline when there is no note (e.g. "by SMS reply"). */
+  via?: string;
 }
 
 /**
  * Applies an incident lifecycle action in one transaction: status check against the lifecycle
  * table, guarded status change, audit record, workflow nudge (resolve), moot alerts cancelled
  * (acknowledge, resolve). Returns the updated incident; 404 when unknown or out of scope, 409 when
- * the action is not allowed from the current status. After the commit the incident's new status
- * and each cancelled alert are announced.
+ * the action is not allowed from the current status, 400 when the note or outcome do not fit the
+ * action (domain/case-notes.ts). Every action appends a note of its kind to the incident's
+ * timeline (the caller's note, or what happened); resolve records the outcome. After the commit
+ * the incident's new status, the note and each cancelled alert are announced.
  */
-export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce'>, input: IncidentActionInput): Promise<IncidentDetail> {
+export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce' | 'config'>, input: IncidentActionInput): Promise<IncidentDetail> {
   const { id, action, actor } = input;
-  const { detail, cancelled } = await transact(service.db, input);
-  service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action, by: actor } });
+  const settled = settleActionNote(action, input, service.config.policy.caseNotes.defaultOutcome);
+  const { detail, cancelled, note } = await transact(service.db, input, settled);
+  service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action, by: actor, ...(settled.outcome ? { outcome: settled.outcome } : {}) } });
+  service.announce({ kind: 'incident.note', site: detail.site, incidentId: id, data: { ...note } });
   for (const n of cancelled) service.announce({ kind: 'notification.updated', site: detail.site, incidentId: id, data: { id: n.id, channel: n.channel, status: 'cancelled' } });
   return detail;
 }
 
 /** The transaction of an incident action; what it changed, for the announcement after the commit. */
-function transact(db: Db, input: IncidentActionInput): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[] }> {
+function transact(db: Db, input: IncidentActionInput, settled: ActionNote): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[]; note: NoteView }> {
   const { id, action, actor, scope, now } = input;
   return db.transaction(async (tx) => {
     const st = await incidentState(tx, id, scope);
@@ -67,7 +79,7 @@ function transact(db: Db, input: IncidentActionInput): Promise<{ detail: Inciden
       action === 'acknowledge'
         ? await markIncidentAcknowledged(tx, { ...change, at: now, actor })
         : action === 'resolve'
-          ? await markIncidentResolved(tx, { ...change, at: now, actor, resolution: input.resolution ?? null })
+          ? await markIncidentResolved(tx, { ...change, at: now, actor, resolution: settled.note, outcome: settled.outcome })
           : await markIncidentReopened(tx, change);
     if (!changed) {
       const cur = (await incidentState(tx, id, scope))?.status;
@@ -82,16 +94,43 @@ function transact(db: Db, input: IncidentActionInput): Promise<{ detail: Inciden
       actor,
       action: `incident.${action}`,
       target: id,
-      details: { from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
+      details: { from: st.status, to, ...(settled.note ? { note: settled.note } : {}), ...(settled.outcome ? { outcome: settled.outcome } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
     });
+    const note = await appendNote(tx, { incidentId: id, at: now, author: actor, kind: action, text: actionNoteText(action, settled, input.via) });
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
     // Somebody took charge: alerts not yet sent that only ask for that are moot.
     const cancelled = action === 'acknowledge' || action === 'resolve' ? await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' }) : [];
     const detail = await getIncident(tx, id, scope, { now });
     if (!detail) throw new NotFoundError(`incident ${id}`);
-    return { detail, cancelled };
+    return { detail, cancelled, note };
   });
+}
+
+/** A plain case note on an incident. */
+export interface AddNoteInput {
+  id: string;
+  text: string;
+  author: string;
+  scope: SiteScope;
+  now: Date;
+}
+
+/**
+ * Appends a case note (kind `note`) to an incident of the caller's sites, with its audit record,
+ * then announces it. 404 when the incident is unknown or out of scope. Notes may be added in any
+ * status, archived included: a case goes on being worked after it is closed.
+ */
+export async function addIncidentNote(service: Pick<Service, 'db' | 'announce'>, input: AddNoteInput): Promise<NoteView> {
+  const { note, site } = await service.db.transaction(async (tx) => {
+    const st = await incidentState(tx, input.id, input.scope);
+    if (!st) throw new NotFoundError(`incident ${input.id}`);
+    const n = await appendNote(tx, { incidentId: input.id, at: input.now, author: input.author, kind: 'note', text: input.text });
+    await appendAuditRecord(tx, { at: input.now, actor: input.author, action: 'incident.note', target: input.id, details: { seq: n.seq } });
+    return { note: n, site: st.site };
+  });
+  service.announce({ kind: 'incident.note', site, incidentId: input.id, data: { ...note } });
+  return note;
 }
 
 /**

@@ -4,6 +4,8 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { ASSET_STATUSES } from '../domain/asset-status.js';
+import { OUTCOMES } from '../domain/case-notes.js';
 import { isValidTimeZone } from '../domain/local-time.js';
 import { compareMoney, isPlainDecimal } from '../domain/money.js';
 import { BANDS, INCIDENT_TYPES } from '../domain/types.js';
@@ -37,9 +39,7 @@ export const assetSchema = z.object({
   value: decimal,
   vulnerability: z.number().min(0).max(1).default(0.5),
   sensitiveData: z.boolean().default(false),
-  status: z
-    .enum(['active', 'under_investigation', 'restricted_access', 'decommissioned', 'recovered'])
-    .default('active'),
+  status: z.enum(ASSET_STATUSES).default('active'),
 });
 
 export const deviceSchema = z.object({
@@ -342,6 +342,31 @@ export const policySchema = z.object({
     tamperLookbackHours: z.number().positive(),
     /** Hours after a maintenance task is opened before it is due. */
     maintenanceDueHours: z.number().positive(),
+  }),
+  caseNotes: z.object({
+    /** The outcome a resolve without one records; null: resolving requires an outcome. */
+    defaultOutcome: z.enum(OUTCOMES).nullable(),
+  }),
+  assetStatus: z.object({
+    rules: z.array(
+      z.object({
+        name: id,
+        types: z.array(z.enum(INCIDENT_TYPES)).min(1),
+        relations: z.array(z.enum(['named', 'zone', 'reach'])).min(1),
+        restrictedZoneOnly: z.boolean().default(false),
+        to: z.enum(ASSET_STATUSES),
+      }),
+    ),
+  }),
+  veris: z.object({
+    victim: z.object({
+      /** NAICS code of the victim's industry (2 to 6 digits); 44 is retail trade. */
+      industry: z.string().regex(/^(00|11|2[1-3]|3[1-3]|4[24589]|5[1-6]|6[1-2]|7[12]|81|92)-?\d{0,4}$/, 'expected a NAICS code like "44" or "445110"'),
+      /** ISO 3166-1 alpha-2 country code, or "Unknown". */
+      country: z.string().regex(/^([A-Z]{2}|Unknown)$/, 'expected a country code like "US", or "Unknown"'),
+      employeeCount: z.enum(['Small', '1 to 10', '11 to 100', '101 to 1000', 'Large', '1001 to 10000', '10001 to 25000', '25001 to 50000', '50001 to 100000', 'Over 100000', 'Unknown']),
+      government: z.array(z.enum(['Federal', 'Regional', 'Local', 'Unknown', 'Other', 'NA'])).min(1),
+    }),
   }),
 }).superRefine((p, ctx) => {
   if (p.equipmentAudit.staleAfterMinutes >= p.equipmentAudit.offlineAfterMinutes) {

@@ -26,6 +26,8 @@ function data(over: Partial<ReportData['incident']> = {}, extra: Partial<ReportD
       zones: ['cash-office'],
       type: 'unauthorized_entry',
       status: 'open',
+      outcome: null,
+      notes: [],
       openedAt: '2026-11-20T07:14:00.000Z',
       firstEventAt: '2026-11-20T07:14:00.000Z',
       lastEventAt: '2026-11-20T07:15:00.000Z',

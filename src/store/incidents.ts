@@ -160,6 +160,17 @@ export async function setIncidentSeverity(tx: Queryable, id: string, severity: S
   );
 }
 
+/**
+ * Records a recovery (an asset recovered for the incident, step 10): the incident's aggregate with
+ * the recovery among its inputs, so every later assessment keeps it, and the loss recomputed from it.
+ */
+export async function setIncidentRecovery(tx: Queryable, id: string, agg: IncidentAggregate, loss: Loss): Promise<void> {
+  await tx.query(
+    `UPDATE incidents SET context = jsonb_set(context, '{agg}', $2::jsonb), loss = $3, net_loss = $4, updated_at = now(), version = version + 1 WHERE id = $1`,
+    [id, JSON.stringify(agg), JSON.stringify(loss), loss.net],
+  );
+}
+
 /** Records an incident's loss estimate (step 4). */
 export async function setIncidentLoss(tx: Queryable, id: string, loss: Loss): Promise<void> {
   await tx.query(`UPDATE incidents SET loss = $2, net_loss = $3, updated_at = now() WHERE id = $1`, [id, JSON.stringify(loss), loss.net]);
@@ -180,7 +191,7 @@ export interface IncidentRow {
   score: number;
   severity: Severity | null;
   loss: Loss | null;
-  assets: { touched?: { id: string; name: string; value: string; relation: string; highRisk: boolean }[] } | null;
+  assets: { touched?: { id: string; name: string; zone?: string; value: string; relation: string; highRisk: boolean }[] } | null;
   first_event_at: Date;
   ack_code: string | null;
   escalation_level: number;
@@ -191,6 +202,13 @@ const RESPONSE_COLUMNS = 'i.id, i.site, i.zone, i.zones, i.type, i.status, i.ban
 /** Loads an incident for a response step, locked for the step's transaction. */
 export async function lockIncidentForResponse(tx: Queryable, id: string): Promise<IncidentRow> {
   const r = await tx.query<IncidentRow>(`SELECT ${RESPONSE_COLUMNS} FROM incidents i WHERE i.id = $1 FOR UPDATE`, [id]);
+  if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
+  return r.rows[0];
+}
+
+/** Reads an incident as the response steps see it, with its outcome, without locking it (steps that change other rows). */
+export async function readIncidentForStep(q: Queryable, id: string): Promise<IncidentRow & { outcome: string | null }> {
+  const r = await q.query<IncidentRow & { outcome: string | null }>(`SELECT ${RESPONSE_COLUMNS}, i.outcome FROM incidents i WHERE i.id = $1`, [id]);
   if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
   return r.rows[0];
 }
@@ -283,19 +301,22 @@ export async function markIncidentAcknowledged(q: Queryable, c: IncidentStatusCh
   return r.rowCount > 0;
 }
 
-/** Moves an incident to `to` and records who resolved it, when and how; false when it was no longer `from`. */
-export async function markIncidentResolved(q: Queryable, c: IncidentStatusChange & { at: Date; actor: string; resolution: string | null }): Promise<boolean> {
+/**
+ * Moves an incident to `to` and records who resolved it, when, how (the resolve note) and with
+ * which outcome (domain/case-notes.ts); false when it was no longer `from`.
+ */
+export async function markIncidentResolved(q: Queryable, c: IncidentStatusChange & { at: Date; actor: string; resolution: string | null; outcome: string | null }): Promise<boolean> {
   const r = await q.query(
-    `UPDATE incidents SET status = $3, resolved_at = $4, resolved_by = $5, resolution = $6, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
-    [c.id, c.from, c.to, c.at, c.actor, c.resolution],
+    `UPDATE incidents SET status = $3, resolved_at = $4, resolved_by = $5, resolution = $6, outcome = $7, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+    [c.id, c.from, c.to, c.at, c.actor, c.resolution, c.outcome],
   );
   return r.rowCount > 0;
 }
 
-/** Moves an incident to `to` and clears its resolution; false when it was no longer `from`. */
+/** Moves an incident to `to` and clears its resolution and outcome; false when it was no longer `from`. */
 export async function markIncidentReopened(q: Queryable, c: IncidentStatusChange): Promise<boolean> {
   const r = await q.query(
-    `UPDATE incidents SET status = $3, resolved_at = NULL, resolved_by = NULL, resolution = NULL, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
+    `UPDATE incidents SET status = $3, resolved_at = NULL, resolved_by = NULL, resolution = NULL, outcome = NULL, updated_at = now(), version = version + 1 WHERE id = $1 AND status = $2`,
     [c.id, c.from, c.to],
   );
   return r.rowCount > 0;

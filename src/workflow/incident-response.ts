@@ -71,7 +71,7 @@ export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assig
  * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
  * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
  */
-export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment'] as const satisfies readonly IncidentStepId[];
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task', 'update-asset-status', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment'] as const satisfies readonly IncidentStepId[];
 
 /**
  * Steps planned again when an incident's band rises: the response steps (the new band alerts

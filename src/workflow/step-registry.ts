@@ -22,6 +22,7 @@ import { reviewAccessLogs } from './steps/review-access-logs.js';
 import { reviewAccessLogsDaily } from './steps/review-access-logs-daily.js';
 import { sendEmergencySms } from './steps/send-emergency-sms.js';
 import { updateRiskAssessment } from './steps/update-risk-assessment.js';
+import { updateAssetStatus } from './steps/update-asset-status.js';
 
 /** Incident step definitions by id (a step not built yet has none). */
 const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => StepDefinition<K> } = {
@@ -37,6 +38,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'create-incident-report': createIncidentReport,
   'review-access-logs': reviewAccessLogs,
   'audit-surveillance-equipment': auditSurveillanceEquipment,
+  'update-asset-status': updateAssetStatus,
 };
 
 /** Scheduled job definitions by id. */

@@ -284,12 +284,35 @@ export function toggleBand(band: Band): void {
   void refreshList().catch(reportError);
 }
 
-/** A lifecycle action with an optional note; resolves true when the server took it. */
-export async function act(id: string, a: Action, note: string, outcome?: string): Promise<boolean> {
+/** Adds a case note to an incident's timeline; resolves true when the server took it. */
+export async function addNote(id: string, note: string): Promise<boolean> {
+  const text = note.trim();
+  if (state.busy || !text) return false;
+  set({ busy: true, action: { incidentId: id, text: 'Adding the note…', error: false } });
+  try {
+    await api.request(`/incidents/${encodeURIComponent(id)}/notes`, { method: 'POST', body: { note: text } });
+    markOk();
+    set({ action: { incidentId: id, text: 'Note added.', error: false } });
+    if (id === state.selectedId) await refreshDetail();
+    return true;
+  } catch (e) {
+    if (e instanceof AuthError) return false;
+    const message = e instanceof HttpError ? (e.status === 403 ? `Not allowed: ${e.message}` : `Failed (${e.status}): ${e.message}`) : `Failed: ${e instanceof Error ? e.message : String(e)}`;
+    set({ action: { incidentId: id, text: message, error: true } });
+    if (e instanceof NetworkError) reportError(e);
+    return false;
+  } finally {
+    set({ busy: false });
+  }
+}
+
+/** A lifecycle action with an optional note (and the outcome, for resolve); resolves true when the server took it. */
+export async function act(id: string, a: Action, note: string, outcome = ''): Promise<boolean> {
   if (state.busy) return false;
   set({ busy: true, action: { incidentId: id, text: `${a.label}…`, error: false } });
   const text = note.trim();
-  const body = { ...(text ? { note: text } : {}), ...(outcome ? { outcome } : {}) };
+  // One field for the note on every action; resolving also records the outcome.
+  const body = { ...(text ? { note: text } : {}), ...(a.action === 'resolve' && outcome ? { outcome } : {}) };
   try {
     const d = await api.request<Incident>(`/incidents/${encodeURIComponent(id)}/${a.action}`, { method: 'POST', body });
     markOk();

@@ -6,18 +6,33 @@
  */
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { toVeris, VERIS_SCHEMA_VERSION } from '../../channels/veris.js';
+import { MAX_NOTE_LENGTH, NOTE_KINDS, OUTCOMES } from '../../domain/case-notes.js';
 import { NotFoundError } from '../../domain/errors.js';
 import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
 import { getIncident, listIncidents } from '../../store/read/incidents.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
 import { forCaller, principalOf } from '../auth.js';
-import { applyIncidentAction } from '../lifecycle-actions.js';
+import { addIncidentNote, applyIncidentAction } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 import { TASK_VIEW_SCHEMA } from '../task-schemas.js';
 
 const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
+
+const noteSchema = z.object({
+  seq: z.number().int(),
+  at: z.string(),
+  author: z.string(),
+  kind: z.enum(NOTE_KINDS),
+  text: z.string(),
+});
+
+const noteText = z
+  .string()
+  .max(MAX_NOTE_LENGTH, `expected at most ${MAX_NOTE_LENGTH} characters`)
+  .meta({ description: 'a case note, appended to the incident\'s timeline' });
 
 const summaryFields = {
   id: z.string(),
@@ -96,7 +111,9 @@ const detailSchema = z.object({
   tasks: z.array(TASK_VIEW_SCHEMA).meta({ description: 'the investigation and maintenance tasks of the incident, oldest first' }),
   accessFindings: z.array(z.unknown()),
   equipmentFindings: z.array(z.unknown()),
-  resolution: z.string().nullable(),
+  resolution: z.string().nullable().meta({ description: 'the resolve note (deprecated: read the timeline in notes)' }),
+  outcome: z.enum(OUTCOMES).nullable().meta({ description: 'how the incident ended, set by resolve (null while unresolved)' }),
+  notes: z.array(noteSchema).meta({ description: 'the case-note timeline, oldest first (appended, never edited)' }),
   version: z.number().int(),
 });
 
@@ -160,10 +177,25 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     },
   );
 
+  // One field name for the note on every action; resolve also takes the outcome, required unless
+  // the policy names a default (domain/case-notes.ts), and still takes `resolution`, the deprecated
+  // name of its note.
+  const outcome = z.enum(OUTCOMES, {
+    error: (issue) => (issue.input === undefined ? `required when resolving; expected one of ${OUTCOMES.join(', ')}` : `expected one of ${OUTCOMES.join(', ')}`),
+  });
+  const outcomeRequired = service.config.policy.caseNotes.defaultOutcome === null;
+  const resolveBody = z
+    .object({
+      note: noteText.optional(),
+      resolution: noteText.optional().meta({ description: 'deprecated alias of note' }),
+      outcome: outcomeRequired ? outcome : outcome.optional(),
+    })
+    .strict();
   const actionBodies: Record<IncidentApiAction, z.ZodType> = {
-    acknowledge: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
-    resolve: z.object({ resolution: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
-    reopen: z.object({ note: z.string().max(2000, 'expected at most 2000 characters').optional() }).strict().nullish(),
+    acknowledge: z.object({ note: noteText.optional() }).strict().nullish(),
+    // A resolve without a body is a resolve without an outcome: say so, not "expected an object".
+    resolve: outcomeRequired ? z.preprocess((v) => v ?? {}, resolveBody) : resolveBody.nullish(),
+    reopen: z.object({ note: noteText.optional() }).strict().nullish(),
   };
   for (const action of INCIDENT_API_ACTIONS) {
     const t = INCIDENT_TRANSITIONS[action];
@@ -181,7 +213,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       },
       async (request: FastifyRequest) => {
         const { id } = request.params as z.output<typeof params>;
-        const body = (request.body ?? {}) as { resolution?: string; note?: string };
+        const body = (request.body ?? {}) as { resolution?: string; note?: string; outcome?: string };
         const principal = principalOf(request);
         const detail = await applyIncidentAction(service, {
           id,
@@ -191,9 +223,51 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
           now: service.now(),
           ...(body.resolution !== undefined ? { resolution: body.resolution } : {}),
           ...(body.note !== undefined ? { note: body.note } : {}),
+          ...(body.outcome !== undefined ? { outcome: body.outcome } : {}),
         });
         return forCaller(principal, 'incident', detail);
       },
     );
   }
+
+  app.get(
+    '/incidents/:id/veris',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: `The incident as a VERIS ${VERIS_SCHEMA_VERSION} record (VERIS Community schema), for insurers and information-sharing groups`,
+        params: paramsJson,
+        response: { 200: deps.output(z.looseObject({ schema_version: z.string(), incident_id: z.string() })), ...deps.errors(400, 401, 404) },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { id } = request.params as z.output<typeof params>;
+      const principal = principalOf(request);
+      const detail = await getIncident(service.db, id, principal.sites, { maxEvents: 0 });
+      if (!detail) throw new NotFoundError(`incident ${id}`);
+      return toVeris(detail, service.org);
+    },
+  );
+
+  const noteBody = z.object({ note: noteText.min(1, 'expected a note of at least 1 character').refine((t) => t.trim() !== '', 'expected a note that is not only spaces') }).strict();
+  app.post(
+    '/incidents/:id/notes',
+    {
+      config: { permission: 'notes:write' },
+      schema: {
+        tags: ['incidents'],
+        summary: 'Add a case note to an incident\'s timeline',
+        params: paramsJson,
+        body: deps.input(z.preprocess((v) => v ?? {}, noteBody)),
+        response: { 201: deps.output(noteSchema), ...deps.errors(400, 401, 403, 404) },
+      },
+    },
+    async (request: FastifyRequest, reply) => {
+      const { id } = request.params as z.output<typeof params>;
+      const { note } = request.body as z.output<typeof noteBody>;
+      const principal = principalOf(request);
+      const added = await addIncidentNote(service, { id, text: note, author: principal.name, scope: principal.sites, now: service.now() });
+      return reply.code(201).send(added);
+    },
+  );
 };

@@ -289,7 +289,7 @@ export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service; bodyTimeou
     if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
     const who = contact(target.site)!;
     if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledgedBy ? ` by ${target.acknowledgedBy}` : ''}.`);
-    await applyIncidentAction(service, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now() });
+    await applyIncidentAction(service, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now(), via: 'by SMS reply' });
     await markAlertsAcknowledged(service.db, target.id, who.id, service.now());
     return twiml(`Vigil: incident acknowledged by ${who.name}. Thank you.`);
   });

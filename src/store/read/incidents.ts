@@ -7,6 +7,7 @@ import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
 import { accessFindingsOfIncident, equipmentFindingsOfIncident, type AccessFindingView, type EquipmentFinding } from '../findings.js';
 import { Where } from '../where.js';
+import { listNotes, type NoteView } from '../notes.js';
 import { incidentEvents, type EventItem } from './events.js';
 import { incidentNotifications, type NotificationView } from './notifications.js';
 import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, scopeSites, type Page, type SiteScope } from './page.js';
@@ -182,13 +183,17 @@ export interface IncidentDetail extends Omit<IncidentSummary, 'severity' | 'loss
   accessFindings: AccessFindingView[];
   equipmentFindings: EquipmentFinding[];
   resolution: string | null;
+  /** How the incident ended (set by resolve; domain/case-notes.ts OUTCOMES), null while unresolved. */
+  outcome: string | null;
+  /** The case-note timeline, oldest first. */
+  notes: NoteView[];
   version: number;
 }
 
 /** One incident in the CONTRACT shape, or undefined when it does not exist or is out of scope. */
 export async function getIncident(q: Queryable, id: string, scope: SiteScope, opts: { maxEvents?: number; now?: Date } = {}): Promise<IncidentDetail | undefined> {
-  const r = await q.query<IncidentRow & { severity: IncidentDetail['severity'] | null; loss: Record<string, unknown> | null; assets: unknown; resolution: string | null }>(
-    `SELECT ${INCIDENT_COLUMNS}, severity, loss, assets, resolution FROM incidents WHERE id = $1`,
+  const r = await q.query<IncidentRow & { severity: IncidentDetail['severity'] | null; loss: Record<string, unknown> | null; assets: unknown; resolution: string | null; outcome: string | null }>(
+    `SELECT ${INCIDENT_COLUMNS}, severity, loss, assets, resolution, outcome FROM incidents WHERE id = $1`,
     [id],
   );
   const row = r.rows[0];
@@ -253,6 +258,8 @@ export async function getIncident(q: Queryable, id: string, scope: SiteScope, op
     accessFindings: await accessFindingsOfIncident(q, id),
     equipmentFindings: await equipmentFindingsOfIncident(q, id),
     resolution: row.resolution,
+    outcome: row.outcome,
+    notes: await listNotes(q, id),
     version: Number(row.version),
   };
 }

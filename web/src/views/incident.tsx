@@ -6,12 +6,10 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
+import { OUTCOMES } from '../../../src/domain/case-notes.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
 import type { WithInvestigation } from '../investigation-model.js';
-
-/** Resolution outcomes (the reports and the weekly figures count them). */
-const OUTCOMES = ['confirmed_loss', 'recovered', 'false_alarm', 'no_loss', 'referred_to_police'] as const;
-import { act, type DashboardState } from '../store.js';
+import { act, addNote, type DashboardState } from '../store.js';
 import { AccessFindings, EquipmentFindings } from './findings.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
@@ -73,6 +71,7 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
             {` · opened ${fmtAgo(d.openedAt)}`}
             {d.acknowledgedAt ? ` · acknowledged by ${d.acknowledgedBy || 'someone'} ${fmtAgo(d.acknowledgedAt)}` : ''}
             {d.resolvedAt ? ` · resolved by ${d.resolvedBy || 'someone'} ${fmtAgo(d.resolvedAt)}` : ''}
+            {d.outcome ? ` · outcome: ${humanize(d.outcome)}` : ''}
             {d.resolution ? ` · resolution: ${d.resolution}` : ''}
             {inv.outcome ? ` · outcome: ${humanize(inv.outcome)}` : ''}
             {d.severity?.policyVersion ? ` · policy ${d.severity.policyVersion}` : ''}
@@ -152,8 +151,11 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
             disabled={s.busy || !applies}
             title={applies ? `${a.label} this incident` : `${a.label} applies to ${a.from.join(' or ')} incidents`}
             onClick={() => {
-              void act(d.id, a, note, a.action === 'resolve' && outcome ? outcome : undefined).then((ok) => {
-                if (ok) setNote('');
+              void act(d.id, a, note, outcome).then((ok) => {
+                if (ok) {
+                  setNote('');
+                  setOutcome('');
+                }
               });
             }}
           >
@@ -170,8 +172,21 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
         value={note}
         onInput={(e) => setNote(e.currentTarget.value)}
       />
-      <select id="action-outcome" aria-label="Outcome (when resolving)" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
-        <option value="">outcome…</option>
+      <button
+        type="button"
+        data-action="note"
+        disabled={s.busy || !note.trim()}
+        title="Add the note to the case timeline"
+        onClick={() => {
+          void addNote(d.id, note).then((ok) => {
+            if (ok) setNote('');
+          });
+        }}
+      >
+        Add note
+      </button>
+      <select id="action-outcome" aria-label="Outcome (asked when resolving)" value={outcome} onChange={(e) => setOutcome(e.currentTarget.value)}>
+        <option value="">Outcome…</option>
         {OUTCOMES.map((o) => (
           <option key={o} value={o}>
             {humanize(o)}

@@ -156,48 +156,22 @@ function checklistText(c: TaskItem['checklist'][number], tz?: string): string {
   return humanize(c.kind ?? 'item');
 }
 
-/** Case notes: the timeline, and a form to add one. */
+/** Case notes: the timeline (the note field of the actions adds one). */
 export function NotesCard({ d, tz }: { d: WithInvestigation; tz?: string }) {
-  const [text, setText] = useState('');
-  const [msg, setMsg] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const notes = d.notes ?? [];
-  const add = (e: Event) => {
-    e.preventDefault();
-    const note = text.trim();
-    if (!note) return;
-    setBusy(true);
-    request(`/incidents/${encodeURIComponent(d.id)}/notes`, { method: 'POST', body: { note } })
-      .then(() => {
-        setText('');
-        setMsg(null);
-        refreshSelected();
-      })
-      .catch((err: unknown) => setMsg(errorText(err)))
-      .finally(() => setBusy(false));
-  };
+  if (notes.length === 0) return <p class="small muted">No notes yet: write one in the note field above and press Add note.</p>;
   return (
-    <div>
-      {notes.length === 0 ? <p class="small muted">No notes yet.</p> : null}
-      <ol class="notes" aria-label="Case notes">
-        {notes.map((n, i) => (
-          <li key={i} data-kind={n.kind}>
-            <p class="small muted">
-              {fmtTime(n.at, tz)} · {n.author}
-              {n.kind && n.kind !== 'note' ? ` · ${humanize(n.kind)}` : ''}
-            </p>
-            <p class="note-text">{n.text}</p>
-          </li>
-        ))}
-      </ol>
-      <form class="note-form" onSubmit={add}>
-        <input type="text" id="note-input" maxLength={4000} placeholder="Add a case note" aria-label="Add a case note" value={text} onInput={(e) => setText(e.currentTarget.value)} />
-        <button type="submit" disabled={busy || !text.trim()}>
-          Add note
-        </button>
-      </form>
-      {msg ? <p class="small err">{msg}</p> : null}
-    </div>
+    <ol class="notes" id="case-notes" aria-label="Case notes">
+      {notes.map((n, i) => (
+        <li key={i} data-kind={n.kind}>
+          <p class="small muted">
+            {fmtTime(n.at, tz)} · {n.author}
+            {n.kind && n.kind !== 'note' ? ` · ${humanize(n.kind)}` : ''}
+          </p>
+          <p class="note-text">{n.text}</p>
+        </li>
+      ))}
+    </ol>
   );
 }
 
