@@ -4,8 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { loadSigner } from './archive/keys.js';
+import { sealLog } from './archive/transparency-log.js';
 import { Dispatcher, providersFromConfig, type DispatcherOptions, type Providers } from './channels/dispatcher.js';
 import type { Config } from './config/schema.js';
+import type { CheckpointSigner } from './domain/checkpoint.js';
 import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
@@ -95,6 +98,8 @@ export interface ServiceOptions {
   /** Start the dispatcher and the response monitor loops (the server does). */
   startDelivery?: boolean;
   dispatcher?: Pick<DispatcherOptions, 'afterSmsAccepted' | 'random' | 'leaseMs'>;
+  /** The transparency log's key (tests); default: archive/keys.ts (configuration, data directory, or in memory). */
+  logSigner?: CheckpointSigner;
 }
 
 export interface Service {
@@ -110,6 +115,8 @@ export interface Service {
   dispatcher: Dispatcher;
   monitor: ResponseMonitor;
   scheduler: Scheduler;
+  /** Signs the transparency log's checkpoints; pass it to appendAuditRecord. */
+  logSigner: CheckpointSigner;
   /** Live changes (SSE stream); emits 'change' with a LiveEvent. Announce through `announce`. */
   bus: EventEmitter;
   /** Announces a change a user can see in a list (on `bus`, with its site, in order). */
@@ -131,7 +138,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const now = opts.now ?? (() => new Date());
   const db = await openDb({ url: opts.databaseUrl, dataDir: opts.dataDir });
   const org = buildOrgModel(opts.config);
+  let logSigner: CheckpointSigner;
+  try {
+    logSigner = opts.logSigner ?? loadSigner({ ...(opts.config.archive?.signingKey ? { keyFile: opts.config.archive.signingKey } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   await syncRegistry(db, opts.config);
+  // Audit records from before the transparency log join it, in order; an unsigned head is signed.
+  await sealLog(db, logSigner, now());
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();
@@ -143,8 +159,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...opts.dispatcher,
     onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
   });
-  const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
-  const steps = incidentSteps(org);
+  const monitor = new ResponseMonitor(db, org, opts.config, { now, log, logSigner, onQueued: () => dispatcher.kick() });
+  const steps = incidentSteps(org, { logSigner });
   const runner = new WorkflowRunner(db, {
     workflow: BUILT_INCIDENT_STEPS,
     steps,
@@ -159,7 +175,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       emit({ kind: 'step.finished', incidentId, data: { step, status } });
     },
   });
-  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org), policy, timezone: opts.config.organization.timezone, now, log });
+  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org, { logSigner }), policy, timezone: opts.config.organization.timezone, now, log });
   // Only a process that delivers takes the SMS it decides straight to the provider.
   const deliversNow = opts.startDelivery === true;
   const pipeline = new IngestPipeline(db, org, {
@@ -223,6 +239,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     dispatcher,
     monitor,
     scheduler,
+    logSigner,
     bus,
     announce: emit,
     onIngest,

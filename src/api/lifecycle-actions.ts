@@ -11,7 +11,6 @@ import { allowedIncidentActions, transition as incidentTransition, INCIDENT_TRAN
 import { transition as patrolTransition, type PatrolApiAction } from '../domain/patrol-lifecycle.js';
 import type { Service } from '../service.js';
 import { appendAuditRecord } from '../store/audit-log.js';
-import type { Db } from '../store/db.js';
 import { releaseGuard } from '../store/guards.js';
 import { markIncidentAcknowledged, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
 import { cancelMootAlerts } from '../store/notifications.js';
@@ -38,16 +37,16 @@ export interface IncidentActionInput {
  * the action is not allowed from the current status. After the commit the incident's new status
  * and each cancelled alert are announced.
  */
-export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce'>, input: IncidentActionInput): Promise<IncidentDetail> {
+export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce' | 'logSigner'>, input: IncidentActionInput): Promise<IncidentDetail> {
   const { id, action, actor } = input;
-  const { detail, cancelled } = await transact(service.db, input);
+  const { detail, cancelled } = await transact(service, input);
   service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action, by: actor } });
   for (const n of cancelled) service.announce({ kind: 'notification.updated', site: detail.site, incidentId: id, data: { id: n.id, channel: n.channel, status: 'cancelled' } });
   return detail;
 }
 
 /** The transaction of an incident action; what it changed, for the announcement after the commit. */
-function transact(db: Db, input: IncidentActionInput): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[] }> {
+function transact({ db, logSigner }: Pick<Service, 'db' | 'logSigner'>, input: IncidentActionInput): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[] }> {
   const { id, action, actor, scope, now } = input;
   return db.transaction(async (tx) => {
     const st = await incidentState(tx, id, scope);
@@ -77,17 +76,24 @@ function transact(db: Db, input: IncidentActionInput): Promise<{ detail: Inciden
         allowed,
       );
     }
-    await appendAuditRecord(tx, {
-      at: now,
-      actor,
-      action: `incident.${action}`,
-      target: id,
-      details: { from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
-    });
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
     // Somebody took charge: alerts not yet sent that only ask for that are moot.
     const cancelled = action === 'acknowledge' || action === 'resolve' ? await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' }) : [];
+    // Last: the audit record takes the transparency log's head lock (store/transparency-log.ts).
+    await appendAuditRecord(
+      tx,
+      {
+        at: now,
+        actor,
+        action: `incident.${action}`,
+        target: id,
+        details: { from: st.status, to, ...(input.resolution ? { resolution: input.resolution } : {}), ...(input.note ? { note: input.note } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
+        before: { id, status: st.status, version: st.version },
+        after: { id, status: to, version: st.version + 1 },
+      },
+      logSigner,
+    );
     const detail = await getIncident(tx, id, scope);
     if (!detail) throw new NotFoundError(`incident ${id}`);
     return { detail, cancelled };
@@ -108,7 +114,7 @@ export async function advancePatrol(service: Service, patrolId: string, action: 
     const next = patrolTransition(p.status, action, `patrol ${patrolId}`) as PatrolStage;
     await recordPatrolStage(tx, patrolId, next, now);
     if (next === 'completed' && p.guardId) await releaseGuard(tx, p.guardId);
-    await appendAuditRecord(tx, { at: now, actor, action: `patrol.${action}`, target: p.incidentId ?? patrolId, details: { patrol: patrolId, from: p.status, to: next } });
+    await appendAuditRecord(tx, { at: now, actor, action: `patrol.${action}`, target: p.incidentId ?? patrolId, details: { patrol: patrolId, from: p.status, to: next }, before: { id: patrolId, status: p.status }, after: { id: patrolId, status: next } }, service.logSigner);
     return { to: next, site: p.site, incidentId: p.incidentId, guardId: p.guardId, freed: next === 'completed' && p.guardId !== null };
   });
   service.announce({

@@ -27,6 +27,7 @@ import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, type AdmissionLimits, type Ht
 import { parseJsonBody } from './json-body.js';
 import { QUERY } from './query.js';
 import type { RouteDeps } from './route-deps.js';
+import { archiveRoutes } from './routes/archive.js';
 import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
@@ -56,7 +57,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, archiveRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

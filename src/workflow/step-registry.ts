@@ -7,6 +7,8 @@ import type { OrgModel } from '../domain/site-model.js';
 import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS, type IncidentStepId, type ScheduledJobId } from './incident-response.js';
 import type { StepDefinition } from './runner.js';
 import type { ScheduledJob } from './scheduler.js';
+import { archiveResolvedIncident, type ArchiveDeps } from './steps/archive-resolved-incident.js';
+import { archiveResolvedIncidents } from './steps/archive-resolved-incidents.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
@@ -16,8 +18,11 @@ import { notifyManagement } from './steps/notify-management.js';
 import { planCheckpointPatrols } from './steps/plan-checkpoint-patrols.js';
 import { sendEmergencySms } from './steps/send-emergency-sms.js';
 
+/** What step definitions may need besides the organisation (the service passes it). */
+export type StepDeps = ArchiveDeps;
+
 /** Incident step definitions by id (a step not built yet has none). */
-const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => StepDefinition<K> } = {
+const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel, deps: StepDeps) => StepDefinition<K> } = {
   'fetch-incident-logs': fetchIncidentLogs,
   'get-high-risk-assets': getHighRiskAssets,
   'calculate-severity': calculateSeverity,
@@ -25,27 +30,29 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'send-emergency-sms': sendEmergencySms,
   'notify-management': notifyManagement,
   'assign-guard-patrol': assignGuardPatrol,
+  'archive-resolved-incident': archiveResolvedIncident,
 };
 
 /** Scheduled job definitions by id. */
-const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel) => ScheduledJob<K> } = {
+const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel, deps: StepDeps) => ScheduledJob<K> } = {
   'plan-checkpoint-patrols': planCheckpointPatrols,
+  'archive-resolved-incidents': archiveResolvedIncidents,
 };
 
 /** The definitions of the built incident steps, in workflow order; throws when one is missing. */
-export function incidentSteps(org: OrgModel): StepDefinition[] {
+export function incidentSteps(org: OrgModel, deps: StepDeps = {}): StepDefinition[] {
   return BUILT_INCIDENT_STEPS.map((id) => {
-    const make = INCIDENT_STEP_DEFINITIONS[id] as ((org: OrgModel) => StepDefinition) | undefined;
+    const make = INCIDENT_STEP_DEFINITIONS[id] as ((org: OrgModel, deps: StepDeps) => StepDefinition) | undefined;
     if (!make) throw new Error(`step ${id} is listed as built but has no definition in workflow/steps/`);
-    return make(org);
+    return make(org, deps);
   });
 }
 
 /** The definitions of the built scheduled jobs; throws when one is missing. */
-export function scheduledJobs(org: OrgModel): ScheduledJob[] {
+export function scheduledJobs(org: OrgModel, deps: StepDeps = {}): ScheduledJob[] {
   return BUILT_SCHEDULED_JOBS.map((id) => {
-    const make = SCHEDULED_JOB_DEFINITIONS[id] as ((org: OrgModel) => ScheduledJob) | undefined;
+    const make = SCHEDULED_JOB_DEFINITIONS[id] as ((org: OrgModel, deps: StepDeps) => ScheduledJob) | undefined;
     if (!make) throw new Error(`scheduled job ${id} is listed as built but has no definition in workflow/steps/`);
-    return make(org);
+    return make(org, deps);
   });
 }
