@@ -166,7 +166,8 @@ export async function withStore<T>(command: string, work: (db: Db) => Promise<T>
   }
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command });
   try {
-    const db = await openDb(store);
+    // resolveStore names the server `databaseUrl`; openDb takes it as `url`.
+    const db = await openDb(store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir });
     try {
       return await work(db);
     } finally {
