@@ -53,19 +53,21 @@ export async function consistencyProofOf(q: Queryable, from: number, to: number)
 
 /**
  * Seals the log: adds the audit records written before the log existed (in seq order, in
- * batches), then signs the head if no checkpoint covers it. Returns how many records it added.
+ * batches, each signed), then signs the head if no checkpoint covers it. Returns how many records
+ * it added and whether it signed a checkpoint.
  */
 export async function sealLog(db: Db, signer: CheckpointSigner, now: Date): Promise<{ added: number; signed: boolean }> {
   let added = 0;
+  let signed = false;
   for (;;) {
     const n = await db.transaction(async (tx) => {
       const seqs = await unloggedLegacyAuditSeqs(tx, 1000);
-      if (seqs.length > 0) await logAuditRecords(tx, seqs, now, signer);
+      if (seqs.length > 0 && (await logAuditRecords(tx, seqs, now, signer)).checkpoint) signed = true;
       return seqs.length;
     });
     added += n;
     if (n < 1000) break;
   }
-  const signed = await db.transaction(async (tx) => (await signHead(tx, signer, now)) !== undefined);
+  if (await db.transaction(async (tx) => (await signHead(tx, signer, now)) !== undefined)) signed = true;
   return { added, signed };
 }
