@@ -133,6 +133,26 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     expect((await call('GET', `/api/v1/incidents/${id}`)).body.status).toBe('archived');
   });
 
+  it('the daily sweep archives what is due; the waiting step then finds it archived and writes nothing twice', async () => {
+    const id = await openIncident();
+    await resolve(id);
+    await service.runner.drain();
+    advance(7 * DAY + 60_000);
+    const leavesBefore = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
+    const out = await service.db.transaction(async (tx) => {
+      const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
+      return (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1 })) as { archived: string[] };
+    });
+    expect(out.archived).toContain(id);
+    // Two leaves: the archive record and the audit record of the move.
+    const leavesAfter = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
+    expect(leavesAfter - leavesBefore).toBe(2 * out.archived.length);
+    await service.runner.drain();
+    const st = (await service.db.query<{ status: string; result: { archivedBefore?: boolean } }>(`SELECT status, result FROM workflow_steps WHERE incident_id = $1 AND step = 'archive-resolved-incident'`, [id])).rows[0];
+    expect(st).toMatchObject({ status: 'done', result: { archivedBefore: true } });
+    expect(Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n)).toBe(leavesAfter);
+  });
+
   it('the database refuses UPDATE, DELETE and TRUNCATE on the archive and audit tables', async () => {
     const id = await archived();
     expect((await call('POST', `/api/v1/archive/${id}/hold`, { reason: 'claim 77' })).status).toBe(200);
