@@ -132,6 +132,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'response', description: 'notifications, patrols, guards, CAP alerts, the live stream' },
         { name: 'sites', description: 'site plans: zones, assets, devices, guards' },
         { name: 'ops', description: 'health, metrics, this document' },
+        { name: 'archive', description: 'archived incidents, legal holds, the transparency log: inclusion and consistency proofs, signed checkpoints' },
       ],
     },
   });
