@@ -160,7 +160,13 @@ export async function withStore<T>(command: string, work: (db: Db) => Promise<T>
     if (holder) {
       throw new ConflictError(
         `the embedded store in ${resolve(store.dataDir)} is in use by \`vigil ${holder.command}\` (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); ` +
-          `stop it first${command === 'archive export' ? `, or go through it with --url ${holder.url ?? 'URL'} and a token` : ''} (its daily archive sweep archives what is due)`,
+          `stop it first${
+            command === 'archive export'
+              ? `, or go through it with --url ${holder.url ?? 'URL'} and a token`
+              : command === 'verify'
+                ? ' (its GET /api/v1/checkpoints and /api/v1/archive/{id}/proof serve the proofs meanwhile)'
+                : ' (its daily archive sweep archives what is due)'
+          }`,
       );
     }
   }
