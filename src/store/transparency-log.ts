@@ -58,13 +58,21 @@ export async function appendLeaves(tx: Queryable, leaves: readonly NewLeaf[], at
     rows.push(size, l.kind, l.ref, h.toString('hex'), at);
     size++;
   }
-  if (leaves.length > 0) {
-    await tx.query(`INSERT INTO log_leaves (leaf_index, kind, ref, leaf_hash, at) VALUES ${values.join(', ')}`, rows);
-    await tx.query(`UPDATE log_state SET tree_size = $1, frontier = $2::jsonb WHERE id = 1`, [size, JSON.stringify(frontier.map((h) => h.toString('hex')))]);
-  }
+  if (leaves.length === 0) return { indexes, treeSize: size, rootHash: frontierRoot(frontier).toString('hex') };
   const rootHash = frontierRoot(frontier).toString('hex');
-  let checkpoint: SignedCheckpoint | undefined;
-  if (signer && size > 0) checkpoint = await insertCheckpoint(tx, signCheckpoint(signer, { treeSize: size, rootHash, at }));
+  const checkpoint = signer ? signCheckpoint(signer, { treeSize: size, rootHash, at }) : undefined;
+  // One statement: the leaves, the new head and its checkpoint (fewer round trips while the head is locked).
+  const p = rows.length;
+  rows.push(size, JSON.stringify(frontier.map((h) => h.toString('hex'))));
+  const cp = checkpoint ? [checkpoint.treeSize, checkpoint.rootHash, checkpoint.at, checkpoint.keyId, checkpoint.signature] : [];
+  rows.push(...cp);
+  await tx.query(
+    `WITH leaves AS (INSERT INTO log_leaves (leaf_index, kind, ref, leaf_hash, at) VALUES ${values.join(', ')} RETURNING 1),
+          head AS (UPDATE log_state SET tree_size = $${p + 1}, frontier = $${p + 2}::jsonb WHERE id = 1 RETURNING 1)
+          ${checkpoint ? `, cp AS (INSERT INTO log_checkpoints (tree_size, root_hash, at, key_id, signature) VALUES ($${p + 3}::bigint, $${p + 4}, $${p + 5}::timestamptz, $${p + 6}, $${p + 7}) RETURNING 1)` : ''}
+     SELECT (SELECT count(*) FROM leaves)::int AS leaves, (SELECT count(*) FROM head)::int AS head`,
+    rows,
+  );
   return { indexes, treeSize: size, rootHash, ...(checkpoint ? { checkpoint } : {}) };
 }
 
