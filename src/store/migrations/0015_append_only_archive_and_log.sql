@@ -21,9 +21,6 @@ CREATE TABLE log_state (
 INSERT INTO log_state (id, tree_size, frontier, backfill_upto) SELECT 1, 0, '[]'::jsonb, coalesce(max(seq), 0) FROM audit_log;
 CREATE UNIQUE INDEX log_leaves_ref ON log_leaves (kind, ref);
 
--- The statuses the incident lists show by default leave archived incidents out.
-CREATE INDEX incidents_archived ON incidents (opened_at DESC) WHERE status = 'archived';
-
 CREATE FUNCTION vigil_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'vigil: % on % refused: the table is append-only (archive and audit records are never changed or deleted)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$;
 
 CREATE TRIGGER archive_records_append_only BEFORE UPDATE OR DELETE ON archive_records FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
