@@ -24,6 +24,7 @@ const DAY = 86_400_000;
 describe.each(TEST_STORES)('the archive on $name', (store) => {
   let service: Service;
   let app: FastifyInstance;
+  let base = '';
   let drop: () => Promise<void> = async () => {};
   let clock = new Date('2026-11-20T08:14:30Z');
   let n = 0;
@@ -33,6 +34,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     drop = s.drop;
     service = await createService({ config: loadDemoConfig(), dataDir: s.dataDir, databaseUrl: s.databaseUrl, adminToken: ADMIN, now: () => clock });
     app = await buildServer(service);
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
     await app?.close();
@@ -40,9 +42,14 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     await drop();
   });
 
-  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, token = ADMIN) => {
-    const r = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
-    return { status: r.statusCode, body: r.json() as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A request over real HTTP to the listening server. */
+  const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, token = ADMIN) => {
+    const r = await fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
+    });
+    return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
@@ -104,7 +111,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     expect(r.audit.map((a: { action: string }) => a.action)).toContain('incident.resolve');
     expect(r.audit.every((a: { leafIndex: number | null }) => typeof a.leafIndex === 'number')).toBe(true);
     // The archive is read-only: there is no route that changes or deletes a record.
-    for (const method of ['PUT', 'PATCH', 'DELETE'] as const) expect((await app.inject({ method, url: `/api/v1/archive/${id}`, headers: { authorization: `Bearer ${ADMIN}` } })).statusCode).toBe(404);
+    for (const method of ['PUT', 'PATCH', 'DELETE'] as const) expect((await call(method, `/api/v1/archive/${id}`)).status).toBe(404);
   });
 
   it('does not archive an incident reopened within the delay; resolved again, it waits a new delay', async () => {
@@ -239,6 +246,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
 describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
   let service: Service;
   let app: FastifyInstance;
+  let base = '';
   let drop: () => Promise<void> = async () => {};
   let clock = new Date('2026-11-20T08:14:30Z');
   let n = 0;
@@ -249,6 +257,7 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
     drop = s.drop;
     service = await createService({ config: loadDemoConfig(), dataDir: s.dataDir, databaseUrl: s.databaseUrl, adminToken: ADMIN, now: () => clock });
     app = await buildServer(service);
+    base = await app.listen({ port: 0, host: '127.0.0.1' });
     await service.db.query(`INSERT INTO api_tokens (id, name, token_hash, role, sites) VALUES ('t-scoped', 'scoped', encode(sha256('archive-scoped'::bytea), 'hex'), 'manager', '{store-101}')`);
     // Two incidents at two sites, resolved and archived by `vigil archive`'s operation with no delay.
     for (const [site, zone] of [
@@ -258,8 +267,7 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
       const e: SecurityEvent = { source: 'access_control', type: 'door_forced', sourceEventId: `vb-${++n}`, occurredAt: new Date(clock.getTime() - 60_000).toISOString(), site, zone, details: {} };
       const id = (await service.pipeline.ingest([e])).incidentsOpened[0];
       await service.runner.drain();
-      const r = await app.inject({ method: 'POST', url: `/api/v1/incidents/${id}/resolve`, headers: { authorization: `Bearer ${ADMIN}` }, payload: { resolution: `checked ${site}` } });
-      expect(r.statusCode).toBe(200);
+      expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { resolution: `checked ${site}` })).status).toBe(200);
       ids.push(id);
     }
     advance(8 * DAY);
@@ -273,9 +281,14 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
-  const call = async (method: 'GET' | 'POST', url: string, payload?: unknown, token = ADMIN) => {
-    const r = await app.inject({ method, url, headers: { authorization: `Bearer ${token}` }, ...(payload !== undefined ? { payload: payload as object } : {}) });
-    return { status: r.statusCode, body: r.json() as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  /** A request over real HTTP to the listening server. */
+  const call = async (method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', url: string, payload?: unknown, token = ADMIN) => {
+    const r = await fetch(base + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(payload !== undefined ? { 'content-type': 'application/json' } : {}) },
+      ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
+    });
+    return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
   };
   /** Runs `sql` with the table's append-only trigger off, as a superuser could. */
   const behindTriggers = async (table: string, sql: string, params: unknown[] = []) => {
