@@ -15,6 +15,7 @@ import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
+import { latestCheckpoint } from './store/transparency-log.js';
 import { syncGuards } from './store/guards.js';
 import { incidentSite } from './store/read/incidents.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
@@ -148,6 +149,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   await syncRegistry(db, opts.config);
   // Audit records from before the transparency log join it, in order; an unsigned head is signed.
   await sealLog(db, logSigner, now());
+  const signedBy = (await latestCheckpoint(db))?.keyId;
+  if (signedBy && signedBy !== logSigner.keyId)
+    log.warn({ logKey: signedBy, ownKey: logSigner.keyId }, 'the transparency log was signed with another key than this process has: give every process the same key (archive.signingKey), or vigil verify will name these checkpoints');
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();

@@ -6,6 +6,7 @@
  * configuration, and exits 1 with one figure changed.
  */
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -59,6 +60,12 @@ describe.each(TEST_STORES)('vigil archive and verify on $name', (store) => {
         expect(r.stdout).toMatch(/Dry run: 1 resolved incident/);
         r = vigil(['archive', '--min-age', 'soon']);
         expect(r.status).toBe(2);
+        // Another machine's key would fork the log: refused, nothing archived.
+        const otherKey = join(dir, 'other.pem');
+        writeFileSync(otherKey, generateKeyPairSync('ed25519').privateKey.export({ format: 'pem', type: 'pkcs8' }));
+        r = vigil(['archive', '--min-age', '0'], { env: { ...env, VIGIL_ARCHIVE_SIGNING_KEY: otherKey } });
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/signed with key [0-9a-f]{64}, but this machine's key is/);
         r = vigil(['archive', '--min-age', '0']);
         expect(r.status, r.stderr).toBe(0);
         expect(r.stdout).toMatch(/^Archived 1 incident\(s\)/);

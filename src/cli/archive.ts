@@ -13,11 +13,12 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BUNDLE_FORMAT, exportBundle, type ArchiveBundle } from '../archive/bundle.js';
-import { loadSigner } from '../archive/keys.js';
+import { keyPath, loadSigner } from '../archive/keys.js';
 import { archiveIncident } from '../archive/record.js';
 import { DURATION_HINT, parseDuration } from '../domain/duration.js';
 import { ConflictError, InvalidError, VigilError, type Problem } from '../domain/errors.js';
 import { resolvedIncidentsDue } from '../store/archive.js';
+import { latestCheckpoint } from '../store/transparency-log.js';
 import { openDb, type Db } from '../store/db.js';
 import { acquireStore, storeOwner } from '../store/lock.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
@@ -44,6 +45,13 @@ export async function archiveCommand(opts: ArchiveOptions): Promise<void> {
   const store = resolveStore();
   await withStore('archive', async (db) => {
     const signer = loadSigner({ ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: store.dataDir });
+    // Checkpoints signed by two keys would not verify under either: refuse rather than fork the log.
+    const latest = await latestCheckpoint(db);
+    if (latest && latest.keyId !== signer.keyId)
+      throw new ConflictError(
+        `this store's transparency log is signed with key ${latest.keyId}, but this machine's key is ${signer.keyId} (${keyPath({ ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: store.dataDir }) ?? 'in memory'}); ` +
+          'use the same key file as the servers (archive.signingKey or VIGIL_ARCHIVE_SIGNING_KEY)',
+      );
     const now = new Date();
     const cutoff = new Date(now.getTime() - age);
     const ageText = minAgeMs === undefined ? `the policy delay of ${rules.archiveAfterHours} hours` : `--min-age ${opts.minAge}`;
