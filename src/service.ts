@@ -4,14 +4,18 @@
  */
 import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { loadSigner } from './archive/keys.js';
+import { sealLog } from './archive/transparency-log.js';
 import { Dispatcher, providersFromConfig, type DispatcherOptions, type Providers } from './channels/dispatcher.js';
 import type { Config } from './config/schema.js';
+import type { CheckpointSigner } from './domain/checkpoint.js';
 import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
 import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
+import { latestCheckpoint } from './store/transparency-log.js';
 import { syncGuards } from './store/guards.js';
 import { incidentSite } from './store/read/incidents.js';
 import { EquipmentMonitor } from './workflow/equipment-monitor.js';
@@ -98,6 +102,8 @@ export interface ServiceOptions {
   /** Start the dispatcher and the response monitor loops (the server does). */
   startDelivery?: boolean;
   dispatcher?: Pick<DispatcherOptions, 'afterSmsAccepted' | 'random' | 'leaseMs'>;
+  /** The transparency log's key (tests); default: archive/keys.ts (configuration, data directory, or in memory). */
+  logSigner?: CheckpointSigner;
 }
 
 export interface Service {
@@ -117,6 +123,8 @@ export interface Service {
   scheduler: Scheduler;
   /** The frequent device check: offline by silence, maintenance tasks (step 13). */
   equipment: EquipmentMonitor;
+  /** Signs the transparency log's checkpoints; pass it to appendAuditRecord. */
+  logSigner: CheckpointSigner;
   /** Live changes (SSE stream); emits 'change' with a LiveEvent. Announce through `announce`. */
   bus: EventEmitter;
   /** Announces a change a user can see in a list (on `bus`, with its site, in order). */
@@ -138,7 +146,19 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const now = opts.now ?? (() => new Date());
   const db = await openDb({ url: opts.databaseUrl, dataDir: opts.dataDir });
   const org = buildOrgModel(opts.config);
+  let logSigner: CheckpointSigner;
+  try {
+    logSigner = opts.logSigner ?? loadSigner({ ...(opts.config.archive?.signingKey ? { keyFile: opts.config.archive.signingKey } : {}), ...(opts.dataDir ? { dataDir: opts.dataDir } : {}) });
+  } catch (e) {
+    await db.close();
+    throw e;
+  }
   await syncRegistry(db, opts.config);
+  // Audit records from before the transparency log join it, in order; an unsigned head is signed.
+  await sealLog(db, logSigner, now());
+  const signedBy = (await latestCheckpoint(db))?.keyId;
+  if (signedBy && signedBy !== logSigner.keyId)
+    log.warn({ logKey: signedBy, ownKey: logSigner.keyId }, 'the transparency log was signed with another key than this process has: give every process the same key (archive.signingKey), or vigil verify will name these checkpoints');
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();
@@ -150,7 +170,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     ...opts.dispatcher,
     onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
   });
-  const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
+  const monitor = new ResponseMonitor(db, org, opts.config, { now, log, logSigner, onQueued: () => dispatcher.kick() });
   const taskMonitor = new TaskMonitor(db, org, {
     now,
     log,
@@ -158,7 +178,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onOverdue: (n) => emit({ kind: 'task.updated', site: n.site, ...(n.incidentId ? { incidentId: n.incidentId } : {}), data: { id: n.task, overdue: true, notified: n.recipients } }),
     onRefreshed: (t) => emit({ kind: 'task.updated', site: t.site, ...(t.incidentId ? { incidentId: t.incidentId } : {}), data: { id: t.task, change: 'evidence' } }),
   });
-  const steps = incidentSteps(org);
+  const steps = incidentSteps(org, { logSigner });
   const runner = new WorkflowRunner(db, {
     workflow: BUILT_INCIDENT_STEPS,
     steps,
@@ -174,7 +194,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       if (step === 'create-investigation-task' && status === 'done') emit({ kind: 'task.updated', incidentId, data: { id: investigationTaskId(incidentId), change: 'workflow' } });
     },
   });
-  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org), policy, timezone: opts.config.organization.timezone, now, log });
+  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org, { logSigner }), policy, timezone: opts.config.organization.timezone, now, log });
   // Only a process that delivers takes the SMS it decides straight to the provider.
   const deliversNow = opts.startDelivery === true;
   const pipeline = new IngestPipeline(db, org, {
@@ -243,6 +263,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     taskMonitor,
     scheduler,
     equipment,
+    logSigner,
     bus,
     announce: emit,
     onIngest,

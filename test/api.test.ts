@@ -11,6 +11,7 @@ import { buildServer } from '../src/api/server.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
 import { TEST_STORES } from './helpers/stores.js';
+import { BUILT_INCIDENT_STEPS } from '../src/workflow/incident-response.js';
 
 const ADMIN = 'test-admin-token';
 
@@ -314,7 +315,9 @@ describe.each(TEST_STORES)('HTTP API on $name', (store) => {
     expect(safe).toMatchObject({ id: 'safe-1', status: 'active', highRisk: true });
     expect(Array.isArray(inc.adjacentHighRisk)).toBe(true);
 
-    expect(inc.workflow.map((s: Json) => s.step)).toEqual([
+    // Every built step, in CONTRACT order (the archive step last).
+    expect(inc.workflow.map((s: Json) => s.step)).toEqual([...BUILT_INCIDENT_STEPS]);
+    expect(inc.workflow.map((s: Json) => s.step).slice(0, 7)).toEqual([
       'fetch-incident-logs', 'get-high-risk-assets', 'calculate-severity', 'calculate-loss-impact',
       'send-emergency-sms', 'notify-management', 'assign-guard-patrol', 'create-incident-report', 'create-investigation-task', 'update-asset-status', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment',
     ]);

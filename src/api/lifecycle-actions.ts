@@ -12,7 +12,6 @@ import { allowedIncidentActions, transition as incidentTransition, INCIDENT_TRAN
 import { transition as patrolTransition, type PatrolApiAction } from '../domain/patrol-lifecycle.js';
 import type { Service } from '../service.js';
 import { appendAuditRecord } from '../store/audit-log.js';
-import type { Db } from '../store/db.js';
 import { releaseGuard } from '../store/guards.js';
 import { markIncidentAcknowledged, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
 import { cancelMootAlerts } from '../store/notifications.js';
@@ -48,10 +47,10 @@ export interface IncidentActionInput {
  * timeline (the caller's note, or what happened); resolve records the outcome. After the commit
  * the incident's new status, the note and each cancelled alert are announced.
  */
-export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce' | 'config'>, input: IncidentActionInput): Promise<IncidentDetail> {
+export async function applyIncidentAction(service: Pick<Service, 'db' | 'announce' | 'config' | 'logSigner'>, input: IncidentActionInput): Promise<IncidentDetail> {
   const { id, action, actor } = input;
   const settled = settleActionNote(action, input, service.config.policy.caseNotes.defaultOutcome);
-  const { detail, cancelled, note } = await transact(service.db, input, settled);
+  const { detail, cancelled, note } = await transact(service, input, settled);
   service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action, by: actor, ...(settled.outcome ? { outcome: settled.outcome } : {}) } });
   service.announce({ kind: 'incident.note', site: detail.site, incidentId: id, data: { ...note } });
   for (const n of cancelled) service.announce({ kind: 'notification.updated', site: detail.site, incidentId: id, data: { id: n.id, channel: n.channel, status: 'cancelled' } });
@@ -59,7 +58,7 @@ export async function applyIncidentAction(service: Pick<Service, 'db' | 'announc
 }
 
 /** The transaction of an incident action; what it changed, for the announcement after the commit. */
-function transact(db: Db, input: IncidentActionInput, settled: ActionNote): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[]; note: NoteView }> {
+function transact({ db, logSigner }: Pick<Service, 'db' | 'logSigner'>, input: IncidentActionInput, settled: ActionNote): Promise<{ detail: IncidentDetail; cancelled: { id: string; channel: string }[]; note: NoteView }> {
   const { id, action, actor, scope, now } = input;
   return db.transaction(async (tx) => {
     const st = await incidentState(tx, id, scope);
@@ -89,18 +88,25 @@ function transact(db: Db, input: IncidentActionInput, settled: ActionNote): Prom
         allowed,
       );
     }
-    await appendAuditRecord(tx, {
-      at: now,
-      actor,
-      action: `incident.${action}`,
-      target: id,
-      details: { from: st.status, to, ...(settled.note ? { note: settled.note } : {}), ...(settled.outcome ? { outcome: settled.outcome } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
-    });
     const note = await appendNote(tx, { incidentId: id, at: now, author: actor, kind: action, text: actionNoteText(action, settled, input.via) });
     // Steps waiting for the resolution (archive-resolved-incident) become due now.
     if (action === 'resolve') await WorkflowRunner.nudge(tx, id, now);
     // Somebody took charge: alerts not yet sent that only ask for that are moot.
     const cancelled = action === 'acknowledge' || action === 'resolve' ? await cancelMootAlerts(tx, id, { alsoEmergency: action === 'resolve' }) : [];
+    // Last: the audit record takes the transparency log's head lock (store/transparency-log.ts).
+    await appendAuditRecord(
+      tx,
+      {
+        at: now,
+        actor,
+        action: `incident.${action}`,
+        target: id,
+        details: { from: st.status, to, ...(settled.note ? { note: settled.note } : {}), ...(settled.outcome ? { outcome: settled.outcome } : {}), ...(stoodDown.length > 0 ? { patrolsCancelled: stoodDown } : {}) },
+        before: { id, status: st.status, version: st.version },
+        after: { id, status: to, version: st.version + 1 },
+      },
+      logSigner,
+    );
     const detail = await getIncident(tx, id, scope, { now });
     if (!detail) throw new NotFoundError(`incident ${id}`);
     return { detail, cancelled, note };
@@ -121,12 +127,12 @@ export interface AddNoteInput {
  * then announces it. 404 when the incident is unknown or out of scope. Notes may be added in any
  * status, archived included: a case goes on being worked after it is closed.
  */
-export async function addIncidentNote(service: Pick<Service, 'db' | 'announce'>, input: AddNoteInput): Promise<NoteView> {
+export async function addIncidentNote(service: Pick<Service, 'db' | 'announce' | 'logSigner'>, input: AddNoteInput): Promise<NoteView> {
   const { note, site } = await service.db.transaction(async (tx) => {
     const st = await incidentState(tx, input.id, input.scope);
     if (!st) throw new NotFoundError(`incident ${input.id}`);
     const n = await appendNote(tx, { incidentId: input.id, at: input.now, author: input.author, kind: 'note', text: input.text });
-    await appendAuditRecord(tx, { at: input.now, actor: input.author, action: 'incident.note', target: input.id, details: { seq: n.seq } });
+    await appendAuditRecord(tx, { at: input.now, actor: input.author, action: 'incident.note', target: input.id, details: { seq: n.seq }, after: { incidentId: input.id, note: n } }, service.logSigner);
     return { note: n, site: st.site };
   });
   service.announce({ kind: 'incident.note', site, incidentId: input.id, data: { ...note } });
@@ -147,7 +153,7 @@ export async function advancePatrol(service: Service, patrolId: string, action: 
     const next = patrolTransition(p.status, action, `patrol ${patrolId}`) as PatrolStage;
     await recordPatrolStage(tx, patrolId, next, now);
     if (next === 'completed' && p.guardId) await releaseGuard(tx, p.guardId);
-    await appendAuditRecord(tx, { at: now, actor, action: `patrol.${action}`, target: p.incidentId ?? patrolId, details: { patrol: patrolId, from: p.status, to: next } });
+    await appendAuditRecord(tx, { at: now, actor, action: `patrol.${action}`, target: p.incidentId ?? patrolId, details: { patrol: patrolId, from: p.status, to: next }, before: { id: patrolId, status: p.status }, after: { id: patrolId, status: next } }, service.logSigner);
     return { to: next, site: p.site, incidentId: p.incidentId, guardId: p.guardId, freed: next === 'completed' && p.guardId !== null };
   });
   service.announce({

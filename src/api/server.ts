@@ -27,6 +27,7 @@ import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, type AdmissionLimits, type Ht
 import { parseJsonBody } from './json-body.js';
 import { QUERY } from './query.js';
 import type { RouteDeps } from './route-deps.js';
+import { archiveRoutes } from './routes/archive.js';
 import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deviceRoutes } from './routes/devices.js';
@@ -60,7 +61,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -137,6 +138,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'risk', description: 'risk per site, zone and asset (5x5 matrix) and its history' },
         { name: 'tasks', description: 'investigation and maintenance tasks: evidence checklists, status, comments' },
         { name: 'ops', description: 'health, metrics, this document' },
+        { name: 'archive', description: 'archived incidents, legal holds, the transparency log: inclusion and consistency proofs, signed checkpoints' },
       ],
     },
   });

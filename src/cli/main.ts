@@ -82,6 +82,30 @@ report
   .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
   .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
   .action(async (id: string, o) => (await import('./report-incident.js')).reportIncidentCommand(id, o));
+const archive = program
+  .command('archive')
+  .description('archive resolved incidents that are due (resolved longer ago than the policy delay); `archive export ID` writes a bundle')
+  .option('--dry-run', 'list what would be archived; change nothing')
+  .option('--min-age <duration>', 'archive incidents resolved at least this long ago instead of the policy delay (0: every resolved incident now)')
+  .option('--config <file>', 'configuration file (its policy delay and signing key)')
+  .action(async (o) => (await import('./archive.js')).archiveCommand(o));
+archive
+  .command('export')
+  .description("write an archived incident's self-contained bundle: the record, its inclusion proof, the latest signed checkpoint and the public key")
+  .argument('<id>', 'the archived incident')
+  .option('--out <file>', 'write the bundle here (default stdout)')
+  .option('--config <file>', 'configuration file (its signing key)')
+  .option('--url <base>', "go through this running server's API (default VIGIL_URL)")
+  .option('--token <token>', 'token with people:read for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
+  .action(async (id: string, o) => (await import('./archive.js')).archiveExportCommand(id, o));
+
+program
+  .command('verify')
+  .description('check the audit log and the archive end to end against the transparency log; with --bundle, check an exported bundle offline (no store needed)')
+  .option('--bundle <file>', 'a bundle written by `vigil archive export`')
+  .option('--key-id <hex>', "with --bundle: the log's key id the checkpoint must be signed with")
+  .option('--config <file>', 'configuration file (its signing key)')
+  .action(async (o) => (await import('./verify.js')).verifyCommand(o));
 
 program
   .command('bench')

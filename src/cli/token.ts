@@ -147,7 +147,7 @@ export async function withStore<T>(command: string, work: (db: Db) => Promise<T>
   }
   const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command });
   try {
-    const db = await openDb(store);
+    const db = await openDb(store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir });
     try {
       return await work(db);
     } finally {

@@ -385,6 +385,13 @@ export const configSchema = z.object({
   notify: notifySchema,
   /** Where people reach this Vigil (links in SMS and email); when absent, the address `vigil serve` listens on. */
   publicUrl: z.string().url().optional(),
+  /** The transparency log (docs/archive.md). */
+  archive: z
+    .object({
+      /** A PEM file with the log's Ed25519 private key (PKCS#8); default `transparency-log.key` in the data directory. */
+      signingKey: z.string().min(1).optional(),
+    })
+    .default({}),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
 });

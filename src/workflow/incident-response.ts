@@ -50,7 +50,7 @@ export type ScheduledJobId = (typeof SCHEDULED_JOBS)[number];
 export type WorkflowId = IncidentStepId | ScheduledJobId;
 
 /** The scheduled jobs built so far. */
-export const BUILT_SCHEDULED_JOBS = ['review-access-logs-daily', 'audit-surveillance-equipment-daily', 'plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
+export const BUILT_SCHEDULED_JOBS = ['review-access-logs-daily', 'audit-surveillance-equipment-daily', 'archive-resolved-incidents', 'plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
 
 /**
  * The assessment (steps 1-4): recomputed from the incident's events each time one joins it, so
@@ -71,7 +71,7 @@ export const RESPONSE_STEPS = ['send-emergency-sms', 'notify-management', 'assig
  * The incident steps built so far, in CONTRACT order: what the runner runs for every incident. A
  * step joins here when its file in steps/ exists (test/scheduler.test.ts checks both, and the order).
  */
-export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task', 'update-asset-status', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment'] as const satisfies readonly IncidentStepId[];
+export const BUILT_INCIDENT_STEPS = [...ASSESSMENT_STEPS, ...RESPONSE_STEPS, 'create-incident-report', 'create-investigation-task', 'update-asset-status', 'update-risk-assessment', 'review-access-logs', 'audit-surveillance-equipment', 'archive-resolved-incident'] as const satisfies readonly IncidentStepId[];
 
 /**
  * Steps planned again when an incident's band rises: the response steps (the new band alerts

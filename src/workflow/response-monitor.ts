@@ -15,6 +15,7 @@ import type { OrgModel } from '../domain/site-model.js';
 import type { Logger } from '../ops/log.js';
 import { WorkLoop } from '../ops/work-loop.js';
 import { appendAuditRecord } from '../store/audit-log.js';
+import type { CheckpointSigner } from '../domain/checkpoint.js';
 import type { Db } from '../store/db.js';
 import { releaseGuard } from '../store/guards.js';
 import { clearSettledEscalations, incidentsDueForEscalation, lockIncidentForResponse, setEscalationLevel } from '../store/incidents.js';
@@ -29,7 +30,7 @@ export class ResponseMonitor {
     private readonly db: Db,
     private readonly org: OrgModel,
     private readonly config: Config,
-    private readonly opts: { now?: () => Date; log?: Logger; intervalMs?: number; onQueued?: () => void } = {},
+    private readonly opts: { now?: () => Date; log?: Logger; intervalMs?: number; onQueued?: () => void; logSigner?: CheckpointSigner } = {},
   ) {
     // One sweep per wake-up: a sweep handles everything due, so it never asks for another pass at once.
     this.loop = new WorkLoop(async () => (await this.sweep(), 0), {
@@ -86,7 +87,7 @@ export class ResponseMonitor {
         }
         await enqueue(tx, items, now);
         await setEscalationLevel(tx, id, level, level < maxLevels ? new Date(now.getTime() + afterMinutes * 60_000) : null);
-        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'escalate', target: id, details: { level, recipients: items.map((x) => x.recipient) } });
+        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'escalate', target: id, details: { level, recipients: items.map((x) => x.recipient) } }, this.opts.logSigner);
         return level;
       });
       if (level !== undefined) {
@@ -117,7 +118,7 @@ export class ResponseMonitor {
             ? { reason: `${p.attempt} guard(s) did not acknowledge` }
             : await dispatchGuard(tx, this.org, this.config, inc, now, { attempt, exclude: tried });
         if (!r.patrolId) await reportNoGuard(tx, this.org, this.config, inc, `guard ${p.guardId} did not acknowledge; ${r.reason ?? ''}`.trim(), now, `no_guard:${attempt}`);
-        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'reassign-patrol', target: inc.id, details: { from: p.guardId, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null } });
+        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'reassign-patrol', target: inc.id, details: { from: p.guardId, patrol: id, to: r.guardId ?? null, reason: r.reason ?? null } }, this.opts.logSigner);
         return true;
       });
       if (moved) done.push(id);

@@ -7,6 +7,8 @@ import type { OrgModel } from '../domain/site-model.js';
 import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS, type IncidentStepId, type ScheduledJobId } from './incident-response.js';
 import type { StepDefinition } from './runner.js';
 import type { ScheduledJob } from './scheduler.js';
+import { archiveResolvedIncident, type ArchiveDeps } from './steps/archive-resolved-incident.js';
+import { archiveResolvedIncidents } from './steps/archive-resolved-incidents.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { auditSurveillanceEquipment } from './steps/audit-surveillance-equipment.js';
 import { auditSurveillanceEquipmentDaily } from './steps/audit-surveillance-equipment-daily.js';
@@ -24,8 +26,11 @@ import { sendEmergencySms } from './steps/send-emergency-sms.js';
 import { updateRiskAssessment } from './steps/update-risk-assessment.js';
 import { updateAssetStatus } from './steps/update-asset-status.js';
 
+/** What step definitions may need besides the organisation (the service passes it). */
+export type StepDeps = ArchiveDeps;
+
 /** Incident step definitions by id (a step not built yet has none). */
-const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => StepDefinition<K> } = {
+const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel, deps: StepDeps) => StepDefinition<K> } = {
   'fetch-incident-logs': fetchIncidentLogs,
   'get-high-risk-assets': getHighRiskAssets,
   'calculate-severity': calculateSeverity,
@@ -39,29 +44,31 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
   'review-access-logs': reviewAccessLogs,
   'audit-surveillance-equipment': auditSurveillanceEquipment,
   'update-asset-status': updateAssetStatus,
+  'archive-resolved-incident': archiveResolvedIncident,
 };
 
 /** Scheduled job definitions by id. */
-const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel) => ScheduledJob<K> } = {
+const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel, deps: StepDeps) => ScheduledJob<K> } = {
   'plan-checkpoint-patrols': planCheckpointPatrols,
   'review-access-logs-daily': reviewAccessLogsDaily,
   'audit-surveillance-equipment-daily': auditSurveillanceEquipmentDaily,
+  'archive-resolved-incidents': archiveResolvedIncidents,
 };
 
 /** The definitions of the built incident steps, in workflow order; throws when one is missing. */
-export function incidentSteps(org: OrgModel): StepDefinition[] {
+export function incidentSteps(org: OrgModel, deps: StepDeps = {}): StepDefinition[] {
   return BUILT_INCIDENT_STEPS.map((id) => {
-    const make = INCIDENT_STEP_DEFINITIONS[id] as ((org: OrgModel) => StepDefinition) | undefined;
+    const make = INCIDENT_STEP_DEFINITIONS[id] as ((org: OrgModel, deps: StepDeps) => StepDefinition) | undefined;
     if (!make) throw new Error(`step ${id} is listed as built but has no definition in workflow/steps/`);
-    return make(org);
+    return make(org, deps);
   });
 }
 
 /** The definitions of the built scheduled jobs; throws when one is missing. */
-export function scheduledJobs(org: OrgModel): ScheduledJob[] {
+export function scheduledJobs(org: OrgModel, deps: StepDeps = {}): ScheduledJob[] {
   return BUILT_SCHEDULED_JOBS.map((id) => {
-    const make = SCHEDULED_JOB_DEFINITIONS[id] as ((org: OrgModel) => ScheduledJob) | undefined;
+    const make = SCHEDULED_JOB_DEFINITIONS[id] as ((org: OrgModel, deps: StepDeps) => ScheduledJob) | undefined;
     if (!make) throw new Error(`scheduled job ${id} is listed as built but has no definition in workflow/steps/`);
-    return make(org);
+    return make(org, deps);
   });
 }

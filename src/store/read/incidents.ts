@@ -91,7 +91,7 @@ function toSummary(r: IncidentRow): IncidentSummary {
   };
 }
 
-/** Filters of the incident list. Times apply to opened_at: from inclusive, to exclusive. */
+/** Filters of the incident list. Times apply to opened_at: from inclusive, to exclusive. No status filter: every status but archived. */
 export interface IncidentFilter {
   statuses?: readonly string[];
   sites?: readonly string[];
@@ -107,6 +107,8 @@ export interface IncidentFilter {
 export async function listIncidents(q: Queryable, f: IncidentFilter, scope: SiteScope): Promise<Page<IncidentSummary>> {
   const w = new Where();
   w.anyOf('status', f.statuses);
+  // Archived incidents have left the active views: only a status filter that names them lists them.
+  if (!f.statuses) w.add(`status <> 'archived'`);
   w.anyOf('site', scopeSites(f.sites, scope));
   w.anyOf('band', f.bands);
   w.anyOf('type', f.types);
