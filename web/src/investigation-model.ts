@@ -12,7 +12,10 @@ export interface NoteItem {
 }
 
 export interface ChecklistItem {
+  id: string;
   kind?: string;
+  text?: string;
+  count?: number;
   label?: string;
   camera?: string;
   from?: string;
@@ -41,9 +44,13 @@ export interface InvestigationIncident {
   tasks?: TaskItem[];
 }
 
-/** The JSON report's version block. */
+/** The JSON report: its version, digest and sign-off (the content is not read here). */
 export interface ReportVersionInfo {
-  reportVersion?: { version: number; digest: string; generatedAt?: string; signedAt?: string | null; signedBy?: string | null };
+  version: number;
+  latestVersion: number;
+  digest: string;
+  generatedAt: string;
+  signoff: { signedBy: string; signedAt: string; note: string | null } | null;
 }
 
 export interface RiskItem {
@@ -72,9 +79,10 @@ export interface ArchiveItem {
   archivedAt: string;
   resolvedAt?: string;
   retainUntil?: string;
-  legalHold?: boolean;
+  held?: boolean;
   digest?: string;
-  summary?: string;
+  netLoss?: string | null;
+  currency?: string | null;
   type?: string;
   band?: string;
 }

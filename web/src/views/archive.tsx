@@ -2,7 +2,8 @@
  * Archive search: archived incidents by text, dates and site, each with its verification status
  * (its inclusion proof checked against the latest signed checkpoint by the server), read-only.
  */
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
+import { checkInclusion, type InclusionProof, type ProofCheck } from '../log-proof.js';
 import { fmtTime, humanize } from '../format.js';
 import type { ArchiveItem } from '../investigation-model.js';
 import type { Page } from '../model.js';
@@ -10,12 +11,6 @@ import type { DashboardState } from '../store.js';
 import { siteName, siteTz } from './names.js';
 import { useApi } from './use-api.js';
 
-interface ProofAnswer {
-  verified?: boolean;
-  leafIndex?: number;
-  treeSize?: number;
-  checkpoint?: { treeSize: number; rootHash: string; at: string };
-}
 
 export function ArchivePage({ state: s }: { state: DashboardState }) {
   const [q, setQ] = useState('');
@@ -80,7 +75,7 @@ export function ArchivePage({ state: s }: { state: DashboardState }) {
                 </button>
                 {a.type ? ` ${humanize(a.type)}` : ''}
                 {a.band ? <span class={`chip band-${a.band}`}>{a.band}</span> : null}
-                {a.legalHold ? <span class="chip band-high">legal hold</span> : null}
+                {a.held ? <span class="chip band-high">legal hold</span> : null}
               </td>
               <td>{siteName(s, a.site)}</td>
               <td class="small">{fmtTime(a.archivedAt, siteTz(s, a.site))}</td>
@@ -94,18 +89,27 @@ export function ArchivePage({ state: s }: { state: DashboardState }) {
   );
 }
 
+/** The record's inclusion proof, fetched and then checked here in the browser (log-proof.ts). */
 function Verification({ id }: { id: string }) {
-  const proof = useApi<ProofAnswer>(`/archive/${encodeURIComponent(id)}/proof`);
+  const proof = useApi<InclusionProof>(`/archive/${encodeURIComponent(id)}/proof`);
+  const [check, setCheck] = useState<ProofCheck | null>(null);
+  useEffect(() => {
+    if (!proof.data) return;
+    let live = true;
+    void checkInclusion(proof.data).then((c) => live && setCheck(c));
+    return () => {
+      live = false;
+    };
+  }, [proof.data]);
   if (proof.error) return <span class="err small">{proof.error}</span>;
-  if (!proof.data) return <span class="small muted">checking…</span>;
-  const p = proof.data;
-  return p.verified === false ? (
-    <span class="chip band-critical" data-verified="false">
-      does not verify
+  if (!check) return <span class="small muted">checking…</span>;
+  return check.ok ? (
+    <span class="chip band-low" data-verified="true" title={check.text}>
+      verified in the signed log
     </span>
   ) : (
-    <span class="chip band-low" data-verified="true" title={p.checkpoint ? `leaf ${p.leafIndex} of ${p.checkpoint.treeSize}, root ${p.checkpoint.rootHash}` : undefined}>
-      included in the signed log{p.checkpoint ? ` (size ${p.checkpoint.treeSize})` : ''}
+    <span class="chip band-critical" data-verified="false" title={check.text}>
+      does not verify: {check.text}
     </span>
   );
 }

@@ -25,8 +25,8 @@ export function EquipmentPage({ state: s }: { state: DashboardState }) {
 }
 
 function SiteAudit({ site }: { site: SiteItem }) {
-  const audit = useApi<DeviceAudit>(`/devices/audit?site=${encodeURIComponent(site.id)}`, 30_000);
-  const a = audit.data;
+  const audit = useApi<{ items: DeviceAudit[] }>(`/devices/audit?site=${encodeURIComponent(site.id)}`, 30_000);
+  const a = audit.data?.items.find((x) => x.site === site.id) ?? null;
   const offline = a?.devices.filter((d) => !d.online) ?? [];
   return (
     <article class="card equipment-site" data-site={site.id}>

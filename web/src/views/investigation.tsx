@@ -24,7 +24,7 @@ export function ReportCard({ d }: { d: WithInvestigation }) {
       live = false;
     };
   }, [d.id, d.version]);
-  const v = info?.reportVersion;
+  const v = info ? { version: info.version, digest: info.digest, generatedAt: info.generatedAt, signedBy: info.signoff?.signedBy ?? null, signedAt: info.signoff?.signedAt ?? null } : null;
   const save = (format: 'html' | 'pdf' | 'json') => {
     void download(`/incidents/${id}/report?format=${format}${v ? `&version=${v.version}` : ''}`, `${d.id}-report${v ? `-v${v.version}` : ''}.${format}`).catch((e: unknown) => setMsg({ text: errorText(e), error: true }));
   };
@@ -139,7 +139,7 @@ function TaskView({ t, tz }: { t: TaskItem; tz?: string }) {
           {checklist.map((c, i) => (
             <li key={i}>
               <label>
-                <input type="checkbox" checked={!!c.done} onChange={(e) => void patch({ checklist: [{ index: i, done: e.currentTarget.checked }] })} /> {checklistText(c, tz)}
+                <input type="checkbox" checked={!!c.done} onChange={(e) => void patch({ checklist: [{ id: c.id, done: e.currentTarget.checked }] })} /> {checklistText(c, tz)}
               </label>
             </li>
           ))}
@@ -152,6 +152,9 @@ function TaskView({ t, tz }: { t: TaskItem; tz?: string }) {
 
 function checklistText(c: TaskItem['checklist'][number], tz?: string): string {
   if (c.label) return c.label;
+  if (c.text) return c.text;
+  if (c.kind === 'badge_events') return `Badge events around it${c.count !== undefined ? ` (${c.count})` : ''}`;
+  if (c.kind === 'pos_transactions') return 'POS transactions behind it';
   if (c.kind === 'clip' && c.camera) return `Clip from camera ${c.camera}${c.from ? `, ${fmtTime(c.from, tz)}` : ''}${c.to ? ` to ${fmtTime(c.to, tz)}` : ''}`;
   return humanize(c.kind ?? 'item');
 }
