@@ -64,7 +64,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
   };
   const step = async (id: string) =>
     (await service.db.query<{ status: string; reason: string | null; next_run_at: Date | null }>(`SELECT status, reason, next_run_at FROM workflow_steps WHERE incident_id = $1 AND step = 'archive-resolved-incident'`, [id])).rows[0];
-  const resolve = async (id: string) => expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { resolution: 'door closed, nothing taken' })).status).toBe(200);
+  const resolve = async (id: string) => expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { resolution: 'door closed, nothing taken', outcome: 'no_loss' })).status).toBe(200);
   /** An incident resolved now and archived by its step after the delay. */
   const archived = async (site = 'dc-201', zone = 'cage'): Promise<string> => {
     const id = await openIncident(site, zone);
@@ -267,7 +267,7 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
       const e: SecurityEvent = { source: 'access_control', type: 'door_forced', sourceEventId: `vb-${++n}`, occurredAt: new Date(clock.getTime() - 60_000).toISOString(), site, zone, details: {} };
       const id = (await service.pipeline.ingest([e])).incidentsOpened[0];
       await service.runner.drain();
-      expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { resolution: `checked ${site}` })).status).toBe(200);
+      expect((await call('POST', `/api/v1/incidents/${id}/resolve`, { resolution: `checked ${site}`, outcome: 'no_loss' })).status).toBe(200);
       ids.push(id);
     }
     advance(8 * DAY);

@@ -44,7 +44,7 @@ describe.each(TEST_STORES)('vigil archive and verify on $name', (store) => {
           const e: SecurityEvent = { source: 'access_control', type: 'door_forced', sourceEventId: 'cli-arch-1', occurredAt: new Date(Date.now() - 60_000).toISOString(), site: 'dc-201', zone: 'cage', details: {} };
           id = (await service.pipeline.ingest([e])).incidentsOpened[0];
           await service.runner.drain();
-          await applyIncidentAction(service, { id, action: 'resolve', actor: 'cli-test', scope: null, now: new Date(), resolution: 'false alarm' });
+          await applyIncidentAction(service, { id, action: 'resolve', actor: 'cli-test', scope: null, now: new Date(), note: 'false alarm', outcome: 'false_alarm' });
         } finally {
           await service.close();
         }

@@ -21,15 +21,15 @@ CREATE TABLE log_state (
 INSERT INTO log_state (id, tree_size, frontier, backfill_upto) SELECT 1, 0, '[]'::jsonb, coalesce(max(seq), 0) FROM audit_log;
 CREATE UNIQUE INDEX log_leaves_ref ON log_leaves (kind, ref);
 
-CREATE FUNCTION vigil_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'vigil: % on % refused: the table is append-only (archive and audit records are never changed or deleted)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$;
+CREATE FUNCTION vigil_archive_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'vigil: % on % refused: the table is append-only (archive and audit records are never changed or deleted)', TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege'; END $$;
 
-CREATE TRIGGER archive_records_append_only BEFORE UPDATE OR DELETE ON archive_records FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER archive_records_no_truncate BEFORE TRUNCATE ON archive_records FOR EACH STATEMENT EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER legal_holds_append_only BEFORE UPDATE OR DELETE ON legal_holds FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER legal_holds_no_truncate BEFORE TRUNCATE ON legal_holds FOR EACH STATEMENT EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER log_leaves_append_only BEFORE UPDATE OR DELETE ON log_leaves FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER log_leaves_no_truncate BEFORE TRUNCATE ON log_leaves FOR EACH STATEMENT EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkpoints FOR EACH ROW EXECUTE FUNCTION vigil_append_only();
-CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION vigil_append_only();
+CREATE TRIGGER archive_records_append_only BEFORE UPDATE OR DELETE ON archive_records FOR EACH ROW EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER archive_records_no_truncate BEFORE TRUNCATE ON archive_records FOR EACH STATEMENT EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log FOR EACH ROW EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log FOR EACH STATEMENT EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER legal_holds_append_only BEFORE UPDATE OR DELETE ON legal_holds FOR EACH ROW EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER legal_holds_no_truncate BEFORE TRUNCATE ON legal_holds FOR EACH STATEMENT EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER log_leaves_append_only BEFORE UPDATE OR DELETE ON log_leaves FOR EACH ROW EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER log_leaves_no_truncate BEFORE TRUNCATE ON log_leaves FOR EACH STATEMENT EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER log_checkpoints_append_only BEFORE UPDATE OR DELETE ON log_checkpoints FOR EACH ROW EXECUTE FUNCTION vigil_archive_append_only();
+CREATE TRIGGER log_checkpoints_no_truncate BEFORE TRUNCATE ON log_checkpoints FOR EACH STATEMENT EXECUTE FUNCTION vigil_archive_append_only();
