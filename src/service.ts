@@ -141,7 +141,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     now,
     log,
     ...opts.dispatcher,
-    onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
+    // A report email belongs to no incident and no one site: it is not announced.
+    onChange: (n) => {
+      if (n.incidentId) emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n });
+    },
   });
   const monitor = new ResponseMonitor(db, org, opts.config, { now, log, onQueued: () => dispatcher.kick() });
   const steps = incidentSteps(org);

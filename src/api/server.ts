@@ -36,6 +36,7 @@ import { opsRoutes } from './routes/ops.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { siteRoutes } from './routes/sites.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { weeklyReportRoutes } from './routes/weekly-reports.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
 /** Options of buildServer. */
@@ -56,7 +57,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, weeklyReportRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

@@ -11,6 +11,7 @@ import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { calculateLossImpact } from './steps/calculate-loss-impact.js';
 import { calculateSeverity } from './steps/calculate-severity.js';
 import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
+import { generateWeeklyLossReport } from './steps/generate-weekly-loss-report.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
 import { planCheckpointPatrols } from './steps/plan-checkpoint-patrols.js';
@@ -29,6 +30,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel) => St
 
 /** Scheduled job definitions by id. */
 const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel) => ScheduledJob<K> } = {
+  'generate-weekly-loss-report': generateWeeklyLossReport,
   'plan-checkpoint-patrols': planCheckpointPatrols,
 };
 

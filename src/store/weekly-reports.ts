@@ -1,0 +1,190 @@
+/**
+ * The weekly loss report's queries (step 14) and its table `weekly_reports` (the reports the
+ * scheduler produced and emailed).
+ *
+ * Every query reads one range of `incidents.opened_at` (index incidents_opened) and sums money as
+ * SQL numeric, so the sums are exact; the domain (domain/weekly-report.ts) turns them into minor
+ * units. One statement per part of the report:
+ *
+ * - the week's incidents grouped by (site, zone), type, band, outcome and local day in one pass
+ *   (GROUPING SETS), each dimension covering the same rows;
+ * - the 5 weeks before by (week, site, zone): comparisons, the trend, recurring zones;
+ * - response times (median and p90 with percentile_cont) per band and in all;
+ * - the assets the week's incidents touched, the zones the risk assessment marks recurring, the
+ *   devices' state and the week's equipment findings.
+ *
+ * Day and week boundaries are instants computed in the organisation's time zone by the domain
+ * and bucketed with width_bucket, so no time zone arithmetic happens in SQL.
+ */
+import type { AssetRow, DeviceHealthRow, FindingRow, HistoryCell, ResponseRow, RiskRow, WeeklyCell, WeeklyInputs } from '../domain/weekly-report.js';
+import type { Queryable } from './db.js';
+
+/** What the report reads: the week's day boundaries, the 5 earlier weeks' starts, the sites. */
+export interface WeeklyQuery {
+  /** Local midnights Monday .. next Monday (8 instants). */
+  days: Date[];
+  /** Starts of the 5 weeks before the report week, oldest first, then the report week's start (6 instants). */
+  weekStarts: Date[];
+  /** Sites to include; null = all. */
+  sites: readonly string[] | null;
+  /** Assets listed (the most touched first). */
+  topAssets: number;
+  /** A device not heard from since then counts as stale. */
+  staleBefore: Date;
+}
+
+// The scope condition: every query takes the site list as its parameter $1.
+const SCOPE = `($1::text[] IS NULL OR site = ANY($1::text[]))`;
+const GROSS = `coalesce((loss->>'gross')::numeric, net_loss)`;
+const RECOVERED = `coalesce((loss->>'recovered')::numeric, 0)`;
+
+/** The week's incidents by zone (with site), type, band, outcome and day: one scan. */
+export async function weeklyCells(q: Queryable, w: WeeklyQuery): Promise<WeeklyCell[]> {
+  const r = await q.query<{ g: number; site: string | null; zone: string | null; type: string | null; band: string | null; outcome: string | null; day: number | null; incidents: number; gross: string; recovered: string; net: string }>(
+    `SELECT GROUPING(site, zone, type, band, outcome, day) AS g, site, zone, type, band, outcome, day,
+            count(*)::int AS incidents, sum(gross)::text AS gross, sum(recovered)::text AS recovered, sum(net_loss)::text AS net
+       FROM (SELECT site, coalesce(zone, '') AS zone, type, band, outcome, width_bucket(opened_at, $4::timestamptz[]) - 1 AS day,
+                    ${GROSS} AS gross, ${RECOVERED} AS recovered, net_loss
+               FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}) x
+      GROUP BY GROUPING SETS ((site, zone), (type), (band), (outcome), (day))`,
+    [w.sites, w.days[0], w.days[7], w.days.slice(0, 7)],
+  );
+  // GROUPING's bits, highest first: site, zone, type, band, outcome, day (1 = not grouped by it).
+  const dimOf = (g: number): WeeklyCell['dim'] => (g === 0b001111 ? 'zone' : g === 0b110111 ? 'type' : g === 0b111011 ? 'band' : g === 0b111101 ? 'outcome' : 'day');
+  return r.rows.map((x) => {
+    const dim = dimOf(Number(x.g));
+    const key = dim === 'zone' ? x.zone : dim === 'type' ? x.type : dim === 'band' ? x.band : dim === 'outcome' ? x.outcome : String(x.day);
+    return { dim, site: dim === 'zone' ? (x.site ?? '') : '', key, incidents: x.incidents, gross: x.gross, recovered: x.recovered, net: x.net };
+  });
+}
+
+/** The 5 weeks before the report week by (weeks back, site, zone). */
+export async function weeklyHistory(q: Queryable, w: WeeklyQuery): Promise<HistoryCell[]> {
+  const r = await q.query<{ weeks_back: number; site: string; zone: string; incidents: number; gross: string; recovered: string; net: string }>(
+    `SELECT 6 - width_bucket(opened_at, $4::timestamptz[]) AS weeks_back, site, coalesce(zone, '') AS zone, count(*)::int AS incidents,
+            sum(${GROSS})::text AS gross, sum(${RECOVERED})::text AS recovered, sum(net_loss)::text AS net
+       FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}
+      GROUP BY 1, 2, 3`,
+    [w.sites, w.weekStarts[0], w.weekStarts[5], w.weekStarts.slice(0, 5)],
+  );
+  return r.rows.map((x) => ({ weeksBack: Number(x.weeks_back), site: x.site, zone: x.zone, incidents: x.incidents, gross: x.gross, recovered: x.recovered, net: x.net }));
+}
+
+/**
+ * Response times of the week's incidents, in seconds, per band and in all: opened to acknowledged,
+ * opened to the first response patrol on site, opened to resolved (median and p90, interpolated).
+ */
+export async function weeklyResponseTimes(q: Queryable, w: WeeklyQuery): Promise<ResponseRow[]> {
+  const r = await q.query<{ measure: ResponseRow['measure']; band: string | null; count: number; median: number | null; p90: number | null }>(
+    `WITH w AS (SELECT id, band, opened_at, acknowledged_at, resolved_at FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}),
+          d AS (
+            SELECT band, 'acknowledge' AS measure, extract(epoch FROM acknowledged_at - opened_at)::float8 AS s FROM w WHERE acknowledged_at IS NOT NULL
+            UNION ALL
+            SELECT band, 'resolve', extract(epoch FROM resolved_at - opened_at)::float8 FROM w WHERE resolved_at IS NOT NULL
+            UNION ALL
+            SELECT w.band, 'guardArrival', extract(epoch FROM min(p.on_site_at) - w.opened_at)::float8
+              FROM w JOIN patrols p ON p.incident_id = w.id AND p.kind = 'response' AND p.on_site_at IS NOT NULL
+             GROUP BY w.id, w.band, w.opened_at)
+     SELECT measure, band, count(*)::int AS count,
+            percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
+       FROM d GROUP BY GROUPING SETS ((measure, band), (measure))`,
+    [w.sites, w.days[0], w.days[7]],
+  );
+  return r.rows.map((x) => ({ measure: x.measure, band: x.band, count: x.count, medianSeconds: x.median === null ? null : Number(x.median), p90Seconds: x.p90 === null ? null : Number(x.p90) }));
+}
+
+/** The assets the week's incidents touched most, with the net loss of the incidents that named them. */
+export async function weeklyTopAssets(q: Queryable, w: WeeklyQuery): Promise<AssetRow[]> {
+  const r = await q.query<{ asset_id: string; name: string | null; site: string; zone: string | null; category: string | null; incidents: number; named: number; net: string }>(
+    `SELECT ia.asset_id, a.name, i.site, a.zone, a.category, count(*)::int AS incidents,
+            count(*) FILTER (WHERE ia.relation = 'named')::int AS named,
+            coalesce(sum(i.net_loss) FILTER (WHERE ia.relation = 'named'), 0)::text AS net
+       FROM incidents i JOIN incident_assets ia ON ia.incident_id = i.id LEFT JOIN assets a ON a.id = ia.asset_id
+      WHERE i.opened_at >= $2 AND i.opened_at < $3 AND ($1::text[] IS NULL OR i.site = ANY($1::text[]))
+      GROUP BY ia.asset_id, a.name, i.site, a.zone, a.category
+      ORDER BY incidents DESC, sum(i.net_loss) FILTER (WHERE ia.relation = 'named') DESC NULLS LAST, ia.asset_id
+      LIMIT $4`,
+    [w.sites, w.days[0], w.days[7], w.topAssets],
+  );
+  return r.rows.map((x) => ({ assetId: x.asset_id, name: x.name ?? x.asset_id, site: x.site, zone: x.zone ?? '', category: x.category ?? '', incidents: x.incidents, named: x.named, net: x.net }));
+}
+
+/** Zones the risk assessment (step 11, risk_scores) marks recurring. */
+export async function recurringRisks(q: Queryable, w: Pick<WeeklyQuery, 'sites'>): Promise<RiskRow[]> {
+  const r = await q.query<RiskRow>(
+    `SELECT scope, scope_id AS "scopeId", site, score, band FROM risk_scores WHERE recurring AND scope = 'zone' AND ${SCOPE} ORDER BY score DESC, scope_id`,
+    [w.sites],
+  );
+  return r.rows;
+}
+
+/** Each site's devices by state now: offline, not recording, not heard from since `staleBefore`. */
+export async function deviceHealth(q: Queryable, w: Pick<WeeklyQuery, 'sites' | 'staleBefore'>): Promise<DeviceHealthRow[]> {
+  const r = await q.query<DeviceHealthRow>(
+    `SELECT site, count(*)::int AS devices, (count(*) FILTER (WHERE NOT online))::int AS "offline",
+            (count(*) FILTER (WHERE NOT recording))::int AS "notRecording",
+            (count(*) FILTER (WHERE last_seen_at IS NOT NULL AND last_seen_at < $2))::int AS stale
+       FROM device_state WHERE ${SCOPE} GROUP BY site ORDER BY site`,
+    [w.sites, w.staleBefore],
+  );
+  return r.rows;
+}
+
+/** The week's equipment findings (step 13) by site and kind, leaving out the healthy ones. */
+export async function weeklyFindings(q: Queryable, w: WeeklyQuery): Promise<FindingRow[]> {
+  const r = await q.query<FindingRow>(
+    `SELECT site, finding, count(*)::int AS count FROM equipment_findings
+      WHERE found_at >= $2 AND found_at < $3 AND finding <> 'covering_ok' AND ${SCOPE} GROUP BY site, finding`,
+    [w.sites, w.days[0], w.days[7]],
+  );
+  return r.rows;
+}
+
+/** Everything the weekly report reads, in one snapshot when `q` is a transaction. */
+export async function weeklyInputs(q: Queryable, w: WeeklyQuery): Promise<WeeklyInputs> {
+  // Sequential: PGlite is one connection, and a transaction's statements run one at a time anyway.
+  const cells = await weeklyCells(q, w);
+  const history = await weeklyHistory(q, w);
+  const response = await weeklyResponseTimes(q, w);
+  const assets = await weeklyTopAssets(q, w);
+  const risks = await recurringRisks(q, w);
+  const devices = await deviceHealth(q, w);
+  const findings = await weeklyFindings(q, w);
+  return { cells, history, response, assets, risks, devices, findings };
+}
+
+/**
+ * The baseline of the benchmark: the store's own plain aggregate over the same week's rows (count
+ * and net loss per site), with nothing else.
+ */
+export async function plainWeeklyAggregate(q: Queryable, from: Date, to: Date): Promise<{ site: string; incidents: number; net: string }[]> {
+  const r = await q.query<{ site: string; incidents: number; net: string }>(
+    `SELECT site, count(*)::int AS incidents, sum(net_loss)::text AS net FROM incidents WHERE opened_at >= $1 AND opened_at < $2 GROUP BY site`,
+    [from, to],
+  );
+  return r.rows;
+}
+
+// ---------------------------------------------------------------------------------------------
+// weekly_reports: what the scheduler produced
+
+/** The `site` key of a stored report: '' for the whole organisation, else the sorted site ids joined by ','. */
+export function scopeKey(sites: readonly string[] | null): string {
+  return sites === null ? '' : [...new Set(sites)].sort().join(',');
+}
+
+/** Stores (or replaces) a produced report. */
+export async function saveWeeklyReport(tx: Queryable, r: { week: string; sites: readonly string[] | null; generatedAt: Date; digest: string; content: unknown }): Promise<void> {
+  await tx.query(
+    `INSERT INTO weekly_reports (week, site, generated_at, digest, content) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (week, site) DO UPDATE SET generated_at = EXCLUDED.generated_at, digest = EXCLUDED.digest, content = EXCLUDED.content`,
+    [r.week, scopeKey(r.sites), r.generatedAt, r.digest, JSON.stringify(r.content)],
+  );
+}
+
+/** A stored report, if the scheduler produced it. */
+export async function storedWeeklyReport(q: Queryable, week: string, sites: readonly string[] | null): Promise<{ generatedAt: Date; digest: string; content: unknown } | undefined> {
+  const r = await q.query<{ generated_at: Date; digest: string; content: unknown }>(`SELECT generated_at, digest, content FROM weekly_reports WHERE week = $1 AND site = $2`, [week, scopeKey(sites)]);
+  const row = r.rows[0];
+  return row ? { generatedAt: row.generated_at, digest: row.digest, content: row.content } : undefined;
+}
