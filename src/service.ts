@@ -13,6 +13,7 @@ import { createMetrics, type Metrics } from './ops/metrics.js';
 import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
 import { syncGuards } from './store/guards.js';
+import { ensureWeeklyRollup } from './store/weekly-reports.js';
 import { incidentSite } from './store/read/incidents.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
 import { ResponseMonitor } from './workflow/response-monitor.js';
@@ -132,6 +133,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const db = await openDb({ url: opts.databaseUrl, dataDir: opts.dataDir });
   const org = buildOrgModel(opts.config);
   await syncRegistry(db, opts.config);
+  // The weekly report's pre-aggregate follows the organisation's time zone (rebuilt when it changed).
+  await ensureWeeklyRollup(db, opts.config.organization.timezone);
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();

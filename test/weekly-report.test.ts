@@ -18,6 +18,7 @@ import type { WeeklyReport } from '../src/domain/weekly-report.js';
 import { generateWeeklyReport, renderWeeklyReport } from '../src/reports/weekly-report.js';
 import { createService, type Service } from '../src/service.js';
 import type { Queryable } from '../src/store/db.js';
+import { ensureWeeklyRollup } from '../src/store/weekly-reports.js';
 import { SmtpReceiver } from './helpers/receivers.js';
 import { TEST_STORES } from './helpers/stores.js';
 
@@ -221,6 +222,36 @@ describe.each(TEST_STORES)('weekly loss report on $name', (store) => {
     } finally {
       await app.close();
     }
+  });
+
+  it('stays equal to the incidents when they change, and is rebuilt when the time zone changes', async () => {
+    const before = await generateWeeklyReport(service.db, service.config, { week: WEEK, sites: null, now: clock });
+    expect(before.totals).toEqual(TOTALS);
+    // The incident grows, is resolved with an outcome, another moves to a new band; an unrelated update changes nothing.
+    await service.db.query(`UPDATE incidents SET net_loss = '150.05', loss = jsonb_set(jsonb_set(loss, '{gross}', '"150.15"'), '{net}', '"150.05"'), outcome = 'no_loss' WHERE id = 'inc-a'`);
+    await service.db.query(`UPDATE incidents SET band = 'critical' WHERE id = 'inc-b'`);
+    await service.db.query(`UPDATE incidents SET updated_at = now() WHERE id IN ('inc-c', 'inc-d')`);
+    await insertIncidents(service.db, [{ id: 'inc-h', site: 'hq-301', zone: 'lobby', at: '2026-11-19T12:00:00Z', gross: '10.00', recovered: '10.00', net: '0.00' }]);
+    const after = await generateWeeklyReport(service.db, service.config, { week: WEEK, sites: null, now: clock });
+    expect(after.totals).toEqual({ incidents: 5, gross: '1415.00', recovered: '244.66', net: '1170.34' });
+    expect(after.byBand.find((b) => b.key === 'critical')).toMatchObject({ incidents: 2, net: '1000.30' });
+    expect(after.byOutcome.map((o) => [o.key, o.incidents])).toEqual([['recovered', 1], ['no_loss', 1], ['unset', 3]]);
+    // Back as it was: the figures are the original ones again, to the cent.
+    await service.db.query(`DELETE FROM incidents WHERE id = 'inc-h'`);
+    await service.db.query(`UPDATE incidents SET net_loss = '100.00', loss = jsonb_set(jsonb_set(loss, '{gross}', '"100.10"'), '{net}', '"100.00"'), outcome = 'confirmed_loss' WHERE id = 'inc-a'`);
+    await service.db.query(`UPDATE incidents SET band = 'medium' WHERE id = 'inc-b'`);
+    const restored = await generateWeeklyReport(service.db, service.config, { week: WEEK, sites: null, now: clock });
+    expect({ ...restored, generatedAt: '' }).toEqual({ ...before, generatedAt: '' });
+
+    // In Tokyo, inc-c (2026-11-23T04:59:59Z = Monday 13:59 local) is in W48 and inc-e in W47.
+    const tokyo = { ...service.config, organization: { ...service.config.organization, timezone: 'Asia/Tokyo' } };
+    expect(await ensureWeeklyRollup(service.db, 'Asia/Tokyo')).toBe(true);
+    expect(await ensureWeeklyRollup(service.db, 'Asia/Tokyo')).toBe(false);
+    const t = await generateWeeklyReport(service.db, tokyo, { week: WEEK, sites: null, now: clock });
+    expect(t.period).toEqual({ from: '2026-11-15T15:00:00.000Z', to: '2026-11-22T15:00:00.000Z', hours: 168 });
+    expect(t.totals).toEqual({ incidents: 4, gross: '620.39', recovered: '0.10', net: '620.29' });
+    expect(await ensureWeeklyRollup(service.db, 'America/New_York')).toBe(true);
+    expect((await generateWeeklyReport(service.db, service.config, { week: WEEK, sites: null, now: clock })).totals).toEqual(TOTALS);
   });
 
   it('puts an incident into the local week across a daylight-saving change (New York, 2026-11-01)', async () => {

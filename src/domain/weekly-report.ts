@@ -118,15 +118,21 @@ export interface WeeklyCell {
   net: string;
 }
 
-/** Incidents of an earlier week per zone: `weeksBack` 1 = the previous week .. 4. */
+/** Incidents of an earlier week per site: `weeksBack` 1 = the previous week .. 5. */
 export interface HistoryCell {
   weeksBack: number;
   site: string;
-  zone: string | null;
   incidents: number;
   gross: string;
   recovered: string;
   net: string;
+}
+
+/** In how many of the 4 weeks before the report week a zone ('' = no zone) had incidents. */
+export interface ZoneWeeks {
+  site: string;
+  zone: string;
+  weeks: number;
 }
 
 /** Durations in seconds of one response measure, per band (band null: all bands). */
@@ -181,6 +187,7 @@ export interface FindingRow {
 export interface WeeklyInputs {
   cells: WeeklyCell[];
   history: HistoryCell[];
+  zoneWeeks: ZoneWeeks[];
   response: ResponseRow[];
   assets: AssetRow[];
   risks: RiskRow[];
@@ -397,10 +404,10 @@ export function buildWeeklyReport(inputs: WeeklyInputs, o: WeeklyReportOptions):
     }
   }
 
-  // Earlier weeks: per week (1..4 back) in all, and per site and zone.
+  // Earlier weeks: per week (1..5 back) in all, and per site.
   const weekly = Array.from({ length: 6 }, zero);
   const siteHistory = new Map<string, Acc[]>();
-  const zoneWeeks = new Map<string, Set<number>>();
+  const zoneWeeks = new Map(inputs.zoneWeeks.map((z) => [`${z.site}/${z.zone}`, z.weeks]));
   for (const h of inputs.history) {
     if (h.weeksBack < 1 || h.weeksBack > 5) continue;
     const g = m(h.gross);
@@ -410,12 +417,6 @@ export function buildWeeklyReport(inputs: WeeklyInputs, o: WeeklyReportOptions):
     let s = siteHistory.get(h.site);
     if (!s) siteHistory.set(h.site, (s = Array.from({ length: 6 }, zero)));
     add(s[h.weeksBack], h.incidents, g, r, n);
-    if (h.weeksBack <= 4 && h.incidents > 0) {
-      const zk = `${h.site}/${h.zone ?? ''}`;
-      let w = zoneWeeks.get(zk);
-      if (!w) zoneWeeks.set(zk, (w = new Set()));
-      w.add(h.weeksBack);
-    }
   }
   const average = (accs: Acc[]): AverageFigures => {
     const sum = zero();
@@ -468,7 +469,7 @@ export function buildWeeklyReport(inputs: WeeklyInputs, o: WeeklyReportOptions):
   for (const zk of candidates) {
     const z = byZone.get(zk);
     const incidents = z?.incidents ?? 0;
-    const weeks = (zoneWeeks.get(zk)?.size ?? 0) + (incidents > 0 ? 1 : 0);
+    const weeks = Math.min(4, zoneWeeks.get(zk) ?? 0) + (incidents > 0 ? 1 : 0);
     const risk = risks.get(zk);
     const reasons: string[] = [];
     if (incidents >= o.recurringMinIncidents) reasons.push(`${incidents} incidents this week`);

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import { buildWeeklyReport, shiftWeek, weekWindow, type WeeklyReport } from '../domain/weekly-report.js';
+import { buildWeeklyReport, shiftWeek, weekDates, weekWindow, type WeeklyReport } from '../domain/weekly-report.js';
 import type { Queryable } from '../store/db.js';
 import { weeklyInputs } from '../store/weekly-reports.js';
 import { weeklyCsv } from './weekly-csv.js';
@@ -20,12 +20,13 @@ export async function generateWeeklyReport(q: Queryable, config: Config, p: { we
   const tz = config.organization.timezone;
   const policy = config.policy.weeklyReport;
   const w = weekWindow(p.week, tz);
-  const weekStarts = [-5, -4, -3, -2, -1].map((n) => weekWindow(shiftWeek(p.week, n), tz).from).concat([w.from]);
   // Device health is the state when the report is made; "stale" is judged then, or at the week's end for a report made later.
   const asOf = p.now.getTime() < w.to.getTime() ? p.now : w.to;
   const inputs = await weeklyInputs(q, {
+    week: p.week,
+    dates: weekDates(p.week),
     days: w.days,
-    weekStarts,
+    previousWeeks: [-5, -4, -3, -2, -1].map((n) => shiftWeek(p.week, n)),
     sites: p.sites,
     topAssets: policy.topAssets,
     staleBefore: new Date(asOf.getTime() - policy.staleDeviceMinutes * 60_000),

@@ -16,15 +16,19 @@
  * Day and week boundaries are instants computed in the organisation's time zone by the domain
  * and bucketed with width_bucket, so no time zone arithmetic happens in SQL.
  */
-import type { AssetRow, DeviceHealthRow, FindingRow, HistoryCell, ResponseRow, RiskRow, WeeklyCell, WeeklyInputs } from '../domain/weekly-report.js';
+import type { AssetRow, DeviceHealthRow, FindingRow, HistoryCell, ResponseRow, RiskRow, WeeklyCell, WeeklyInputs, ZoneWeeks } from '../domain/weekly-report.js';
 import type { Queryable } from './db.js';
 
-/** What the report reads: the week's day boundaries, the 5 earlier weeks' starts, the sites. */
+/** What the report reads: the week, its days, the 5 weeks before it, the sites. */
 export interface WeeklyQuery {
+  /** The ISO week "YYYY-Www". */
+  week: string;
+  /** Its local dates, Monday first. */
+  dates: string[];
   /** Local midnights Monday .. next Monday (8 instants). */
   days: Date[];
-  /** Starts of the 5 weeks before the report week, oldest first, then the report week's start (6 instants). */
-  weekStarts: Date[];
+  /** The 5 weeks before the report week, oldest first. */
+  previousWeeks: string[];
   /** Sites to include; null = all. */
   sites: readonly string[] | null;
   /** Assets listed (the most touched first). */
@@ -38,36 +42,77 @@ const SCOPE = `($1::text[] IS NULL OR site = ANY($1::text[]))`;
 const GROSS = `coalesce((loss->>'gross')::numeric, net_loss)`;
 const RECOVERED = `coalesce((loss->>'recovered')::numeric, 0)`;
 
-/** The week's incidents by zone (with site), type, band, outcome and day: one scan. */
-export async function weeklyCells(q: Queryable, w: WeeklyQuery): Promise<WeeklyCell[]> {
-  const r = await q.query<{ g: number; site: string | null; zone: string | null; type: string | null; band: string | null; outcome: string | null; day: number | null; incidents: number; gross: string; recovered: string; net: string }>(
-    `SELECT GROUPING(site, zone, type, band, outcome, day) AS g, site, zone, type, band, outcome, day,
-            count(*)::int AS incidents, sum(gross)::text AS gross, sum(recovered)::text AS recovered, sum(net_loss)::text AS net
-       FROM (SELECT site, coalesce(zone, '') AS zone, type, band, outcome, width_bucket(opened_at, $4::timestamptz[]) - 1 AS day,
-                    ${GROSS} AS gross, ${RECOVERED} AS recovered, net_loss
-               FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}) x
-      GROUP BY GROUPING SETS ((site, zone), (type), (band), (outcome), (day))`,
-    [w.sites, w.days[0], w.days[7], w.days.slice(0, 7)],
-  );
-  // GROUPING's bits, highest first: site, zone, type, band, outcome, day (1 = not grouped by it).
-  const dimOf = (g: number): WeeklyCell['dim'] => (g === 0b001111 ? 'zone' : g === 0b110111 ? 'type' : g === 0b111011 ? 'band' : g === 0b111101 ? 'outcome' : 'day');
-  return r.rows.map((x) => {
-    const dim = dimOf(Number(x.g));
-    const key = dim === 'zone' ? x.zone : dim === 'type' ? x.type : dim === 'band' ? x.band : dim === 'outcome' ? x.outcome : String(x.day);
-    return { dim, site: dim === 'zone' ? (x.site ?? '') : '', key, incidents: x.incidents, gross: x.gross, recovered: x.recovered, net: x.net };
+// ---------------------------------------------------------------------------------------------
+// The pre-aggregate (weekly_rollup, migration 0014): kept by triggers on incidents, per ISO week
+// of the organisation's time zone, site and dimension.
+
+/** The dimensions the rollup keeps, and the expression of each one's key. */
+const ROLLUP_DIMS = `('site', ''), ('zone', coalesce(d.zone, '')), ('type', d.type), ('band', d.band), ('outcome', coalesce(d.outcome, 'unset')), ('day', d.local_day::text)`;
+
+/**
+ * Makes the rollup hold the incidents' figures in `timezone`: nothing to do when it was built in
+ * it; otherwise (first start, or the organisation's zone changed) it is rebuilt from the incidents
+ * while writers wait (SHARE lock on incidents), and the triggers use the new zone from then on.
+ */
+export async function ensureWeeklyRollup(db: { transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> } & Queryable, timezone: string): Promise<boolean> {
+  const current = await db.query<{ timezone: string }>(`SELECT timezone FROM weekly_rollup_zone WHERE id = 1`);
+  if (current.rows[0]?.timezone === timezone) return false;
+  return db.transaction(async (tx) => {
+    await tx.query(`LOCK TABLE incidents IN SHARE MODE`);
+    const again = await tx.query<{ timezone: string }>(`SELECT timezone FROM weekly_rollup_zone WHERE id = 1 FOR UPDATE`);
+    if (again.rows[0]?.timezone === timezone) return false;
+    await tx.query(`DELETE FROM weekly_rollup`);
+    await tx.query(
+      `INSERT INTO weekly_rollup (week, dim, site, key, incidents, gross, recovered, net)
+       SELECT to_char(d.local_day, 'IYYY-"W"IW'), k.dim, d.site, k.key, count(*)::int, sum(d.gross), sum(d.recovered), sum(d.net)
+         FROM (SELECT site, zone, type, band, outcome, (opened_at AT TIME ZONE $1)::date AS local_day, ${GROSS} AS gross, ${RECOVERED} AS recovered, net_loss AS net FROM incidents) d
+        CROSS JOIN LATERAL (VALUES ${ROLLUP_DIMS}) AS k(dim, key)
+        GROUP BY 1, 2, 3, 4`,
+      [timezone],
+    );
+    await tx.query(`INSERT INTO weekly_rollup_zone (id, timezone) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET timezone = EXCLUDED.timezone`, [timezone]);
+    return true;
   });
 }
 
-/** The 5 weeks before the report week by (weeks back, site, zone). */
-export async function weeklyHistory(q: Queryable, w: WeeklyQuery): Promise<HistoryCell[]> {
-  const r = await q.query<{ weeks_back: number; site: string; zone: string; incidents: number; gross: string; recovered: string; net: string }>(
-    `SELECT 6 - width_bucket(opened_at, $4::timestamptz[]) AS weeks_back, site, coalesce(zone, '') AS zone, count(*)::int AS incidents,
-            sum(${GROSS})::text AS gross, sum(${RECOVERED})::text AS recovered, sum(net_loss)::text AS net
-       FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}
+/** The report week's lines by zone (with site), type, band, outcome and day, from the rollup. */
+export async function weeklyCells(q: Queryable, w: WeeklyQuery): Promise<WeeklyCell[]> {
+  const r = await q.query<{ dim: WeeklyCell['dim']; site: string; key: string; incidents: number; gross: string; recovered: string; net: string }>(
+    `SELECT dim, CASE WHEN dim = 'zone' THEN site ELSE '' END AS site, key, sum(incidents)::int AS incidents,
+            sum(gross)::text AS gross, sum(recovered)::text AS recovered, sum(net)::text AS net
+       FROM weekly_rollup WHERE week = $2 AND dim IN ('zone', 'type', 'band', 'outcome', 'day') AND incidents <> 0 AND ${SCOPE}
       GROUP BY 1, 2, 3`,
-    [w.sites, w.weekStarts[0], w.weekStarts[5], w.weekStarts.slice(0, 5)],
+    [w.sites, w.week],
   );
-  return r.rows.map((x) => ({ weeksBack: Number(x.weeks_back), site: x.site, zone: x.zone, incidents: x.incidents, gross: x.gross, recovered: x.recovered, net: x.net }));
+  return r.rows.map((x) => ({
+    dim: x.dim,
+    site: x.site,
+    key: x.dim === 'outcome' && x.key === 'unset' ? null : x.dim === 'day' ? String(w.dates.indexOf(x.key)) : x.key,
+    incidents: x.incidents,
+    gross: x.gross,
+    recovered: x.recovered,
+    net: x.net,
+  }));
+}
+
+/** The 5 weeks before the report week by site, and per zone how many of the 4 before it had incidents. */
+export async function weeklyHistory(q: Queryable, w: WeeklyQuery): Promise<{ history: HistoryCell[]; zoneWeeks: ZoneWeeks[] }> {
+  const h = await q.query<{ week: string; site: string; incidents: number; gross: string; recovered: string; net: string }>(
+    `SELECT week, site, incidents, gross::text AS gross, recovered::text AS recovered, net::text AS net
+       FROM weekly_rollup WHERE week = ANY($2::text[]) AND dim = 'site' AND incidents <> 0 AND ${SCOPE}`,
+    [w.sites, w.previousWeeks],
+  );
+  const z = await q.query<{ site: string; zone: string; weeks: number }>(
+    `SELECT site, key AS zone, count(*)::int AS weeks FROM weekly_rollup
+      WHERE week = ANY($2::text[]) AND dim = 'zone' AND incidents <> 0 AND ${SCOPE} GROUP BY site, key`,
+    [w.sites, w.previousWeeks.slice(-4)],
+  );
+  // previousWeeks is oldest first: the last one is 1 week back.
+  const back = new Map(w.previousWeeks.map((wk, i) => [wk, w.previousWeeks.length - i]));
+  return {
+    history: h.rows.map((x) => ({ weeksBack: back.get(x.week) ?? 0, site: x.site, incidents: x.incidents, gross: x.gross, recovered: x.recovered, net: x.net })),
+    zoneWeeks: z.rows,
+  };
 }
 
 /**
@@ -144,13 +189,13 @@ export async function weeklyFindings(q: Queryable, w: WeeklyQuery): Promise<Find
 export async function weeklyInputs(q: Queryable, w: WeeklyQuery): Promise<WeeklyInputs> {
   // Sequential: PGlite is one connection, and a transaction's statements run one at a time anyway.
   const cells = await weeklyCells(q, w);
-  const history = await weeklyHistory(q, w);
+  const { history, zoneWeeks } = await weeklyHistory(q, w);
   const response = await weeklyResponseTimes(q, w);
   const assets = await weeklyTopAssets(q, w);
   const risks = await recurringRisks(q, w);
   const devices = await deviceHealth(q, w);
   const findings = await weeklyFindings(q, w);
-  return { cells, history, response, assets, risks, devices, findings };
+  return { cells, history, zoneWeeks, response, assets, risks, devices, findings };
 }
 
 /**

@@ -16,3 +16,89 @@ CREATE TABLE notification_attachments (
   PRIMARY KEY (notification_id, seq)
 );
 
+
+-- The weekly report's pre-aggregate (store/weekly-reports.ts). One year of a 500-site chain is
+-- about 20,000 incidents a week, and the report reads six weeks of them: summing their losses from
+-- the incidents (the gross and the recoveries are inside the `loss` document) takes seconds on the
+-- embedded store. So the incidents' counts and exact sums are kept per ISO week (organisation time
+-- zone) and site, by dimension: `site` (key ''), `zone` (key the zone, '' for none), `type`,
+-- `band`, `outcome` (key 'unset' when not set) and `day` (key the local date). Statement triggers
+-- on `incidents` keep it in the writing transaction (one set-based upsert per statement, rows of
+-- one site only, so ingest of different sites never waits on each other), and a change of the
+-- time zone rebuilds it (`weekly_rollup_zone` holds the zone it was built in; none = not built).
+CREATE TABLE weekly_rollup (
+  week      text NOT NULL,
+  dim       text NOT NULL,
+  site      text NOT NULL,
+  key       text NOT NULL,
+  incidents int NOT NULL,
+  gross     numeric NOT NULL,
+  recovered numeric NOT NULL,
+  net       numeric NOT NULL,
+  PRIMARY KEY (week, dim, site, key)
+);
+CREATE TABLE weekly_rollup_zone (
+  id       int PRIMARY KEY DEFAULT 1 CHECK (id = 1),
+  timezone text NOT NULL
+);
+
+-- Adds the contributions of a statement's rows to weekly_rollup: +1 for new rows, -1 for old ones
+-- (an update that changes nothing the report counts adds nothing).
+CREATE FUNCTION weekly_rollup_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  tz text;
+BEGIN
+  SELECT timezone INTO tz FROM weekly_rollup_zone WHERE id = 1;
+  IF tz IS NULL THEN
+    RETURN NULL;
+  END IF;
+  IF TG_OP = 'INSERT' THEN
+    INSERT INTO weekly_rollup (week, dim, site, key, incidents, gross, recovered, net)
+    SELECT to_char(d.local_day, 'IYYY-"W"IW'), k.dim, d.site, k.key, sum(d.sign), sum(d.sign * d.gross), sum(d.sign * d.recovered), sum(d.sign * d.net)
+      FROM (SELECT c.*, (c.opened_at AT TIME ZONE tz)::date AS local_day FROM (
+             SELECT 1, n.site, n.zone, n.type, n.band, n.outcome, n.opened_at, coalesce((n.loss->>'gross')::numeric, n.net_loss), coalesce((n.loss->>'recovered')::numeric, 0), n.net_loss FROM new_rows n
+           ) AS c(sign, site, zone, type, band, outcome, opened_at, gross, recovered, net)) d
+     CROSS JOIN LATERAL (VALUES ('site', ''), ('zone', coalesce(d.zone, '')), ('type', d.type), ('band', d.band), ('outcome', coalesce(d.outcome, 'unset')), ('day', d.local_day::text)) AS k(dim, key)
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(d.sign) <> 0 OR sum(d.sign * d.gross) <> 0 OR sum(d.sign * d.recovered) <> 0 OR sum(d.sign * d.net) <> 0
+    ON CONFLICT (week, dim, site, key) DO UPDATE
+       SET incidents = weekly_rollup.incidents + EXCLUDED.incidents, gross = weekly_rollup.gross + EXCLUDED.gross,
+           recovered = weekly_rollup.recovered + EXCLUDED.recovered, net = weekly_rollup.net + EXCLUDED.net;
+  ELSIF TG_OP = 'DELETE' THEN
+    INSERT INTO weekly_rollup (week, dim, site, key, incidents, gross, recovered, net)
+    SELECT to_char(d.local_day, 'IYYY-"W"IW'), k.dim, d.site, k.key, sum(d.sign), sum(d.sign * d.gross), sum(d.sign * d.recovered), sum(d.sign * d.net)
+      FROM (SELECT c.*, (c.opened_at AT TIME ZONE tz)::date AS local_day FROM (
+             SELECT -1, o.site, o.zone, o.type, o.band, o.outcome, o.opened_at, coalesce((o.loss->>'gross')::numeric, o.net_loss), coalesce((o.loss->>'recovered')::numeric, 0), o.net_loss FROM old_rows o
+           ) AS c(sign, site, zone, type, band, outcome, opened_at, gross, recovered, net)) d
+     CROSS JOIN LATERAL (VALUES ('site', ''), ('zone', coalesce(d.zone, '')), ('type', d.type), ('band', d.band), ('outcome', coalesce(d.outcome, 'unset')), ('day', d.local_day::text)) AS k(dim, key)
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(d.sign) <> 0 OR sum(d.sign * d.gross) <> 0 OR sum(d.sign * d.recovered) <> 0 OR sum(d.sign * d.net) <> 0
+    ON CONFLICT (week, dim, site, key) DO UPDATE
+       SET incidents = weekly_rollup.incidents + EXCLUDED.incidents, gross = weekly_rollup.gross + EXCLUDED.gross,
+           recovered = weekly_rollup.recovered + EXCLUDED.recovered, net = weekly_rollup.net + EXCLUDED.net;
+  ELSE
+    INSERT INTO weekly_rollup (week, dim, site, key, incidents, gross, recovered, net)
+    SELECT to_char(d.local_day, 'IYYY-"W"IW'), k.dim, d.site, k.key, sum(d.sign), sum(d.sign * d.gross), sum(d.sign * d.recovered), sum(d.sign * d.net)
+      FROM (SELECT c.*, (c.opened_at AT TIME ZONE tz)::date AS local_day FROM (
+             SELECT 1, n.site, n.zone, n.type, n.band, n.outcome, n.opened_at, coalesce((n.loss->>'gross')::numeric, n.net_loss), coalesce((n.loss->>'recovered')::numeric, 0), n.net_loss
+               FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE (n.site, n.zone, n.type, n.band, n.outcome, n.opened_at, n.net_loss, n.loss->>'gross', n.loss->>'recovered')
+                   IS DISTINCT FROM (o.site, o.zone, o.type, o.band, o.outcome, o.opened_at, o.net_loss, o.loss->>'gross', o.loss->>'recovered')
+             UNION ALL
+             SELECT -1, o.site, o.zone, o.type, o.band, o.outcome, o.opened_at, coalesce((o.loss->>'gross')::numeric, o.net_loss), coalesce((o.loss->>'recovered')::numeric, 0), o.net_loss
+               FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE (n.site, n.zone, n.type, n.band, n.outcome, n.opened_at, n.net_loss, n.loss->>'gross', n.loss->>'recovered')
+                   IS DISTINCT FROM (o.site, o.zone, o.type, o.band, o.outcome, o.opened_at, o.net_loss, o.loss->>'gross', o.loss->>'recovered')
+           ) AS c(sign, site, zone, type, band, outcome, opened_at, gross, recovered, net)) d
+     CROSS JOIN LATERAL (VALUES ('site', ''), ('zone', coalesce(d.zone, '')), ('type', d.type), ('band', d.band), ('outcome', coalesce(d.outcome, 'unset')), ('day', d.local_day::text)) AS k(dim, key)
+     GROUP BY 1, 2, 3, 4
+    HAVING sum(d.sign) <> 0 OR sum(d.sign * d.gross) <> 0 OR sum(d.sign * d.recovered) <> 0 OR sum(d.sign * d.net) <> 0
+    ON CONFLICT (week, dim, site, key) DO UPDATE
+       SET incidents = weekly_rollup.incidents + EXCLUDED.incidents, gross = weekly_rollup.gross + EXCLUDED.gross,
+           recovered = weekly_rollup.recovered + EXCLUDED.recovered, net = weekly_rollup.net + EXCLUDED.net;
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER incidents_weekly_rollup_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
+CREATE TRIGGER incidents_weekly_rollup_update AFTER UPDATE ON incidents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
+CREATE TRIGGER incidents_weekly_rollup_delete AFTER DELETE ON incidents REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
