@@ -69,6 +69,19 @@ throughServer(token.command('revoke').description('revoke the live token of this
   (await import('./token.js')).tokenRevokeCommand(name, o),
 );
 
+const report = program.command('report').description('reports: the weekly loss report');
+report
+  .command('weekly')
+  .description('the weekly loss report of an ISO week (organisation time zone): JSON, HTML, PDF or CSV')
+  .option('--week <YYYY-Www>', 'ISO week, like 2026-W47 (default the last full week)')
+  .option('--site <id>', 'one site only (default every site)')
+  .addOption(new Option('--format <format>', 'output format (default json)').choices(['json', 'html', 'pdf', 'csv']))
+  .option('--out <file>', 'write the report here (default stdout)')
+  .option('--config <file>', 'configuration file')
+  .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
+  .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
+  .action(async (o) => (await import('./report-weekly.js')).reportWeeklyCommand(o));
+
 program
   .command('bench')
   .description('run the benchmarks, print a table and write BENCHMARKS.md')
