@@ -529,7 +529,7 @@ export function buildWeeklyReport(inputs: WeeklyInputs, o: WeeklyReportOptions):
       byBand: BANDS.map((b) => ({ band: b, acknowledge: measure('acknowledge', b), guardArrival: measure('guardArrival', b), resolve: measure('resolve', b) })),
     },
     topAssets: [...inputs.assets]
-      .sort((a, b) => b.incidents - a.incidents || (m(b.net) > m(a.net) ? 1 : m(b.net) < m(a.net) ? -1 : 0) || a.assetId.localeCompare(b.assetId))
+      .sort((a, b) => b.incidents - a.incidents || b.named - a.named || a.assetId.localeCompare(b.assetId))
       .slice(0, o.topAssets)
       .map((a) => ({ ...a, net: money(m(a.net)) })),
     recurringVulnerabilities: recurring,

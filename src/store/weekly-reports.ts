@@ -127,9 +127,8 @@ export async function weeklyResponseTimes(q: Queryable, w: WeeklyQuery): Promise
             UNION ALL
             SELECT band, 'resolve', extract(epoch FROM resolved_at - opened_at)::float8 FROM w WHERE resolved_at IS NOT NULL
             UNION ALL
-            SELECT w.band, 'guardArrival', extract(epoch FROM min(p.on_site_at) - w.opened_at)::float8
-              FROM w JOIN patrols p ON p.incident_id = w.id AND p.kind = 'response' AND p.on_site_at IS NOT NULL
-             GROUP BY w.id, w.band, w.opened_at)
+            SELECT w.band, 'guardArrival', extract(epoch FROM g.on_site_at - g.opened_at)::float8
+              FROM incident_guard_arrivals g JOIN w ON w.id = g.incident_id WHERE g.opened_at >= $2 AND g.opened_at < $3)
      SELECT measure, band, count(*)::int AS count,
             percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
        FROM d GROUP BY GROUPING SETS ((measure, band), (measure))`,
@@ -138,20 +137,27 @@ export async function weeklyResponseTimes(q: Queryable, w: WeeklyQuery): Promise
   return r.rows.map((x) => ({ measure: x.measure, band: x.band, count: x.count, medianSeconds: x.median === null ? null : Number(x.median), p90Seconds: x.p90 === null ? null : Number(x.p90) }));
 }
 
-/** The assets the week's incidents touched most, with the net loss of the incidents that named them. */
+/**
+ * The assets the week's incidents touched most (then the most named), with the net loss of the
+ * incidents that named them: the top ones from incident_assets by its opening index, then their
+ * net loss for those few only.
+ */
 export async function weeklyTopAssets(q: Queryable, w: WeeklyQuery): Promise<AssetRow[]> {
-  const r = await q.query<{ asset_id: string; name: string | null; site: string; zone: string | null; category: string | null; incidents: number; named: number; net: string }>(
-    `SELECT ia.asset_id, a.name, i.site, a.zone, a.category, count(*)::int AS incidents,
-            count(*) FILTER (WHERE ia.relation = 'named')::int AS named,
-            coalesce(sum(i.net_loss) FILTER (WHERE ia.relation = 'named'), 0)::text AS net
-       FROM incidents i JOIN incident_assets ia ON ia.incident_id = i.id LEFT JOIN assets a ON a.id = ia.asset_id
-      WHERE i.opened_at >= $2 AND i.opened_at < $3 AND ($1::text[] IS NULL OR i.site = ANY($1::text[]))
-      GROUP BY ia.asset_id, a.name, i.site, a.zone, a.category
-      ORDER BY incidents DESC, sum(i.net_loss) FILTER (WHERE ia.relation = 'named') DESC NULLS LAST, ia.asset_id
-      LIMIT $4`,
+  const r = await q.query<{ asset_id: string; name: string | null; site: string | null; zone: string | null; category: string | null; incidents: number; named: number; net: string }>(
+    `WITH top AS (
+       SELECT ia.asset_id, count(*)::int AS incidents, (count(*) FILTER (WHERE ia.relation = 'named'))::int AS named
+         FROM incident_assets ia
+        WHERE ia.opened_at >= $2 AND ia.opened_at < $3
+          AND ($1::text[] IS NULL OR ia.asset_id IN (SELECT id FROM assets WHERE site = ANY($1::text[])))
+        GROUP BY ia.asset_id ORDER BY incidents DESC, named DESC, ia.asset_id LIMIT $4)
+     SELECT top.asset_id, a.name, a.site, a.zone, a.category, top.incidents, top.named,
+            (SELECT coalesce(sum(i.net_loss), 0) FROM incident_assets x JOIN incidents i ON i.id = x.incident_id
+              WHERE x.asset_id = top.asset_id AND x.relation = 'named' AND x.opened_at >= $2 AND x.opened_at < $3)::text AS net
+       FROM top LEFT JOIN assets a ON a.id = top.asset_id
+      ORDER BY top.incidents DESC, top.named DESC, top.asset_id`,
     [w.sites, w.days[0], w.days[7], w.topAssets],
   );
-  return r.rows.map((x) => ({ assetId: x.asset_id, name: x.name ?? x.asset_id, site: x.site, zone: x.zone ?? '', category: x.category ?? '', incidents: x.incidents, named: x.named, net: x.net }));
+  return r.rows.map((x) => ({ assetId: x.asset_id, name: x.name ?? x.asset_id, site: x.site ?? '', zone: x.zone ?? '', category: x.category ?? '', incidents: x.incidents, named: x.named, net: x.net }));
 }
 
 /** Zones the risk assessment (step 11, risk_scores) marks recurring. */

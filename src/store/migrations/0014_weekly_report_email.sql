@@ -102,3 +102,30 @@ $$;
 CREATE TRIGGER incidents_weekly_rollup_insert AFTER INSERT ON incidents REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
 CREATE TRIGGER incidents_weekly_rollup_update AFTER UPDATE ON incidents REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
 CREATE TRIGGER incidents_weekly_rollup_delete AFTER DELETE ON incidents REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION weekly_rollup_apply();
+
+-- Response times: the first response patrol on site per incident, with the incident's opening, so
+-- the report reads one week of them by range instead of joining every patrol ever sent. Kept by a
+-- trigger on patrols (a patrol reaching the site), filled once here from the patrols so far.
+CREATE TABLE incident_guard_arrivals (
+  incident_id text PRIMARY KEY,
+  opened_at   timestamptz NOT NULL,
+  on_site_at  timestamptz NOT NULL
+);
+CREATE INDEX incident_guard_arrivals_opened ON incident_guard_arrivals (opened_at);
+INSERT INTO incident_guard_arrivals (incident_id, opened_at, on_site_at)
+SELECT p.incident_id, i.opened_at, min(p.on_site_at) FROM patrols p JOIN incidents i ON i.id = p.incident_id
+ WHERE p.kind = 'response' AND p.on_site_at IS NOT NULL GROUP BY p.incident_id, i.opened_at;
+
+CREATE FUNCTION incident_guard_arrival() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO incident_guard_arrivals (incident_id, opened_at, on_site_at)
+  SELECT NEW.incident_id, i.opened_at, NEW.on_site_at FROM incidents i WHERE i.id = NEW.incident_id
+  ON CONFLICT (incident_id) DO UPDATE SET on_site_at = least(incident_guard_arrivals.on_site_at, EXCLUDED.on_site_at);
+  RETURN NULL;
+END
+$$;
+CREATE TRIGGER patrols_guard_arrival AFTER INSERT OR UPDATE OF on_site_at ON patrols FOR EACH ROW
+  WHEN (NEW.on_site_at IS NOT NULL AND NEW.kind = 'response' AND NEW.incident_id IS NOT NULL) EXECUTE FUNCTION incident_guard_arrival();
+
+-- Top assets: the assets the week's incidents touched, by the incidents' opening.
+CREATE INDEX incident_assets_opened ON incident_assets (opened_at);
