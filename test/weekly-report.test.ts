@@ -219,6 +219,8 @@ describe.each(TEST_STORES)('weekly loss report on $name', (store) => {
       expect((own.json() as WeeklyReport).totals).toEqual({ incidents: 2, gross: '100.40', recovered: '0.10', net: '100.30' });
       expect((await app.inject({ method: 'GET', url: `/api/v1/reports/weekly?week=${WEEK}&site=store-102`, headers: scoped })).statusCode).toBe(403);
       expect((await app.inject({ method: 'GET', url: `/api/v1/reports/weekly?week=${WEEK}&site=nowhere`, headers: scoped })).statusCode).toBe(403);
+      const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as { paths: Record<string, { get: { parameters: { name: string }[] } }> };
+      expect(doc.paths['/api/v1/reports/weekly'].get.parameters.map((p) => p.name).sort()).toEqual(['format', 'site', 'week']);
     } finally {
       await app.close();
     }
