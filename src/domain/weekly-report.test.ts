@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromMinor, toMinor } from './money.js';
-import { buildWeeklyReport, isoWeeksInYear, lastFullWeek, parseIsoWeek, percentChange, shiftWeek, weekDates, weekWindow, type WeeklyCell, type WeeklyReportOptions } from './weekly-report.js';
+import { buildWeeklyReport, isoWeeksInYear, lastFullWeek, parseIsoWeek, percentChange, quantile, shiftWeek, weekDates, weekWindow, type WeeklyCell, type WeeklyReportOptions } from './weekly-report.js';
 import { BANDS, INCIDENT_TYPES } from './types.js';
 
 const opts = (over: Partial<WeeklyReportOptions> = {}): WeeklyReportOptions => ({
@@ -137,5 +137,27 @@ describe('buildWeeklyReport', () => {
       ['s1', 'a', 3, 2],
       ['s2', 'b', 0, 1],
     ]);
+  });
+});
+
+describe('quantile', () => {
+  it('interpolates between the nearest ranks like percentile_cont', () => {
+    expect(quantile([], 0.5)).toBeNull();
+    expect(quantile([7], 0.9)).toBe(7);
+    expect(quantile([60, 120, 180], 0.5)).toBe(120);
+    expect(quantile([60, 120, 180], 0.9)).toBeCloseTo(168, 9);
+    expect(quantile([3600, 7200], 0.9)).toBeCloseTo(6840, 9);
+  });
+
+  it('lies between the smallest and the largest value and grows with p', () => {
+    fc.assert(
+      fc.property(fc.array(fc.double({ min: 0, max: 1e7, noNaN: true }), { minLength: 1, maxLength: 50 }), fc.double({ min: 0, max: 1, noNaN: true }), (xs, p) => {
+        const s = [...xs].sort((a, b) => a - b);
+        const q = quantile(s, p)!;
+        expect(q).toBeGreaterThanOrEqual(s[0]);
+        expect(q).toBeLessThanOrEqual(s[s.length - 1]);
+        expect(quantile(s, Math.min(1, p + 0.1))!).toBeGreaterThanOrEqual(q - 1e-6);
+      }),
+    );
   });
 });

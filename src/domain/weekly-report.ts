@@ -135,13 +135,24 @@ export interface ZoneWeeks {
   weeks: number;
 }
 
-/** Durations in seconds of one response measure, per band (band null: all bands). */
-export interface ResponseRow {
-  measure: 'acknowledge' | 'guardArrival' | 'resolve';
-  band: string | null;
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
+/** Response durations in seconds of the week's incidents of one band (any order). */
+export interface ResponseDurations {
+  band: string;
+  /** Opened to acknowledged. */
+  acknowledge: number[];
+  /** Opened to the first response patrol on site. */
+  guardArrival: number[];
+  /** Opened to resolved. */
+  resolve: number[];
+}
+
+/** The p-quantile (0..1) of sorted values, interpolated between the nearest ranks (as SQL percentile_cont); null when empty. */
+export function quantile(sorted: ArrayLike<number>, p: number): number | null {
+  if (sorted.length === 0) return null;
+  const pos = (sorted.length - 1) * p;
+  const lo = Math.floor(pos);
+  const hi = Math.ceil(pos);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
 /** How often an asset was touched by the week's incidents. */
@@ -188,7 +199,7 @@ export interface WeeklyInputs {
   cells: WeeklyCell[];
   history: HistoryCell[];
   zoneWeeks: ZoneWeeks[];
-  response: ResponseRow[];
+  response: ResponseDurations[];
   assets: AssetRow[];
   risks: RiskRow[];
   devices: DeviceHealthRow[];
@@ -350,6 +361,9 @@ export function percentChange(now: bigint, base: bigint): string | null {
   return `${neg ? '-' : ''}${abs / 10n}.${abs % 10n}`;
 }
 
+/** Recurring vulnerabilities listed at most (the most incidents first). */
+export const RECURRING_LISTED = 50;
+
 /** The UNSET outcome's name in breakdowns. */
 export const OUTCOME_UNSET = 'unset';
 
@@ -481,11 +495,34 @@ export function buildWeeklyReport(inputs: WeeklyInputs, o: WeeklyReportOptions):
     recurring.push({ site, zone, label: zoneLabel(site, zone, o), incidents, net: money(z?.net ?? 0n), weeksWithIncidents: weeks, risk: risk ? { score: risk.score, band: risk.band } : null, reasons });
   }
   recurring.sort((a, b) => b.incidents - a.incidents || b.weeksWithIncidents - a.weeksWithIncidents || a.site.localeCompare(b.site) || a.zone.localeCompare(b.zone));
+  recurring.splice(RECURRING_LISTED);
 
-  const measure = (kind: ResponseRow['measure'], band: string | null): ResponseMeasure => {
-    const r = inputs.response.find((x) => x.measure === kind && x.band === band);
-    return r ? { count: r.count, medianSeconds: round1(r.medianSeconds), p90Seconds: round1(r.p90Seconds) } : { count: 0, medianSeconds: null, p90Seconds: null };
+  // One sort per band and measure; the overall figures from all bands' values.
+  const kinds = ['acknowledge', 'guardArrival', 'resolve'] as const;
+  const sortedBy = new Map<string, Record<(typeof kinds)[number], Float64Array>>();
+  for (const d of inputs.response) {
+    const prev = sortedBy.get(d.band);
+    const entry = {} as Record<(typeof kinds)[number], Float64Array>;
+    for (const k of kinds) {
+      const a = new Float64Array((prev?.[k].length ?? 0) + d[k].length);
+      if (prev) a.set(prev[k]);
+      a.set(d[k], prev?.[k].length ?? 0);
+      entry[k] = a.sort();
+    }
+    sortedBy.set(d.band, entry);
+  }
+  const stats = (values: ArrayLike<number>): ResponseMeasure => ({ count: values.length, medianSeconds: round1(quantile(values, 0.5)), p90Seconds: round1(quantile(values, 0.9)) });
+  const overall = (k: (typeof kinds)[number]) => {
+    const parts = [...sortedBy.values()].map((e) => e[k]);
+    const all = new Float64Array(parts.reduce((n, a) => n + a.length, 0));
+    let at = 0;
+    for (const a of parts) {
+      all.set(a, at);
+      at += a.length;
+    }
+    return stats(all.sort());
   };
+  const measure = (k: (typeof kinds)[number], band: string | null): ResponseMeasure => (band === null ? overall(k) : stats(sortedBy.get(band)?.[k] ?? []));
 
   const dev = inputs.devices.reduce((a, d) => ({ devices: a.devices + d.devices, offline: a.offline + d.offline, notRecording: a.notRecording + d.notRecording, stale: a.stale + d.stale }), { devices: 0, offline: 0, notRecording: 0, stale: 0 });
   const findings = new Map<string, number>();

@@ -48,9 +48,9 @@ ${lineChartSvg('Net loss per week', r.trend.map((t) => ({ label: t.week.slice(5)
 ${barChartSvg('Net loss by site (top 15)', r.bySite.slice(0, 15).map(datum))}
 ${barChartSvg('Net loss by incident type', r.byType.map(datum))}
 <h2>By site</h2><table><thead><tr><th>site</th><th class="n">incidents</th><th class="n">gross</th><th class="n">recovered</th><th class="n">net</th><th class="n">net, previous week</th><th class="n">net, 4-week average</th></tr></thead><tbody>
-${r.bySite.map((s) => `<tr><td>${e(s.label)}</td><td class="n">${s.incidents}</td><td class="n">${money(s.gross)}</td><td class="n">${money(s.recovered)}</td><td class="n">${money(s.net)}</td><td class="n">${money(s.previousWeek.net)}</td><td class="n">${money(s.fourWeekAverage.net)}</td></tr>`).join('\n')}
-</tbody></table>
-${breakdown('By zone', r.byZone, 'zone')}
+${r.bySite.slice(0, LISTED).map((s) => `<tr><td>${e(s.label)}</td><td class="n">${s.incidents}</td><td class="n">${money(s.gross)}</td><td class="n">${money(s.recovered)}</td><td class="n">${money(s.net)}</td><td class="n">${money(s.previousWeek.net)}</td><td class="n">${money(s.fourWeekAverage.net)}</td></tr>`).join('\n')}
+</tbody></table>${more(r.bySite.length)}
+${breakdown('By zone (most net loss first)', r.byZone.slice(0, LISTED), 'zone')}${more(r.byZone.length)}
 ${breakdown('By incident type', r.byType, 'type')}
 ${breakdown('By severity band', r.byBand, 'band')}
 ${breakdown('By outcome', r.byOutcome, 'outcome')}
@@ -74,6 +74,13 @@ ${r.recurringVulnerabilities.map((v) => `<tr><td>${e(v.label)}</td><td class="n"
 ${eq.bySite.some((s) => s.offline + s.notRecording + s.stale > 0) ? `<table><thead><tr><th>site</th><th class="n">devices</th><th class="n">offline</th><th class="n">not recording</th><th class="n">stale</th></tr></thead><tbody>${eq.bySite.filter((s) => s.offline + s.notRecording + s.stale > 0).map((s) => `<tr><td>${e(s.site)}</td><td class="n">${s.devices}</td><td class="n">${s.offline}</td><td class="n">${s.notRecording}</td><td class="n">${s.stale}</td></tr>`).join('')}</tbody></table>` : ''}
 </body></html>
 `;
+}
+
+/** Lines listed in the HTML and PDF for sites and zones; the JSON and CSV carry all of them. */
+export const LISTED = 50;
+
+function more(n: number): string {
+  return n > LISTED ? `<p class="muted">${n - LISTED} more in the CSV and JSON formats.</p>` : '';
 }
 
 function signed(n: number): string {

@@ -6,6 +6,7 @@ import PDFDocument from 'pdfkit';
 import { approxMajorUnits, formatMoney } from '../domain/money.js';
 import { formatDuration, type BreakdownLine, type ResponseMeasure, type WeeklyReport } from '../domain/weekly-report.js';
 import { drawBarChartPdf, type ChartDatum } from './weekly-charts.js';
+import { LISTED } from './weekly-html.js';
 
 const MARGIN = 40;
 
@@ -93,11 +94,13 @@ export function weeklyPdf(r: WeeklyReport): Promise<Buffer> {
   heading('By site');
   table(
     ['site', 'incidents', 'gross', 'recovered', 'net', 'net prev. week', 'net 4-wk avg'],
-    r.bySite.map((s) => [s.label, String(s.incidents), money(s.gross), money(s.recovered), money(s.net), money(s.previousWeek.net), money(s.fourWeekAverage.net)]),
+    r.bySite.slice(0, LISTED).map((s) => [s.label, String(s.incidents), money(s.gross), money(s.recovered), money(s.net), money(s.previousWeek.net), money(s.fourWeekAverage.net)]),
     [0.25, 0.08, 0.14, 0.13, 0.14, 0.13, 0.13],
     (i) => i > 0,
   );
-  breakdown('By zone', r.byZone, 'zone');
+  if (r.bySite.length > LISTED) para(`${r.bySite.length - LISTED} more sites in the CSV and JSON formats.`, 8.5);
+  breakdown('By zone (most net loss first)', r.byZone.slice(0, LISTED), 'zone');
+  if (r.byZone.length > LISTED) para(`${r.byZone.length - LISTED} more zones in the CSV and JSON formats.`, 8.5);
   breakdown('By incident type', r.byType, 'type');
   breakdown('By severity band', r.byBand, 'band');
   breakdown('By outcome', r.byOutcome, 'outcome');

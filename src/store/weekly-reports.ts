@@ -16,7 +16,7 @@
  * Day and week boundaries are instants computed in the organisation's time zone by the domain
  * and bucketed with width_bucket, so no time zone arithmetic happens in SQL.
  */
-import type { AssetRow, DeviceHealthRow, FindingRow, HistoryCell, ResponseRow, RiskRow, WeeklyCell, WeeklyInputs, ZoneWeeks } from '../domain/weekly-report.js';
+import type { AssetRow, DeviceHealthRow, FindingRow, HistoryCell, ResponseDurations, RiskRow, WeeklyCell, WeeklyInputs, ZoneWeeks } from '../domain/weekly-report.js';
 import type { Queryable } from './db.js';
 
 /** What the report reads: the week, its days, the 5 weeks before it, the sites. */
@@ -77,11 +77,14 @@ export async function ensureWeeklyRollup(db: { transaction<T>(fn: (tx: Queryable
 
 /** The report week's lines by zone (with site), type, band, outcome and day, from the rollup. */
 export async function weeklyCells(q: Queryable, w: WeeklyQuery): Promise<WeeklyCell[]> {
+  // Zone lines are one row each already; the other dimensions are summed over the sites (a few groups).
   const r = await q.query<{ dim: WeeklyCell['dim']; site: string; key: string; incidents: number; gross: string; recovered: string; net: string }>(
-    `SELECT dim, CASE WHEN dim = 'zone' THEN site ELSE '' END AS site, key, sum(incidents)::int AS incidents,
-            sum(gross)::text AS gross, sum(recovered)::text AS recovered, sum(net)::text AS net
-       FROM weekly_rollup WHERE week = $2 AND dim IN ('zone', 'type', 'band', 'outcome', 'day') AND incidents <> 0 AND ${SCOPE}
-      GROUP BY 1, 2, 3`,
+    `SELECT dim, site, key, incidents, gross::text AS gross, recovered::text AS recovered, net::text AS net
+       FROM weekly_rollup WHERE week = $2 AND dim = 'zone' AND incidents <> 0 AND ${SCOPE}
+     UNION ALL
+     SELECT dim, '', key, sum(incidents)::int, sum(gross)::text, sum(recovered)::text, sum(net)::text
+       FROM weekly_rollup WHERE week = $2 AND dim IN ('type', 'band', 'outcome', 'day') AND incidents <> 0 AND ${SCOPE}
+      GROUP BY dim, key`,
     [w.sites, w.week],
   );
   return r.rows.map((x) => ({
@@ -116,25 +119,30 @@ export async function weeklyHistory(q: Queryable, w: WeeklyQuery): Promise<{ his
 }
 
 /**
- * Response times of the week's incidents, in seconds, per band and in all: opened to acknowledged,
- * opened to the first response patrol on site, opened to resolved (median and p90, interpolated).
+ * Response durations of the week's incidents in seconds, per band: opened to acknowledged, to the
+ * first response patrol on site (incident_guard_arrivals), to resolved. The domain takes the
+ * median and p90 (one sort per measure in the process beats SQL's sort per grouping set).
  */
-export async function weeklyResponseTimes(q: Queryable, w: WeeklyQuery): Promise<ResponseRow[]> {
-  const r = await q.query<{ measure: ResponseRow['measure']; band: string | null; count: number; median: number | null; p90: number | null }>(
-    `WITH w AS (SELECT id, band, opened_at, acknowledged_at, resolved_at FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE}),
-          d AS (
-            SELECT band, 'acknowledge' AS measure, extract(epoch FROM acknowledged_at - opened_at)::float8 AS s FROM w WHERE acknowledged_at IS NOT NULL
-            UNION ALL
-            SELECT band, 'resolve', extract(epoch FROM resolved_at - opened_at)::float8 FROM w WHERE resolved_at IS NOT NULL
-            UNION ALL
-            SELECT w.band, 'guardArrival', extract(epoch FROM g.on_site_at - g.opened_at)::float8
-              FROM incident_guard_arrivals g JOIN w ON w.id = g.incident_id WHERE g.opened_at >= $2 AND g.opened_at < $3)
-     SELECT measure, band, count(*)::int AS count,
-            percentile_cont(0.5) WITHIN GROUP (ORDER BY s) AS median, percentile_cont(0.9) WITHIN GROUP (ORDER BY s) AS p90
-       FROM d GROUP BY GROUPING SETS ((measure, band), (measure))`,
+export async function weeklyResponseTimes(q: Queryable, w: WeeklyQuery): Promise<ResponseDurations[]> {
+  const r = await q.query<{ band: string; ack: number[] | null; arrival: number[] | null; res: number[] | null }>(
+    `WITH w AS (SELECT id, band, opened_at, acknowledged_at, resolved_at FROM incidents WHERE opened_at >= $2 AND opened_at < $3 AND ${SCOPE})
+     SELECT band, array_agg(extract(epoch FROM acknowledged_at - opened_at)::float8) FILTER (WHERE acknowledged_at IS NOT NULL) AS ack,
+            array_agg(extract(epoch FROM resolved_at - opened_at)::float8) FILTER (WHERE resolved_at IS NOT NULL) AS res, NULL::float8[] AS arrival
+       FROM w GROUP BY band
+     UNION ALL
+     SELECT w.band, NULL, NULL, array_agg(extract(epoch FROM g.on_site_at - g.opened_at)::float8)
+       FROM incident_guard_arrivals g JOIN w ON w.id = g.incident_id WHERE g.opened_at >= $2 AND g.opened_at < $3 GROUP BY w.band`,
     [w.sites, w.days[0], w.days[7]],
   );
-  return r.rows.map((x) => ({ measure: x.measure, band: x.band, count: x.count, medianSeconds: x.median === null ? null : Number(x.median), p90Seconds: x.p90 === null ? null : Number(x.p90) }));
+  const byBand = new Map<string, ResponseDurations>();
+  for (const x of r.rows) {
+    let d = byBand.get(x.band);
+    if (!d) byBand.set(x.band, (d = { band: x.band, acknowledge: [], guardArrival: [], resolve: [] }));
+    for (const v of x.ack ?? []) d.acknowledge.push(Number(v));
+    for (const v of x.res ?? []) d.resolve.push(Number(v));
+    for (const v of x.arrival ?? []) d.guardArrival.push(Number(v));
+  }
+  return [...byBand.values()];
 }
 
 /**
