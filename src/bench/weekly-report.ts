@@ -152,7 +152,8 @@ export async function benchWeeklyReport(opts: { incidents?: number; sites?: numb
     await db.close();
     if (dir && !process.env.VIGIL_BENCH_KEEP) rmSync(dir, { recursive: true, force: true });
     if (dir && process.env.VIGIL_BENCH_KEEP) log(`  kept ${dir}`);
-    if (dbName && opts.url) {
+    if (dbName && opts.url && process.env.VIGIL_BENCH_KEEP) log(`  kept database ${dbName}`);
+    else if (dbName && opts.url) {
       const admin = new pg.Client({ connectionString: opts.url });
       await admin.connect();
       await admin.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
