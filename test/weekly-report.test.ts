@@ -17,7 +17,7 @@ import { formatMoney, fromMinor, toMinor } from '../src/domain/money.js';
 import type { WeeklyReport } from '../src/domain/weekly-report.js';
 import { generateWeeklyReport, renderWeeklyReport } from '../src/reports/weekly-report.js';
 import { createService, type Service } from '../src/service.js';
-import type { Queryable } from '../src/store/db.js';
+import { openDb, type Queryable } from '../src/store/db.js';
 import { ensureWeeklyRollup } from '../src/store/weekly-reports.js';
 import { SmtpReceiver } from './helpers/receivers.js';
 import { TEST_STORES } from './helpers/stores.js';
@@ -118,10 +118,12 @@ const sum = (vals: string[]) => fromMinor(vals.reduce((a, v) => a + toMinor(v, '
 describe.each(TEST_STORES)('weekly loss report on $name', (store) => {
   let service: Service;
   let drop: () => Promise<void>;
+  let url: string | undefined;
   let clock = new Date('2026-11-25T12:00:00Z');
   beforeAll(async () => {
     const s = await store.fresh();
     drop = s.drop;
+    url = s.databaseUrl;
     service = await createService({ config: config(), dataDir: s.dataDir, databaseUrl: s.databaseUrl, now: () => clock, adminToken: 'weekly-admin' });
     await insertIncidents(service.db, KNOWN);
     // inc-a had a guard on site after 5 minutes; a checkpoint patrol does not count.
@@ -254,6 +256,18 @@ describe.each(TEST_STORES)('weekly loss report on $name', (store) => {
     expect(t.totals).toEqual({ incidents: 4, gross: '620.39', recovered: '0.10', net: '620.29' });
     expect(await ensureWeeklyRollup(service.db, 'America/New_York')).toBe(true);
     expect((await generateWeeklyReport(service.db, service.config, { week: WEEK, sites: null, now: clock })).totals).toEqual(TOTALS);
+  });
+
+  it('rebuilds the pre-aggregate once when two processes start with a new time zone at the same time', async () => {
+    const other = url ? await openDb({ url }) : service.db;
+    try {
+      const done = await Promise.all([ensureWeeklyRollup(service.db, 'UTC'), ensureWeeklyRollup(other, 'UTC')]);
+      expect(done.sort()).toEqual([false, true]);
+      expect(await ensureWeeklyRollup(service.db, 'America/New_York')).toBe(true);
+      expect((await generateWeeklyReport(other, service.config, { week: WEEK, sites: null, now: clock })).totals).toEqual(TOTALS);
+    } finally {
+      if (other !== service.db) await other.close();
+    }
   });
 
   it('puts an incident into the local week across a daylight-saving change (New York, 2026-11-01)', async () => {

@@ -58,8 +58,11 @@ export async function ensureWeeklyRollup(db: { transaction<T>(fn: (tx: Queryable
   const current = await db.query<{ timezone: string }>(`SELECT timezone FROM weekly_rollup_zone WHERE id = 1`);
   if (current.rows[0]?.timezone === timezone) return false;
   return db.transaction(async (tx) => {
+    // One rebuilder at a time (processes starting together on PostgreSQL); the triggers' reads of
+    // the zone are not blocked by it. Then no incident changes until the rollup is rebuilt.
+    await tx.query(`LOCK TABLE weekly_rollup_zone IN EXCLUSIVE MODE`);
     await tx.query(`LOCK TABLE incidents IN SHARE MODE`);
-    const again = await tx.query<{ timezone: string }>(`SELECT timezone FROM weekly_rollup_zone WHERE id = 1 FOR UPDATE`);
+    const again = await tx.query<{ timezone: string }>(`SELECT timezone FROM weekly_rollup_zone WHERE id = 1`);
     if (again.rows[0]?.timezone === timezone) return false;
     await tx.query(`DELETE FROM weekly_rollup`);
     await tx.query(
