@@ -17,6 +17,7 @@ import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
 import { latestCheckpoint } from './store/transparency-log.js';
 import { syncGuards } from './store/guards.js';
+import { ensureWeeklyRollup } from './store/weekly-reports.js';
 import { incidentSite } from './store/read/incidents.js';
 import { EquipmentMonitor } from './workflow/equipment-monitor.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
@@ -159,6 +160,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const signedBy = (await latestCheckpoint(db))?.keyId;
   if (signedBy && signedBy !== logSigner.keyId)
     log.warn({ logKey: signedBy, ownKey: logSigner.keyId }, 'the transparency log was signed with another key than this process has: give every process the same key (archive.signingKey), or vigil verify will name these checkpoints');
+  // The weekly report's pre-aggregate follows the organisation's time zone (rebuilt when it changed).
+  await ensureWeeklyRollup(db, opts.config.organization.timezone);
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();
@@ -168,7 +171,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     now,
     log,
     ...opts.dispatcher,
-    onChange: (n) => emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n }),
+    // A report email belongs to no incident and no one site: it is not announced.
+    onChange: (n) => {
+      if (n.incidentId) emit({ kind: 'notification.updated', incidentId: n.incidentId, data: n });
+    },
   });
   const monitor = new ResponseMonitor(db, org, opts.config, { now, log, logSigner, onQueued: () => dispatcher.kick() });
   const taskMonitor = new TaskMonitor(db, org, {

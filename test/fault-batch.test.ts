@@ -32,6 +32,8 @@ beforeAll(async () => {
   await Promise.all([smtp.start(), hooks.start()]);
   const doc = YAML.parse(readFileSync(BUNDLED.demo, 'utf8'));
   doc.notify = { email: { url: `smtp://127.0.0.1:${smtp.port}`, from: 'vigil@test.example' }, webhooks: [{ url: hooks.url, secret: 'batch-secret', kinds: [] }] };
+  // Only the batch queued below goes to the receiver: the weekly report's Monday email stays out.
+  doc.policy = { schedule: { jobs: { 'generate-weekly-loss-report': { cron: '0 6 * * 1', enabled: false } } } };
   configFile = join(dir, 'vigil.yaml');
   writeFileSync(configFile, YAML.stringify(doc));
 });

@@ -41,6 +41,7 @@ import { riskRoutes } from './routes/risk.js';
 import { siteRoutes } from './routes/sites.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { weeklyReportRoutes } from './routes/weekly-reports.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
 /** Options of buildServer. */
@@ -61,7 +62,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

@@ -37,10 +37,12 @@ import {
   claimNotifications,
   foldedAlerts,
   foldIntoDigest,
+  notificationAttachments,
   providerIdsRecorded,
   recordDeliveries,
   releaseSendingNotifications,
   setNotificationBody,
+  type Attachment,
   type NotificationRow,
 } from '../store/notifications.js';
 import { SmtpSender } from './email-smtp.js';
@@ -50,7 +52,7 @@ import { postWebhook } from './webhook.js';
 /** The delivery providers; each may be absent when the configuration has none. */
 export interface Providers {
   sms?: { send(to: string, body: string): Promise<SentMessage>; list(to: string, since: Date): Promise<SentMessage[]> };
-  email?: { send(m: { to: string; subject: string; text: string; html: string; messageId: string }): Promise<string>; close?(): void };
+  email?: { send(m: { to: string; subject: string; text: string; html: string; messageId: string; attachments?: Attachment[] }): Promise<string>; close?(): void };
   webhook: { post(url: string, secret: string, body: string, deliveryId: string): Promise<number> };
 }
 
@@ -101,7 +103,7 @@ export interface DispatcherOptions {
    */
   lanes?: number;
   /** Told about every notification whose state changed (live stream). */
-  onChange?: (n: { id: string; incidentId: string; channel: string; kind: string; status: string; recipient: string }) => void;
+  onChange?: (n: { id: string; incidentId: string | null; channel: string; kind: string; status: string; recipient: string }) => void;
   /** Fault injection for tests: called after a provider accepted an SMS, before it is recorded. */
   afterSmsAccepted?: (n: NotificationRow) => void;
 }
@@ -265,7 +267,8 @@ export class Dispatcher {
       }
       if (n.channel === 'email') {
         if (!this.providers.email) throw new PermanentError('no SMTP server configured (notify.email)');
-        const resp = await this.providers.email.send({ to: n.address, subject: n.subject ?? '(no subject)', text: n.body, html: n.html ?? `<pre>${n.body}</pre>`, messageId: `<${n.id}@vigil>` });
+        const attachments = await notificationAttachments(this.db, n.id); // the weekly report's PDF
+        const resp = await this.providers.email.send({ to: n.address, subject: n.subject ?? '(no subject)', text: n.body, html: n.html ?? `<pre>${n.body}</pre>`, messageId: `<${n.id}@vigil>`, ...(attachments.length ? { attachments } : {}) });
         return ok(resp);
       }
       const hook = this.config.notify.webhooks[Number(n.recipient.replace(/^webhook-/, ''))];

@@ -17,6 +17,8 @@ export interface EmailMessage {
   html: string;
   /** Idempotency: the same Message-ID for every attempt of one notification. */
   messageId: string;
+  /** Files attached (the weekly report's PDF). */
+  attachments?: { filename: string; contentType: string; content: Buffer }[];
 }
 
 /** A reusable SMTP sender. */
@@ -30,7 +32,8 @@ export class SmtpSender {
   /** Sends one message; returns the server's response line. */
   async send(m: EmailMessage): Promise<string> {
     try {
-      const info = await this.transport.sendMail({ from: this.cfg.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId });
+      const info = await this.transport.sendMail({ from: this.cfg.from, to: m.to, subject: m.subject, text: m.text, html: m.html, messageId: m.messageId,
+        ...(m.attachments?.length ? { attachments: m.attachments.map((a) => ({ filename: a.filename, contentType: a.contentType, content: a.content })) } : {}) });
       return String(info.response ?? info.messageId);
     } catch (e) {
       const err = e as { responseCode?: number; message: string };

@@ -69,7 +69,7 @@ throughServer(token.command('revoke').description('revoke the live token of this
   (await import('./token.js')).tokenRevokeCommand(name, o),
 );
 
-// `vigil report <kind>`: one subcommand per report (incident here; weekly joins with its own line).
+// `vigil report <kind>`: one subcommand per report.
 const report = program.command('report').description('reports: one incident\'s report, the weekly loss report');
 report
   .command('incident')
@@ -82,6 +82,18 @@ report
   .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
   .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
   .action(async (id: string, o) => (await import('./report-incident.js')).reportIncidentCommand(id, o));
+report
+  .command('weekly')
+  .description('the weekly loss report of an ISO week (organisation time zone): JSON, HTML, PDF or CSV')
+  .option('--week <YYYY-Www>', 'ISO week, like 2026-W47 (default the last full week)')
+  .option('--site <id>', 'one site only (default every site)')
+  .addOption(new Option('--format <format>', 'output format (default json)').choices(['json', 'html', 'pdf', 'csv']))
+  .option('--out <file>', 'write the report here (default stdout)')
+  .option('--config <file>', 'configuration file')
+  .option('--url <base>', 'go through this running server\'s API (default VIGIL_URL); needed while a server holds the embedded store')
+  .option('--token <token>', 'API token for --url (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
+  .action(async (o) => (await import('./report-weekly.js')).reportWeeklyCommand(o));
+
 const archive = program
   .command('archive')
   .description('archive resolved incidents that are due (resolved longer ago than the policy delay); `archive export ID` writes a bundle')

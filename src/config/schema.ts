@@ -280,6 +280,19 @@ export const policySchema = z.object({
     /** How often overdue tasks are looked for (seconds). */
     overdueCheckSeconds: z.number().positive(),
   }),
+  /** Step 14, the weekly loss report (docs/weekly-report.md). */
+  weeklyReport: z.object({
+    /** Contact roles the scheduled report is emailed to (with an email address). */
+    recipientRoles: z.array(contactRoleSchema).min(1),
+    /** Assets listed in "top assets". */
+    topAssets: z.number().int().min(1).max(100),
+    /** A zone is a recurring vulnerability with this many incidents in the week ... */
+    recurringMinIncidents: z.number().int().min(1),
+    /** ... or with incidents in this many of the 5 weeks ending with the report week. */
+    recurringMinWeeks: z.number().int().min(1).max(5),
+    /** A device not heard from for this long counts as stale in "equipment health". */
+    staleDeviceMinutes: z.number().positive(),
+  }),
   patrol: z.object({
     minBand: z.enum(BANDS),
     ackMinutes: z.number().positive(),

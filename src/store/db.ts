@@ -144,11 +144,22 @@ export async function migrate(db: Db): Promise<number> {
   return applied;
 }
 
-/** Splits a migration script on semicolons at line ends (our migrations keep to that form). */
-function splitSql(sql: string): string[] {
-  return sql
-    .replace(/--[^\n]*$/gm, '')
-    .split(/;\s*$/m)
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
+/**
+ * Splits a migration script on semicolons at line ends (our migrations keep to that form); a
+ * function body between `$$` lines is one statement with the CREATE FUNCTION around it.
+ */
+export function splitSql(sql: string): string[] {
+  const out: string[] = [];
+  let cur: string[] = [];
+  let inBody = false;
+  for (const raw of sql.replace(/--[^\n]*$/gm, '').split('\n')) {
+    cur.push(raw);
+    if ((raw.match(/\$\$/g) ?? []).length % 2 === 1) inBody = !inBody;
+    if (!inBody && /;\s*$/.test(raw)) {
+      out.push(cur.join('\n').replace(/;\s*$/, ''));
+      cur = [];
+    }
+  }
+  out.push(cur.join('\n'));
+  return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }

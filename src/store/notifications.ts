@@ -68,7 +68,8 @@ export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Pr
 /** A notification claimed for delivery. */
 export interface NotificationRow {
   id: string;
-  incident_id: string;
+  /** null for a message that belongs to a period, not an incident (the weekly report: see `ref`). */
+  incident_id: string | null;
   channel: Channel;
   kind: string;
   recipient: string;
@@ -197,7 +198,7 @@ export async function foldIntoDigest(tx: Queryable, n: Pick<NotificationRow, 'id
   );
   let digestId = existing.rows[0]?.id;
   if (!digestId) {
-    const item = { incidentId: n.incident_id, channel: 'sms' as const, kind: p.kind, recipient: n.recipient, address: n.address, body: '(digest)' };
+    const item = { incidentId: n.incident_id ?? '', channel: 'sms' as const, kind: p.kind, recipient: n.recipient, address: n.address, body: '(digest)' };
     await enqueue(tx, [item], p.now);
     digestId = (await tx.query<{ id: string }>(`SELECT id FROM notifications WHERE idempotency_key = $1`, [idempotencyKey(item)])).rows[0].id;
   }
@@ -239,4 +240,60 @@ export async function markAlertsAcknowledged(q: Queryable, incidentId: string, r
     recipient,
     at,
   ]);
+}
+
+// Report emails (step 14): messages that belong to a period, with attachments
+
+/** A file sent with a notification. */
+export interface Attachment {
+  filename: string;
+  contentType: string;
+  content: Buffer;
+}
+
+/** An email that belongs to a period rather than an incident (the weekly report). */
+export interface ReportEmail {
+  /** What it belongs to, e.g. "weekly:2026-W47". */
+  ref: string;
+  /** e.g. "weekly-report:<scope>". */
+  kind: string;
+  /** The contact id. */
+  recipient: string;
+  address: string;
+  subject: string;
+  body: string;
+  html: string;
+  attachments: Attachment[];
+}
+
+/**
+ * Queues report emails with their attachments, once per (ref, recipient, kind): queuing the same
+ * email again is a no-op. Returns the ids of the rows that were new.
+ */
+export async function enqueueReportEmails(tx: Queryable, items: readonly ReportEmail[], now: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (const i of items) {
+    const id = timeId('ntf', now.getTime(), randomBytes(4));
+    const r = await tx.query<{ id: string }>(
+      `INSERT INTO notifications (id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, status, created_at, next_attempt_at)
+       VALUES ($1, NULL, $2, $3, 'email', $4, $5, $6, $7, $8, $9, 'queued', $10, $10)
+       ON CONFLICT (idempotency_key) DO NOTHING RETURNING id`,
+      [id, i.ref, `${i.ref}|${i.recipient}|email|${i.kind}`, i.kind, i.recipient, i.address, i.subject, i.body, i.html, now],
+    );
+    if (r.rows.length === 0) continue;
+    ids.push(id);
+    for (const [seq, a] of i.attachments.entries()) {
+      await tx.query(`INSERT INTO notification_attachments (notification_id, seq, filename, content_type, content) VALUES ($1, $2, $3, $4, $5)`, [id, seq, a.filename, a.contentType, a.content]);
+    }
+  }
+  return ids;
+}
+
+/** The attachments of a notification, in order (none for incident alerts). */
+export async function notificationAttachments(q: Queryable, id: string): Promise<Attachment[]> {
+  const r = await q.query<{ filename: string; content_type: string; content: Uint8Array }>(
+    `SELECT filename, content_type, content FROM notification_attachments WHERE notification_id = $1 ORDER BY seq`,
+    [id],
+  );
+  return r.rows.map((x) => ({ filename: x.filename, contentType: x.content_type, content: Buffer.from(x.content) }));
 }

@@ -50,7 +50,7 @@ export type ScheduledJobId = (typeof SCHEDULED_JOBS)[number];
 export type WorkflowId = IncidentStepId | ScheduledJobId;
 
 /** The scheduled jobs built so far. */
-export const BUILT_SCHEDULED_JOBS = ['review-access-logs-daily', 'audit-surveillance-equipment-daily', 'archive-resolved-incidents', 'plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
+export const BUILT_SCHEDULED_JOBS = ['generate-weekly-loss-report', 'review-access-logs-daily', 'audit-surveillance-equipment-daily', 'archive-resolved-incidents', 'plan-checkpoint-patrols'] as const satisfies readonly ScheduledJobId[];
 
 /**
  * The assessment (steps 1-4): recomputed from the incident's events each time one joins it, so

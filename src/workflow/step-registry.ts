@@ -17,6 +17,7 @@ import { calculateSeverity } from './steps/calculate-severity.js';
 import { createInvestigationTask } from './steps/create-investigation-task.js';
 import { createIncidentReport } from './steps/create-incident-report.js';
 import { fetchIncidentLogs } from './steps/fetch-incident-logs.js';
+import { generateWeeklyLossReport } from './steps/generate-weekly-loss-report.js';
 import { getHighRiskAssets } from './steps/get-high-risk-assets.js';
 import { notifyManagement } from './steps/notify-management.js';
 import { planCheckpointPatrols } from './steps/plan-checkpoint-patrols.js';
@@ -49,6 +50,7 @@ const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel, deps:
 
 /** Scheduled job definitions by id. */
 const SCHEDULED_JOB_DEFINITIONS: { [K in ScheduledJobId]?: (org: OrgModel, deps: StepDeps) => ScheduledJob<K> } = {
+  'generate-weekly-loss-report': generateWeeklyLossReport,
   'plan-checkpoint-patrols': planCheckpointPatrols,
   'review-access-logs-daily': reviewAccessLogsDaily,
   'audit-surveillance-equipment-daily': auditSurveillanceEquipmentDaily,

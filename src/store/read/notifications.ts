@@ -50,6 +50,8 @@ const NOTIFICATION_COLUMNS = `n.id, n.incident_id, n.channel, n.kind, n.level, n
 /** Notifications within the caller's scope, newest first by (created_at, id), with their attempt history. */
 export async function listNotifications(q: Queryable, f: NotificationFilter, scope: SiteScope): Promise<Page<NotificationView>> {
   const w = new Where();
+  // Incident alerts only: report emails (incident_id NULL, migration 0014) show in their job's runs.
+  w.add('n.incident_id IS NOT NULL');
   w.eq('n.incident_id', f.incident);
   w.eq('n.status', f.status);
   w.eq('n.channel', f.channel);
