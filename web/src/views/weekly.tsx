@@ -3,21 +3,10 @@
  * and the 4-week average, the breakdowns as bar charts, and the downloads (PDF, HTML, CSV, JSON).
  */
 import { useState } from 'preact/hooks';
-import { humanize, r1 } from '../format.js';
+import type { BreakdownLine, WeeklyReport } from '../../../src/domain/weekly-report.js';
+import { r1 } from '../format.js';
 import { download, errorText, type DashboardState } from '../store.js';
-import { siteName } from './names.js';
 import { useApi } from './use-api.js';
-
-/** The parts of the weekly report JSON the page draws. */
-interface WeeklyReport {
-  week: string;
-  from?: string;
-  to?: string;
-  currency?: string;
-  totals?: Record<string, unknown>;
-  breakdowns?: Record<string, { key: string; count: number; net?: string }[]>;
-  [k: string]: unknown;
-}
 
 /** The ISO week (YYYY-Www) before the one containing `d`, in UTC (the server picks the organisation's zone). */
 export function lastWeek(d = new Date()): string {
@@ -77,26 +66,117 @@ export function WeeklyPage({ state: s }: { state: DashboardState }) {
   );
 }
 
-function WeeklyBody({ r, state: s }: { r: WeeklyReport; state: DashboardState }) {
-  const totals = Object.entries(r.totals ?? {}).filter(([, v]) => typeof v === 'string' || typeof v === 'number');
-  const breakdowns = Object.entries(r.breakdowns ?? {});
+const fmtSeconds = (v: number | null | undefined): string => (v === null || v === undefined ? '—' : v < 90 ? `${Math.round(v)} s` : v < 5400 ? `${Math.round(v / 60)} min` : `${r1(v / 3600)} h`);
+const pct = (v: string | null | undefined): string => (v === null || v === undefined ? '' : ` (${v.startsWith('-') ? '' : '+'}${v} %)`);
+
+function WeeklyBody({ r }: { r: WeeklyReport; state: DashboardState }) {
+  const c = r.comparison;
+  const rt = r.responseTimes;
+  const groups: [string, BreakdownLine[]][] = [
+    ['site', r.bySite],
+    ['zone', r.byZone],
+    ['type', r.byType],
+    ['band', r.byBand],
+    ['outcome', r.byOutcome],
+    ['day', r.byDay],
+  ];
   return (
     <div class="weekly" data-week={r.week}>
+      <p class="small muted">
+        {r.period.from.slice(0, 10)} to {r.period.to.slice(0, 10)} ({r.period.hours} h, {r.timezone})
+      </p>
       <dl class="totals">
-        {totals.map(([k, v]) => (
-          <div key={k} data-total={k}>
-            <dt>{humanize(k)}</dt>
-            <dd>{String(v)}</dd>
-          </div>
-        ))}
+        <div data-total="incidents">
+          <dt>Incidents</dt>
+          <dd>
+            {r.totals.incidents}
+            <span class="small muted">{pct(c.vsPreviousWeek.incidentsPct)}</span>
+          </dd>
+        </div>
+        <div data-total="gross">
+          <dt>Gross loss</dt>
+          <dd>
+            {r.totals.gross} {r.currency}
+          </dd>
+        </div>
+        <div data-total="recovered">
+          <dt>Recovered</dt>
+          <dd>
+            {r.totals.recovered} {r.currency}
+          </dd>
+        </div>
+        <div data-total="net">
+          <dt>Net loss</dt>
+          <dd>
+            {r.totals.net} {r.currency}
+            <span class="small muted">{pct(c.vsPreviousWeek.netPct)}</span>
+          </dd>
+        </div>
+        <div>
+          <dt>vs 4-week average</dt>
+          <dd class="small">
+            {c.vsFourWeekAverage.incidents >= 0 ? '+' : ''}
+            {c.vsFourWeekAverage.incidents} incidents{pct(c.vsFourWeekAverage.incidentsPct)}
+          </dd>
+        </div>
+        <div>
+          <dt>To acknowledge (median / p90)</dt>
+          <dd class="small">
+            {fmtSeconds(rt.acknowledge.medianSeconds)} / {fmtSeconds(rt.acknowledge.p90Seconds)}
+          </dd>
+        </div>
+        <div>
+          <dt>Guard on site</dt>
+          <dd class="small">
+            {fmtSeconds(rt.guardArrival.medianSeconds)} / {fmtSeconds(rt.guardArrival.p90Seconds)}
+          </dd>
+        </div>
+        <div>
+          <dt>To resolve</dt>
+          <dd class="small">
+            {fmtSeconds(rt.resolve.medianSeconds)} / {fmtSeconds(rt.resolve.p90Seconds)}
+          </dd>
+        </div>
       </dl>
       <div class="cards">
-        {breakdowns.map(([name, rows]) => (
-          <section class="card span-6" key={name}>
-            <h3>By {humanize(name)}</h3>
-            <BarChart rows={rows.map((x) => ({ label: name === 'site' ? siteName(s, x.key) : humanize(x.key), value: x.count, extra: x.net }))} />
+        <section class="card span-6">
+          <h3>Trend (net loss per week)</h3>
+          <BarChart rows={r.trend.map((t) => ({ label: t.week, value: Number(t.net), extra: `${t.incidents} incidents` }))} />
+        </section>
+        {groups.map(([name, rows]) => (
+          <section class="card span-6" key={name} data-breakdown={name}>
+            <h3>By {name}</h3>
+            <BarChart rows={rows.slice(0, 12).map((x) => ({ label: x.label, value: x.incidents, extra: `${x.net} net` }))} />
           </section>
         ))}
+        {r.topAssets.length > 0 ? (
+          <section class="card span-6">
+            <h3>Top assets</h3>
+            <table class="mini">
+              <tbody>
+                {r.topAssets.map((a) => (
+                  <tr key={a.assetId}>
+                    <td>{a.name}</td>
+                    <td>{a.incidents}</td>
+                    <td>{a.net}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </section>
+        ) : null}
+        {r.recurringVulnerabilities.length > 0 ? (
+          <section class="card span-6">
+            <h3>Recurring vulnerabilities</h3>
+            <ul class="findings">
+              {r.recurringVulnerabilities.map((v) => (
+                <li key={`${v.site}/${v.zone}`} class="finding sev-high">
+                  <strong>{v.label}</strong> <span class="small">{v.incidents} incidents · {v.net} net</span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
       </div>
     </div>
   );
@@ -106,19 +186,19 @@ function BarChart({ rows }: { rows: { label: string; value: number; extra?: stri
   if (rows.length === 0) return <p class="small muted">Nothing this week.</p>;
   const max = Math.max(1, ...rows.map((x) => x.value));
   const H = 20;
-  const W = 360;
+  const W = 380;
   const L = 130;
+  const span = W - L - 110;
   return (
     <svg viewBox={`0 0 ${W} ${rows.length * H + 4}`} class="bar-chart" role="img" aria-label={rows.map((x) => `${x.label}: ${x.value}`).join(', ')}>
       {rows.map((x, i) => (
-        <g key={x.label}>
+        <g key={`${x.label}-${i}`}>
           <text x={L - 6} y={i * H + 14} text-anchor="end" class="muted-t">
             {x.label.length > 20 ? `${x.label.slice(0, 19)}…` : x.label}
           </text>
-          <rect x={L} y={i * H + 3} width={r1(((W - L - 90) * x.value) / max)} height={H - 6} class="bar-fill" rx={2} />
-          <text x={L + r1(((W - L - 90) * x.value) / max) + 4} y={i * H + 14} class="muted-t">
-            {x.value}
-            {x.extra ? ` · ${x.extra}` : ''}
+          <rect x={L} y={i * H + 3} width={r1(Math.max(1, (span * x.value) / max))} height={H - 6} class="bar-fill" rx={2} />
+          <text x={L + r1((span * x.value) / max) + 4} y={i * H + 14} class="muted-t">
+            {x.extra ?? String(x.value)}
           </text>
         </g>
       ))}
