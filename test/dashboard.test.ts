@@ -18,6 +18,8 @@ import { buildServer } from '../src/api/server.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import type { SecurityEvent } from '../src/domain/types.js';
 import { createService, type Service } from '../src/service.js';
+import { archiveIncident } from '../src/archive/record.js';
+import { applyIncidentAction } from '../src/api/lifecycle-actions.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ADMIN = 'dashboard-test-admin-token';
@@ -237,6 +239,81 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     expect(await page.locator('#app').isVisible()).toBe(true);
     await page.unroute('**/api/v1/**');
     await page.waitForSelector('#banner[hidden]', { state: 'attached', timeout: 8000 });
+    await context.close();
+  });
+
+  it('shows the investigation: report sign-off, the task and its evidence, case notes, and the tabs (tasks, risk, equipment, weekly, archive)', async () => {
+    problems.length = 0;
+    // Let the workflow write the report, the task and the risk of the forced door.
+    for (let i = 0; i < 5; i++) {
+      await service.runner.drain();
+      await service.dispatcher.drain();
+    }
+    // A second incident, resolved and archived, for the archive page.
+    const extra = await service.pipeline.ingest([ev({ source: 'alarm', type: 'glass_break', sourceEventId: 'dash-glass-1', occurredAt: '2026-11-21T03:00:00-05:00', zone: 'sales-floor' })]);
+    const archivedId = extra.incidentsOpened[0];
+    await applyIncidentAction(service, { id: archivedId, action: 'resolve', actor: 'dashboard-test', scope: null, now: new Date(), note: 'window replaced', outcome: 'no_loss' });
+    const archived = await service.db.transaction((tx) => archiveIncident(tx, archivedId, { now: new Date(), rules: service.config.policy.retention, signer: service.logSigner, minAgeMs: 0 }));
+    expect(archived.status).toBe('archived');
+    const task = (await get(`/api/v1/tasks?incident=${doorId}`)).body.items[0];
+    expect(task).toBeTruthy();
+
+    const context = await browser.newContext({ viewport: { width: 1440, height: 1000 } });
+    const page = await context.newPage();
+    watch(page);
+    await page.goto(`${base}/#token=${encodeURIComponent(ADMIN)}&incident=${encodeURIComponent(doorId)}`);
+    await page.waitForSelector(`#detail[data-incident-id="${doorId}"] #report-card [data-report-version]`);
+
+    // The report: sign off the current version; the card then names the signer.
+    await page.locator('#report-sign').click();
+    await page.waitForSelector('#report-card [data-signed-by]');
+    const signed = (await get(`/api/v1/incidents/${doorId}/report?format=json`)).body.signoff;
+    expect(signed?.signedBy).toBeTruthy();
+    expect(await page.locator('#report-card [data-signed-by]').getAttribute('data-signed-by')).toBe(signed.signedBy);
+    expect(await page.locator('#report-sign').isDisabled()).toBe(true);
+
+    // The task with its checklist; ticking an item reaches the server.
+    const card = page.locator(`#task-card [data-task-id="${task.id}"]`);
+    await card.waitFor();
+    expect(await card.locator('.checklist input[type="checkbox"]').count()).toBe(task.checklist.length);
+    await card.locator('.checklist input[type="checkbox"]').first().check();
+    await page.waitForFunction(
+      async ([url, token]) => ((await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as { checklist: { done: boolean }[] }).checklist[0].done,
+      [`${base}/api/v1/tasks/${task.id}`, ADMIN] as const,
+    );
+
+    // A case note through the note field joins the timeline.
+    await page.fill('#action-note', 'Cash count confirmed, nothing missing.');
+    await page.locator('#detail button[data-action="note"]').click();
+    await page.waitForFunction(() => (document.getElementById('case-notes')?.textContent ?? '').includes('Cash count confirmed'));
+
+    // Tabs: the tasks board shows the task in its status column.
+    await page.locator('.tabs [data-page="tasks"]').click();
+    await page.waitForSelector(`.board [data-column="${task.status}"] [data-task-id="${task.id}"]`);
+    // The risk page draws a 5x5 matrix per site.
+    await page.locator('.tabs [data-page="risk"]').click();
+    await page.waitForSelector('.risk-card[data-site="store-101"] svg.risk-matrix');
+    expect(await page.locator('.risk-card[data-site="store-101"] svg.risk-matrix rect.cell').count()).toBe(25);
+    // Equipment: each site's devices and its coverage plan with camera cones.
+    await page.locator('.tabs [data-page="equipment"]').click();
+    await page.waitForSelector('.equipment-site[data-site="store-101"] svg.coverage-plan [data-camera]');
+    expect(await page.locator('.equipment-site[data-site="store-101"] [data-device]').count()).toBeGreaterThan(0);
+    // The weekly report for the week of the forced door (2026-W47).
+    await page.locator('.tabs [data-page="weekly"]').click();
+    await page.fill('#week-picker', '2026-W47');
+    await page.waitForSelector('.weekly[data-week="2026-W47"] [data-total="net"]');
+    const weekly = (await get('/api/v1/reports/weekly?week=2026-W47')).body;
+    expect(await page.locator('.weekly [data-total="incidents"] dd').textContent()).toContain(String(weekly.totals.incidents));
+    // The archive: the record is listed and its inclusion proof checks out in the browser.
+    await page.locator('.tabs [data-page="archive"]').click();
+    const row = page.locator(`.archive-list [data-archived="${archivedId}"]`);
+    await row.waitFor();
+    await row.locator('button.link').click();
+    await page.waitForSelector(`.archive-list [data-archived="${archivedId}"] [data-verified="true"]`);
+    // A reload keeps the page.
+    await page.reload();
+    await page.waitForSelector('.tabs [data-page="archive"][aria-current="page"]');
+    expect(problems).toEqual([]);
     await context.close();
   });
 
