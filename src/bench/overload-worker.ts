@@ -4,6 +4,7 @@
  * answer: what the server sustains) or open loop (at a fixed rate whatever the answers), and asks
  * /healthz every 100 ms meanwhile.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 
 export interface OverloadPhase {
@@ -33,6 +34,8 @@ export interface OverloadPhaseResult {
   elapsed: number;
   /** Events in requests answered 202. */
   acceptedEvents: number;
+  /** The load generator's own event-loop delay, max (ms): what it adds to every latency it measures. */
+  loopDelayMax: number;
 }
 
 const sites: { id: string; zone: string; badge?: string }[] = [];
@@ -61,6 +64,8 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   let skipped = 0;
   let inflight = 0;
   let n = 0;
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const start = performance.now();
   const end = start + p.seconds * 1000;
   const post = async () => {
@@ -119,7 +124,8 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   const elapsed = (performance.now() - start) / 1000;
   probing = false;
   await probe;
-  return { statuses: [...statuses.entries()], accepted, refused, maxInflight, health, skipped, elapsed, acceptedEvents };
+  lag.disable();
+  return { statuses: [...statuses.entries()], accepted, refused, maxInflight, health, skipped, elapsed, acceptedEvents, loopDelayMax: lag.max / 1e6 };
 }
 
 parentPort!.on('message', async (m: { kind: 'init'; url: string; token: string; sites: typeof sites } | { kind: 'run'; phase: OverloadPhase } | { kind: 'stop' }) => {

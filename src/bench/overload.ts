@@ -38,6 +38,10 @@ export interface OverloadResult {
   healthP50: number;
   healthP99: number;
   healthMax: number;
+  /** The longest /healthz inside the server (first byte to answer). */
+  healthServerMax: number;
+  /** The load generator's event-loop delay, max (ms). */
+  clientLoopDelayMax: number;
   peakRssBytes: number;
   baselineRssBytes: number;
   acceptedEvents: number;
@@ -68,9 +72,12 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
   const app = await buildServer(service, { admission: httpLimitsFromEnv(process.env).admission });
   // Server-side time of each accepted request, from its first byte to its answer: client and network excluded.
   const serverSide: number[] = [];
+  // And of each /healthz (most of it is waiting for the store: the embedded store runs one statement at a time).
+  const healthServerSide: number[] = [];
   let measuring = false;
   app.addHook('onResponse', async (request, reply) => {
     if (measuring && reply.statusCode === 202 && request.url === '/api/v1/events') serverSide.push(reply.elapsedTime);
+    if (measuring && request.url === '/healthz') healthServerSide.push(reply.elapsedTime);
   });
   const shedByReason = async () => Object.fromEntries((await service.metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
   const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
@@ -124,6 +131,8 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
       healthP50: quantile(r.health, 0.5),
       healthP99: quantile(r.health, 0.99),
       healthMax: Math.max(...r.health),
+      healthServerMax: Math.max(0, ...healthServerSide),
+      clientLoopDelayMax: r.loopDelayMax,
       peakRssBytes: peak,
       baselineRssBytes: baselineRss,
       acceptedEvents: r.acceptedEvents,
@@ -135,7 +144,7 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
     };
     log(`overload: statuses ${JSON.stringify(r.statuses)}, shed by ${JSON.stringify(shedReasons)}, ${r.skipped} not sent (client bound), at most ${r.maxInflight} waiting at once, 503s answered in p50 ${quantile(r.refused, 0.5).toFixed(0)} ms p99 ${quantile(r.refused, 0.99).toFixed(0)} ms`);
     log(
-      `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms, event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms, peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
+      `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms (in the server: max ${res.healthServerMax.toFixed(0)} ms), event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms (the load generator's: max ${res.clientLoopDelayMax.toFixed(0)} ms), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
     );
     return res;
   } finally {

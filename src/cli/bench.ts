@@ -94,7 +94,7 @@ function overloadRows(o: OverloadResult): string[][] {
   return [
     ['Overload: requests shed with 503 + Retry-After', `${(o.shedShare * 100).toFixed(1)} % of ${fmt(o.requests)} requests (${reasons || 'none'}); ${offered}`, 'sheds, nothing lost', o.shedShare > 0 && stored ? 'met' : 'NOT met'],
     ['Overload: accepted requests, POST to 202 at the client', `p50 ${fmt(o.acceptedP50)} ms, p99 ${fmt(o.acceptedP99)} ms (in the server: p99 ${fmt(o.serverP99)} ms); ${fmt(o.storedEvents)}/${fmt(o.acceptedEvents)} accepted events stored`, 'p99 < 2,000 ms', o.acceptedP99 < 2000 && stored ? 'met' : 'NOT met'],
-    ['Overload: /healthz meanwhile, at the client', `max ${fmt(o.healthMax)} ms, p99 ${o.healthP99.toFixed(0)} ms, p50 ${o.healthP50.toFixed(0)} ms (event-loop delay p99 ${o.loopDelayP99.toFixed(0)} ms, max ${o.loopDelayMax.toFixed(0)} ms)`, 'max < 100 ms', o.healthMax < 100 ? 'met' : 'NOT met'],
+    ['Overload: /healthz meanwhile, at the client', `max ${fmt(o.healthMax)} ms, p99 ${o.healthP99.toFixed(0)} ms, p50 ${o.healthP50.toFixed(0)} ms (in the server: max ${fmt(o.healthServerMax)} ms; event-loop delay p99 ${o.loopDelayP99.toFixed(0)} ms, max ${o.loopDelayMax.toFixed(0)} ms)`, 'max < 100 ms', o.healthMax < 100 ? 'met' : 'NOT met'],
     ['Overload: peak resident memory (server and load generator)', `${fmt(o.peakRssBytes / 2 ** 20)} MiB (${fmt(o.baselineRssBytes / 2 ** 20)} MiB before)`, 'bounded', o.peakRssBytes - o.baselineRssBytes < 512 * 2 ** 20 ? 'met' : 'NOT met'],
   ];
 }
