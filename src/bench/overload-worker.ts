@@ -68,7 +68,8 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   lag.enable();
   const start = performance.now();
   const end = start + p.seconds * 1000;
-  const post = async () => {
+  /** Posts the next batch; resolves to the Retry-After of a 503 (ms), else 0. */
+  const post = async (): Promise<number> => {
     const b = body(p.prefix, n++, p.batchSize);
     const t0 = performance.now();
     inflight++;
@@ -80,12 +81,16 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
       if (r.status === 202) {
         accepted.push(performance.now() - t0);
         acceptedEvents += p.batchSize;
-      } else if (r.status === 503) refused.push(performance.now() - t0);
+      } else if (r.status === 503) {
+        refused.push(performance.now() - t0);
+        return Number(r.headers.get('retry-after') ?? 1) * 1000;
+      }
     } catch {
       statuses.set(0, (statuses.get(0) ?? 0) + 1);
     } finally {
       inflight--;
     }
+    return 0;
   };
   let probing = true;
   const probe = (async () => {
@@ -104,7 +109,11 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   if (p.kind === 'closed') {
     await Promise.all(
       Array.from({ length: p.clients }, async () => {
-        while (performance.now() < end) await post();
+        // A well-behaved client: after a 503 it waits what Retry-After says before its next request.
+        while (performance.now() < end) {
+          const wait = await post();
+          if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, end - performance.now())));
+        }
       }),
     );
   } else {
@@ -115,7 +124,7 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
       while (sent < due) {
         sent++;
         if (inflight >= 4000) skipped++;
-        else pending.push(post());
+        else pending.push(post().then(() => undefined));
       }
       await new Promise((r) => setTimeout(r, 1));
     }
