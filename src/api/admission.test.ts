@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RetryableError } from '../domain/errors.js';
-import { Admission } from './admission.js';
+import { Admission, CPU_SLICE_MS, MIN_WORK_BYTES } from './admission.js';
 
-const limits = { maxInflightBytes: 1000, maxPendingEvents: 100, maxQueueMs: 500, retryAfterMs: 2000 };
+const limits = { maxInflightBytes: 1000, maxPendingEvents: 100, maxQueueMs: 500, maxLoopUtilization: 1, retryAfterMs: 2000 };
 
 describe('Admission', () => {
   it('admits within the byte budget, always when nothing is in flight, and gives the bytes back once', () => {
@@ -58,5 +58,70 @@ describe('Admission', () => {
       err = e;
     }
     expect((err as RetryableError).retryAfterMs).toBe(2000);
+  });
+
+  it('bounds the bytes in flight by what the measured speed finishes in maxQueueMs', () => {
+    let now = 0;
+    const shed: string[] = [];
+    const a = new Admission({ ...limits, maxInflightBytes: 10 * MIN_WORK_BYTES }, () => 0, (r) => shed.push(r), undefined, () => now);
+    // Before any speed is measured: MIN_WORK_BYTES.
+    expect(a.workBudgetBytes).toBe(MIN_WORK_BYTES);
+    const x = a.admit(MIN_WORK_BYTES / 2);
+    const y = a.admit(MIN_WORK_BYTES / 2);
+    expect(() => a.admit(1000)).toThrow(/about 500 ms of work/);
+    // Both finish after 250 ms of busy time: MIN_WORK_BYTES per 250 ms, so 500 ms is twice that.
+    now = 250;
+    x.release();
+    y.release();
+    now = 300;
+    const held = [a.admit(MIN_WORK_BYTES / 2)];
+    expect(a.bytesPerMs).toBeCloseTo(MIN_WORK_BYTES / 250);
+    expect(a.workBudgetBytes).toBe(2 * MIN_WORK_BYTES);
+    for (let i = 0; i < 3; i++) held.push(a.admit(MIN_WORK_BYTES / 2));
+    expect(() => a.admit(1000)).toThrow(RetryableError);
+    expect(shed).toEqual(['work', 'work']);
+    // Alone, a request is admitted whatever the budget.
+    for (const t of held) t.release();
+    a.admit(20 * MIN_WORK_BYTES).release();
+  });
+
+  it('refuses while the event loop was busy past maxLoopUtilization, unless nothing else is in flight', () => {
+    const shed: string[] = [];
+    const a = new Admission({ ...limits, maxInflightBytes: 10_000, maxLoopUtilization: 0.5 }, () => 0, (r) => shed.push(r));
+    const end = performance.now() + 300; // the loop held for longer than the measuring window
+    while (performance.now() < end);
+    const alone = a.admit(10);
+    expect(() => a.admit(10)).toThrow(/event loop was \d+ % busy/);
+    expect(shed).toEqual(['busy']);
+    alone.release();
+  });
+
+  it('runs CPU work in order, a slice per turn of the event loop, each job failing on its own', async () => {
+    const a = new Admission(limits, () => 0);
+    const order: string[] = [];
+    const busy = () => {
+      const end = performance.now() + CPU_SLICE_MS + 5;
+      while (performance.now() < end);
+    };
+    const jobs = [
+      a.cpu(() => {
+        busy();
+        order.push('first');
+        return 1;
+      }),
+      a.cpu(() => {
+        order.push('second');
+        throw new Error('bad body');
+      }),
+      a.cpu(() => {
+        order.push('third');
+        return 3;
+      }),
+    ];
+    // Queued after the pump: runs once the first job used up the turn's slice, before the rest.
+    setImmediate(() => order.push('another turn'));
+    const settled = await Promise.allSettled(jobs);
+    expect(order).toEqual(['first', 'another turn', 'second', 'third']);
+    expect(settled.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).toEqual([1, 'bad body', 3]);
   });
 });

@@ -10,15 +10,40 @@
  *   body was in (parsing, validating, queued, committing): past `maxQueueMs` the server is behind,
  *   and taking more work would only make every accepted request later.
  *
+ * The byte budget is also bounded by time: bytes in flight may be at most what the server
+ * finishes in `maxQueueMs` at the speed it was measured to finish them (bytes answered per ms
+ * while busy), never below MIN_WORK_BYTES nor above `maxInflightBytes`. A request is admitted
+ * while there is room, so the work accepted in one turn of the event loop is what the server can
+ * finish in about `maxQueueMs`, whatever the machine's speed: the rest is refused at its first
+ * byte, cheaply, instead of waiting in the kernel's accept queue behind the accepted work.
+ *
+ * And the CPU work of accepted requests (decoding and validating their events) runs through
+ * `cpu()`: a few milliseconds of it per turn of the event loop, so new connections, refusals and
+ * /healthz get a turn in between however many bodies arrived at once.
+ *
  * A request is always admitted when nothing else is in flight, so a body of the full body limit
  * is never refused for its size alone. /healthz and /metrics never pass through here.
  */
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { Transform } from 'node:stream';
 import { RetryableError } from '../domain/errors.js';
 import type { AdmissionLimits } from './http-limits.js';
 
-/** Why a request was refused: too many bytes or events in flight, or admitted work already waiting too long. */
-export type ShedReason = 'bytes' | 'events' | 'delay';
+/**
+ * Why a request was refused: too many bytes or events in flight, more work in flight than the
+ * server finishes in `maxQueueMs`, the event loop busy past `maxLoopUtilization`, or admitted
+ * work already waiting too long.
+ */
+export type ShedReason = 'bytes' | 'events' | 'work' | 'busy' | 'delay';
+
+/** The time budget never shrinks the byte budget below this (a handful of typical requests). */
+export const MIN_WORK_BYTES = 256 * 1024;
+/** The finishing speed is re-measured after this much busy time. */
+const RATE_WINDOW_MS = 250;
+/** The event loop's utilisation is measured over windows of this length (ms). */
+const LOOP_WINDOW_MS = 250;
+/** CPU work of accepted requests run back to back in one turn of the event loop, at most (ms). */
+export const CPU_SLICE_MS = 10;
 
 /** One admitted request's share of the byte budget. */
 export interface AdmissionTicket {
@@ -38,6 +63,19 @@ export class Admission {
   private requests = 0;
   /** When each admitted request's body was in, oldest first (a Map keeps insertion order). */
   private readonly ready = new Map<object, number>();
+  /** Bytes of requests finished, and busy time (some request in flight), in the current window. */
+  private doneBytes = 0;
+  private busyMs = 0;
+  private busySince: number | undefined;
+  /** Measured finishing speed (bytes per busy ms); undefined until first measured. */
+  private rate: number | undefined;
+  /** The event loop's utilisation at the start of the current window, and over the last full one. */
+  private loopMark: EventLoopUtilization = performance.eventLoopUtilization();
+  private loopMarkAt = performance.now();
+  private loopBusy = 0;
+  /** CPU jobs waiting for a turn, and whether a pump is running them. */
+  private readonly jobs: (() => void)[] = [];
+  private pumping = false;
 
   constructor(
     readonly limits: AdmissionLimits,
@@ -61,15 +99,91 @@ export class Admission {
     return this.inflight;
   }
 
+  /**
+   * The byte budget now: what the server finishes in `maxQueueMs` at its measured speed (between
+   * MIN_WORK_BYTES and `maxInflightBytes`); MIN_WORK_BYTES until the speed is measured.
+   */
+  get workBudgetBytes(): number {
+    if (this.rate === undefined) return Math.min(this.limits.maxInflightBytes, MIN_WORK_BYTES);
+    return Math.round(Math.min(this.limits.maxInflightBytes, Math.max(MIN_WORK_BYTES, this.rate * this.limits.maxQueueMs)));
+  }
+
+  /** Measured finishing speed in bytes per busy millisecond (undefined before the first window). */
+  get bytesPerMs(): number | undefined {
+    return this.rate;
+  }
+
+  /**
+   * The share of the last LOOP_WINDOW_MS (or more) the event loop spent running code rather than
+   * waiting for I/O (0..1).
+   */
+  get loopUtilization(): number {
+    const at = performance.now();
+    if (at - this.loopMarkAt >= LOOP_WINDOW_MS) {
+      const mark = performance.eventLoopUtilization();
+      this.loopBusy = performance.eventLoopUtilization(mark, this.loopMark).utilization;
+      this.loopMark = mark;
+      this.loopMarkAt = at;
+    }
+    return this.loopBusy;
+  }
+
+  /** Accounts busy time up to now and, when `close` and the window is long enough, takes a speed sample. */
+  private measure(close: boolean): void {
+    const now = this.now();
+    if (this.busySince !== undefined) {
+      this.busyMs += now - this.busySince;
+      this.busySince = this.requests > 0 ? now : undefined;
+    }
+    if (close && this.busyMs >= RATE_WINDOW_MS && this.doneBytes > 0) {
+      const sample = this.doneBytes / this.busyMs;
+      this.rate = this.rate === undefined ? sample : 0.5 * this.rate + 0.5 * sample;
+      this.doneBytes = 0;
+      this.busyMs = 0;
+    }
+  }
+
+  /**
+   * Runs a request's CPU work (decoding, validating) when its turn comes: jobs run back to back
+   * while the current turn has used less than CPU_SLICE_MS, then the rest wait for the next turn
+   * of the event loop (setImmediate: after the poll phase, so sockets are served in between).
+   */
+  cpu<T>(f: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.jobs.push(() => {
+        try {
+          resolve(f());
+        } catch (e) {
+          reject(e);
+        }
+      });
+      if (!this.pumping) {
+        this.pumping = true;
+        setImmediate(this.pump);
+      }
+    });
+  }
+
+  private readonly pump = (): void => {
+    const start = performance.now();
+    while (this.jobs.length > 0 && performance.now() - start < CPU_SLICE_MS) this.jobs.shift()!();
+    if (this.jobs.length > 0) setImmediate(this.pump);
+    else this.pumping = false;
+  };
+
   /** Admits a request that declares `declaredBytes` (0 when it declares none), or throws RetryableError. */
   admit(declaredBytes: number): AdmissionTicket {
     const bytes = Number.isFinite(declaredBytes) && declaredBytes > 0 ? declaredBytes : 0;
+    this.measure(true);
     if (this.requests > 0 && this.inflight + bytes > this.limits.maxInflightBytes) throw this.refuse('bytes');
+    if (this.requests > 0 && this.inflight + bytes > this.workBudgetBytes) throw this.refuse('work');
+    if (this.requests > 0 && this.loopUtilization > this.limits.maxLoopUtilization) throw this.refuse('busy');
     const pending = this.pendingEvents();
     if (pending > 0 && pending >= this.limits.maxPendingEvents) throw this.refuse('events');
     if (this.oldestWaitMs > this.limits.maxQueueMs) throw this.refuse('delay');
     this.inflight += bytes;
     this.requests++;
+    this.busySince ??= this.now();
     this.onInflight(this.inflight);
     let held = bytes;
     let released = false;
@@ -81,6 +195,7 @@ export class Admission {
       grow: (n: number) => {
         if (released || n <= 0) return;
         if (this.requests > 1 && this.inflight + n > this.limits.maxInflightBytes) throw this.refuse('bytes');
+        if (this.requests > 1 && this.inflight + n > this.workBudgetBytes) throw this.refuse('work');
         this.inflight += n;
         held += n;
         this.onInflight(this.inflight);
@@ -92,8 +207,11 @@ export class Admission {
         if (released) return;
         released = true;
         this.ready.delete(key);
+        this.measure(false);
         this.inflight -= held;
+        this.doneBytes += held;
         this.requests--;
+        if (this.requests === 0) this.busySince = undefined; // the busy period ends
         this.onInflight(this.inflight);
       },
     };
@@ -128,7 +246,11 @@ export class Admission {
         ? `${this.inflight} request bytes in flight`
         : reason === 'events'
           ? `${this.pendingEvents()} events waiting to be written`
-          : `admitted requests have waited ${Math.round(this.oldestWaitMs)} ms`;
+          : reason === 'busy'
+            ? `the event loop was ${Math.round(this.loopBusy * 100)} % busy`
+          : reason === 'work'
+            ? `${this.inflight} request bytes in flight, about ${this.limits.maxQueueMs} ms of work at the measured speed`
+            : `admitted requests have waited ${Math.round(this.oldestWaitMs)} ms`;
     return new RetryableError(`ingest is overloaded (${what}); retry after the Retry-After seconds`, this.limits.retryAfterMs);
   }
 }

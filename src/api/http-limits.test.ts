@@ -17,11 +17,12 @@ describe('httpLimitsFromEnv', () => {
       VIGIL_INGEST_MAX_INFLIGHT_BYTES: '1000000',
       VIGIL_INGEST_MAX_PENDING_EVENTS: '500',
       VIGIL_INGEST_MAX_QUEUE_MS: '250',
+      VIGIL_INGEST_MAX_LOOP_UTILIZATION: '0.75',
       VIGIL_METRICS: 'token',
       VIGIL_METRICS_TOKEN: 'a-scrape-token-of-enough-length',
     });
     expect(l.timeouts).toEqual({ requestTimeoutMs: 3000, headersTimeoutMs: 2000, keepAliveTimeoutMs: 0, connectionTimeoutMs: 4000, webhookBodyTimeoutMs: 500 });
-    expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250 });
+    expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250, maxLoopUtilization: 0.75 });
     expect(l.metrics).toEqual({ mode: 'token', token: 'a-scrape-token-of-enough-length' });
     expect(httpLimitsFromEnv({ VIGIL_METRICS: 'off' }).metrics).toEqual({ mode: 'off' });
   });
@@ -29,12 +30,12 @@ describe('httpLimitsFromEnv', () => {
   it('lists every bad value by its variable', () => {
     let err: unknown;
     try {
-      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_METRICS: 'token' });
+      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_INGEST_MAX_LOOP_UTILIZATION: '90%', VIGIL_METRICS: 'token' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(InvalidError);
-    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_METRICS_TOKEN']);
+    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', 'VIGIL_METRICS_TOKEN']);
     expect(() => httpLimitsFromEnv({ VIGIL_METRICS: 'maybe' })).toThrow(InvalidError);
   });
 });

@@ -52,6 +52,12 @@ export interface AdmissionLimits {
    * bounded latency. Slow uploads do not count until their body is in.
    */
   maxQueueMs: number;
+  /**
+   * New requests are refused while the event loop was busier than this share of the last 250 ms
+   * (0..1): a loop that never waits for I/O serves /healthz, new connections and refusals late,
+   * so some headroom is kept for them. 1 turns the check off.
+   */
+  maxLoopUtilization: number;
   /** What Retry-After tells a refused client (milliseconds, rounded up to seconds). */
   retryAfterMs: number;
 }
@@ -66,6 +72,7 @@ export const DEFAULT_ADMISSION: Readonly<AdmissionLimits> = {
   maxInflightBytes: 8 * 1024 * 1024,
   maxPendingEvents: 10_000,
   maxQueueMs: 500,
+  maxLoopUtilization: 0.9,
   retryAfterMs: 1000,
 };
 
@@ -109,6 +116,12 @@ export function httpLimitsFromEnv(env: Record<string, string | undefined>): Http
   for (const [key, name] of ENV_TIMEOUTS) timeouts[key] = int(name, timeouts[key], 0);
   const admission = { ...DEFAULT_ADMISSION };
   for (const [key, name] of ENV_ADMISSION) admission[key] = int(name, admission[key], 1);
+  const elu = env.VIGIL_INGEST_MAX_LOOP_UTILIZATION;
+  if (elu !== undefined && elu !== '') {
+    const n = Number(elu);
+    if (!Number.isFinite(n) || n <= 0 || n > 1) problems.push({ path: 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', message: `expected a share between 0 and 1 (1 turns the check off), got ${JSON.stringify(elu)}` });
+    else admission.maxLoopUtilization = n;
+  }
   let metrics: MetricsAccess = { mode: 'on' };
   const mode = (env.VIGIL_METRICS ?? 'on').toLowerCase();
   if (mode === 'off') metrics = { mode: 'off' };

@@ -4,6 +4,7 @@
  * answer: what the server sustains) or open loop (at a fixed rate whatever the answers), and asks
  * /healthz every 100 ms meanwhile.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parentPort } from 'node:worker_threads';
 
 export interface OverloadPhase {
@@ -33,6 +34,8 @@ export interface OverloadPhaseResult {
   elapsed: number;
   /** Events in requests answered 202. */
   acceptedEvents: number;
+  /** The load generator's own event-loop delay, max (ms): what it adds to every latency it measures. */
+  loopDelayMax: number;
 }
 
 const sites: { id: string; zone: string; badge?: string }[] = [];
@@ -61,9 +64,12 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   let skipped = 0;
   let inflight = 0;
   let n = 0;
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   const start = performance.now();
   const end = start + p.seconds * 1000;
-  const post = async () => {
+  /** Posts the next batch; resolves to the Retry-After of a 503 (ms), else 0. */
+  const post = async (): Promise<number> => {
     const b = body(p.prefix, n++, p.batchSize);
     const t0 = performance.now();
     inflight++;
@@ -75,12 +81,16 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
       if (r.status === 202) {
         accepted.push(performance.now() - t0);
         acceptedEvents += p.batchSize;
-      } else if (r.status === 503) refused.push(performance.now() - t0);
+      } else if (r.status === 503) {
+        refused.push(performance.now() - t0);
+        return Number(r.headers.get('retry-after') ?? 1) * 1000;
+      }
     } catch {
       statuses.set(0, (statuses.get(0) ?? 0) + 1);
     } finally {
       inflight--;
     }
+    return 0;
   };
   let probing = true;
   const probe = (async () => {
@@ -99,7 +109,11 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   if (p.kind === 'closed') {
     await Promise.all(
       Array.from({ length: p.clients }, async () => {
-        while (performance.now() < end) await post();
+        // A well-behaved client: after a 503 it waits what Retry-After says before its next request.
+        while (performance.now() < end) {
+          const wait = await post();
+          if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, end - performance.now())));
+        }
       }),
     );
   } else {
@@ -110,7 +124,7 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
       while (sent < due) {
         sent++;
         if (inflight >= 4000) skipped++;
-        else pending.push(post());
+        else pending.push(post().then(() => undefined));
       }
       await new Promise((r) => setTimeout(r, 1));
     }
@@ -119,7 +133,8 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
   const elapsed = (performance.now() - start) / 1000;
   probing = false;
   await probe;
-  return { statuses: [...statuses.entries()], accepted, refused, maxInflight, health, skipped, elapsed, acceptedEvents };
+  lag.disable();
+  return { statuses: [...statuses.entries()], accepted, refused, maxInflight, health, skipped, elapsed, acceptedEvents, loopDelayMax: lag.max / 1e6 };
 }
 
 parentPort!.on('message', async (m: { kind: 'init'; url: string; token: string; sites: typeof sites } | { kind: 'run'; phase: OverloadPhase } | { kind: 'stop' }) => {

@@ -7,10 +7,18 @@
  *   record sending -> sent | queued (retry with backoff) | failed     one transaction per message,
  *                                                                     right after its send
  *
- * A claimed batch is delivered in lanes, one per address (a recipient's messages in order), at most
- * `lanes` of them at once. Each outcome is written as soon as its send returns, so a crash leaves
- * unrecorded only the message each lane had in flight: at most one per recipient, at most `lanes`
- * in all.
+ * A claimed batch is delivered in lanes, one per address (a recipient's messages in order). Each
+ * outcome is written as soon as its send returns, so a crash leaves unrecorded only what was in
+ * flight. How much that is depends on the channel:
+ *
+ * - SMS run in up to `smsLanes` lanes at once (policy notify.delivery): an SMS a crash left
+ *   unrecorded is settled against the provider's message list before it is sent again, so lanes
+ *   cost no duplicate.
+ * - Email and webhooks cannot be settled (SMTP and a webhook have no "did you get it" to ask), so
+ *   whatever was in flight at a crash goes again. They go `emailWebhookInFlight` at a time (default
+ *   one) across the whole process, every batch and fast path alike: at most one email or webhook
+ *   goes twice per crash, with the same Message-ID or X-Vigil-Delivery id. One pooled SMTP
+ *   connection keeps that one-at-a-time fast.
  *
  * Such a message's outcome is unknown. So is that of a send that failed after its request may have
  * reached the provider (reset, timeout: OutcomeUnknownError, kept on the row as `outcome_unknown`
@@ -59,7 +67,8 @@ export interface Providers {
 /** Real providers from the configuration's `notify` block. */
 export function providersFromConfig(config: Config): Providers {
   const sms = config.notify.sms as TwilioConfig | undefined;
-  const email = config.notify.email ? new SmtpSender(config.notify.email) : undefined;
+  // One pooled SMTP connection per email allowed in flight.
+  const email = config.notify.email ? new SmtpSender(config.notify.email, config.policy.notify.delivery?.emailWebhookInFlight ?? 1) : undefined;
   return {
     ...(sms ? { sms: { send: (to: string, body: string) => sendSms(sms, to, body), list: (to: string, since: Date) => listSentSms(sms, to, since) } } : {}),
     ...(email ? { email: { send: (m: Parameters<SmtpSender['send']>[0]) => email.send(m), close: () => email.close() } } : {}),
@@ -82,8 +91,43 @@ interface Outcome {
   outcomeUnknown?: boolean;
 }
 
-/** How many recipient lanes of a batch are delivered at once (the default of DispatcherOptions.lanes). */
+/** SMS recipient lanes of a batch delivered at once (policy notify.delivery.smsLanes overrides it). */
 export const DEFAULT_DELIVERY_LANES = 8;
+
+/**
+ * A send is started only while at least this much of the claim's lease is left, so it is recorded
+ * before the lease runs out and another dispatcher (PostgreSQL) could claim and send it too: above
+ * the longest a send may take (the SMTP socket timeout, 20 s; half the lease when that is shorter).
+ * A message whose lease is too short stays claimed and is taken again when the lease expires.
+ */
+export const SEND_LEASE_MARGIN_MS = 20_000;
+
+/** Up to `width` workers that take address lists off `lists` and deliver each list in order. */
+function pool(lists: NotificationRow[][], width: number, each: (n: NotificationRow) => Promise<void>): Promise<void>[] {
+  const waiting = [...lists];
+  return Array.from({ length: Math.max(0, Math.min(waiting.length, width)) }, async () => {
+    for (let list = waiting.shift(); list; list = waiting.shift()) for (const n of list) await each(n);
+  });
+}
+
+/** A counting semaphore: at most `width` holders at once, the rest wait in order. */
+class Gate {
+  private held = 0;
+  private readonly waiting: (() => void)[] = [];
+  constructor(readonly width: number) {}
+
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    if (this.held >= this.width) await new Promise<void>((r) => this.waiting.push(r));
+    else this.held++;
+    try {
+      return await f();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next(); // the slot passes straight to the next waiter
+      else this.held--;
+    }
+  }
+}
 
 /**
  * How far the provider's clock may be behind ours when settling an SMS: a provider message dated up
@@ -97,11 +141,13 @@ export interface DispatcherOptions {
   random?: () => number;
   pollMs?: number;
   leaseMs?: number;
-  /**
-   * Recipients delivered at once within a batch (default 8). It bounds what a crash can leave
-   * unrecorded, and so send twice: one message per lane.
-   */
+  /** SMS recipient lanes at once (default policy notify.delivery.smsLanes). */
   lanes?: number;
+  /**
+   * Emails and webhooks in flight at once in this process (default policy
+   * notify.delivery.emailWebhookInFlight, 1): what a crash can send twice.
+   */
+  emailWebhookInFlight?: number;
   /** Told about every notification whose state changed (live stream). */
   onChange?: (n: { id: string; incidentId: string | null; channel: string; kind: string; status: string; recipient: string }) => void;
   /** Fault injection for tests: called after a provider accepted an SMS, before it is recorded. */
@@ -111,6 +157,8 @@ export interface DispatcherOptions {
 export class Dispatcher {
   readonly workerId = `d-${process.pid}-${randomBytes(3).toString('hex')}`;
   private readonly loop: WorkLoop;
+  /** Every email and webhook send of this process, with its record, passes through here. */
+  private readonly unsettled: Gate;
 
   constructor(
     private readonly db: Db,
@@ -118,6 +166,7 @@ export class Dispatcher {
     private readonly providers: Providers,
     private readonly opts: DispatcherOptions = {},
   ) {
+    this.unsettled = new Gate(opts.emailWebhookInFlight ?? config.policy.notify.delivery?.emailWebhookInFlight ?? 1);
     this.loop = new WorkLoop(() => this.runDue(), {
       pollMs: opts.pollMs ?? 1000,
       onError: (e) => opts.log?.error({ err: (e as Error).message }, 'dispatch pass failed'),
@@ -191,24 +240,33 @@ export class Dispatcher {
 
   private async process(rows: NotificationRow[], now: Date): Promise<void> {
     const budget = this.budgetFromRows(rows);
-    // Different recipients in parallel (up to `lanes` at once); one recipient's messages in order,
-    // each recorded before the next is sent.
-    const byAddress = new Map<string, NotificationRow[]>();
-    for (const n of rows) byAddress.set(n.address, [...(byAddress.get(n.address) ?? []), n]);
-    const waiting = [...byAddress.values()];
-    const width = Math.max(1, Math.min(waiting.length, this.opts.lanes ?? DEFAULT_DELIVERY_LANES));
-    const lanes = await Promise.allSettled(
-      Array.from({ length: width }, async () => {
-        for (let list = waiting.shift(); list; list = waiting.shift()) {
-          for (const n of list) {
-            const o = await this.deliver(n, now, budget);
-            // A lane whose record fails stops: its other messages stay claimed (`sending`) and are
-            // settled by whoever claims them next, rather than sent with no record of it.
-            if (o) await this.record(o);
-          }
-        }
-      }),
-    );
+    const leaseMs = this.opts.leaseMs ?? 30_000;
+    const lastStart = now.getTime() + leaseMs - Math.min(SEND_LEASE_MARGIN_MS, leaseMs / 2);
+    // One lane per address: a recipient's messages in order, each recorded before the next is sent.
+    const sms = new Map<string, NotificationRow[]>();
+    const others = new Map<string, NotificationRow[]>();
+    for (const n of rows) {
+      const lanes = n.channel === 'sms' ? sms : others;
+      lanes.set(n.address, [...(lanes.get(n.address) ?? []), n]);
+    }
+    const smsWidth = this.opts.lanes ?? this.config.policy.notify.delivery?.smsLanes ?? DEFAULT_DELIVERY_LANES;
+    const one = async (n: NotificationRow) => {
+      if (this.now().getTime() > lastStart) {
+        // Too little of the lease left to be sure the outcome is recorded while we hold it.
+        this.opts.log?.debug({ notification: n.id, channel: n.channel }, 'lease nearly over; left for the next claim');
+        return;
+      }
+      const o = await this.deliver(n, now, budget);
+      // A lane whose record fails stops: its other messages stay claimed (`sending`) and are
+      // settled by whoever claims them next, rather than sent with no record of it.
+      if (o) await this.record(o);
+    };
+    const lanes = await Promise.allSettled([
+      ...pool([...sms.values()], smsWidth, one),
+      // Emails and webhooks: as many lanes as the gate lets through, so a batch never holds a
+      // lane it cannot use; the gate bounds them across concurrent batches too.
+      ...pool([...others.values()], this.unsettled.width, (n) => this.unsettled.run(() => one(n))),
+    ]);
     const failed = lanes.find((l): l is PromiseRejectedResult => l.status === 'rejected');
     if (failed) throw failed.reason;
   }

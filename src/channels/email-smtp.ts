@@ -25,8 +25,24 @@ export interface EmailMessage {
 export class SmtpSender {
   private readonly transport: Transporter;
 
-  constructor(private readonly cfg: EmailConfig) {
-    this.transport = nodemailer.createTransport(cfg.url, { pool: true, maxConnections: 2, connectionTimeout: 10_000, greetingTimeout: 10_000, socketTimeout: 20_000 } as never);
+  /**
+   * `connections`: pooled connections kept open (the messages sent at once). The options go in
+   * the first argument beside the URL: nodemailer takes a second argument as message defaults, so
+   * options there would be ignored and every message would open a new connection.
+   */
+  constructor(
+    private readonly cfg: EmailConfig,
+    connections = 1,
+  ) {
+    this.transport = nodemailer.createTransport({
+      url: cfg.url,
+      pool: true,
+      maxConnections: connections,
+      maxMessages: 1000,
+      connectionTimeout: 10_000,
+      greetingTimeout: 10_000,
+      socketTimeout: 20_000,
+    } as never);
   }
 
   /** Sends one message; returns the server's response line. */

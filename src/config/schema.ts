@@ -263,6 +263,14 @@ export const policySchema = z.object({
         .min(1, 'expected at least one escalation tier'),
     }),
     retry: z.object({ maxAttempts: z.number().int().min(1), baseMs: z.number().int().min(1), maxMs: z.number().int().min(1) }),
+    /**
+     * How many deliveries run at once. SMS: recipient lanes (an SMS whose outcome a crash left
+     * unknown is settled against the provider's message list). Email and webhooks cannot be
+     * settled, so what a crash leaves unrecorded goes twice: at most `emailWebhookInFlight` per crash.
+     */
+    delivery: z
+      .object({ smsLanes: z.number().int().min(1).max(64), emailWebhookInFlight: z.number().int().min(1).max(64) })
+      .default({ smsLanes: 8, emailWebhookInFlight: 1 }),
   }),
   investigation: z.object({
     /** An investigation task from this band up ... */

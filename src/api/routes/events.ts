@@ -138,10 +138,12 @@ export const eventRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     async (request: FastifyRequest, reply) => {
       tickets.get(request)?.markReady();
       const principal = principalOf(request);
-      const batch = readBatch(request.body, request.mediaType);
+      // Decoding and validating take their turn (admission.cpu): a few ms of it per turn of the
+      // event loop, so a burst of bodies does not hold /healthz and new connections.
+      const batch = await admission.cpu(() => readBatch(request.body, request.mediaType));
       let events: SecurityEvent[];
       try {
-        events = validateBatch(batch, { ...service.pipeline.refs, ...(principal.sites ? { scope: principal.sites } : {}) });
+        events = await admission.cpu(() => validateBatch(batch, { ...service.pipeline.refs, ...(principal.sites ? { scope: principal.sites } : {}) }));
       } catch (e) {
         // All or nothing: every event of a refused request counts as rejected.
         if (e instanceof InvalidError) service.metrics.eventsRejected.inc(batch.raws.length + batch.problems.length);
