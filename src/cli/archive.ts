@@ -19,9 +19,15 @@ import { DURATION_HINT, parseDuration } from '../domain/duration.js';
 import { ConflictError, InvalidError, VigilError, type Problem } from '../domain/errors.js';
 import { resolvedIncidentsDue } from '../store/archive.js';
 import { latestCheckpoint } from '../store/transparency-log.js';
-import { openDb, type Db } from '../store/db.js';
-import { acquireStore, storeOwner } from '../store/lock.js';
-import { resolveConfig, resolveStore, UsageError } from './common.js';
+import type { Db } from '../store/db.js';
+import { resolveConfig, resolveStore, UsageError, withStore } from './common.js';
+
+/** What to do while a server holds the embedded store, per archive command. */
+const instead = (command: string) => (url: string): string =>
+  `stop it first${command === 'archive export' ? `, or go through it with --url ${url} and a token` : command === 'verify' ? ' (its GET /api/v1/checkpoints and /api/v1/archive/{id}/proof serve the proofs meanwhile)' : ' (its daily archive sweep archives what is due)'}`;
+
+/** The store for an archive command (`withStore` with the archive's advice while a server holds it). */
+export const archiveStore = <T>(command: string, work: (db: Db) => Promise<T>): Promise<T> => withStore(command, work, instead(command));
 
 export interface ArchiveOptions {
   dryRun?: boolean;
@@ -43,7 +49,7 @@ export async function archiveCommand(opts: ArchiveOptions): Promise<void> {
   const rules = config.policy.retention;
   const age = minAgeMs ?? rules.archiveAfterHours * 3_600_000;
   const store = resolveStore();
-  await withStore('archive', async (db) => {
+  await archiveStore('archive', async (db) => {
     const signer = loadSigner({ ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: store.dataDir });
     // Checkpoints signed by two keys would not verify under either: refuse rather than fork the log.
     const latest = await latestCheckpoint(db);
@@ -112,7 +118,7 @@ export async function archiveExportCommand(id: string, opts: ExportOptions): Pro
   } else {
     const { config } = resolveConfig(opts.config);
     const store = resolveStore();
-    bundle = await withStore('archive export', async (db) => {
+    bundle = await archiveStore('archive export', async (db) => {
       const signer = loadSigner({ ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: store.dataDir }, { create: false });
       return exportBundle(db, id, signer);
     });
@@ -157,37 +163,3 @@ async function bundleThroughServer(url: string, token: string | undefined, id: s
   };
 }
 
-/**
- * Runs `work` on the store directly. The embedded store is refused while another process holds
- * it (named); this command holds it meanwhile.
- */
-export async function withStore<T>(command: string, work: (db: Db) => Promise<T>): Promise<T> {
-  const store = resolveStore();
-  if (!store.databaseUrl) {
-    const holder = storeOwner(store.dataDir);
-    if (holder) {
-      throw new ConflictError(
-        `the embedded store in ${resolve(store.dataDir)} is in use by \`vigil ${holder.command}\` (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); ` +
-          `stop it first${
-            command === 'archive export'
-              ? `, or go through it with --url ${holder.url ?? 'URL'} and a token`
-              : command === 'verify'
-                ? ' (its GET /api/v1/checkpoints and /api/v1/archive/{id}/proof serve the proofs meanwhile)'
-                : ' (its daily archive sweep archives what is due)'
-          }`,
-      );
-    }
-  }
-  const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command });
-  try {
-    // resolveStore names the server `databaseUrl`; openDb takes it as `url`.
-    const db = await openDb(store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir });
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    lock?.release();
-  }
-}

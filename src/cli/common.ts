@@ -5,7 +5,9 @@
 import { resolve } from 'node:path';
 import { loadConfig, loadDemoConfig } from '../config/loader.js';
 import type { Config } from '../config/schema.js';
-import { formatProblem, InvalidError, VigilError } from '../domain/errors.js';
+import { ConflictError, formatProblem, InvalidError, VigilError } from '../domain/errors.js';
+import { openDb, type Db } from '../store/db.js';
+import { acquireStore, storeOwner } from '../store/lock.js';
 
 export interface StoreOptions {
   config?: string;
@@ -47,4 +49,36 @@ export function reportError(e: unknown): number {
   process.stderr.write(`vigil: ${err?.message ?? String(e)}\n`);
   if (process.env.VIGIL_DEBUG) process.stderr.write(`${err?.stack ?? ''}\n`);
   return 1;
+}
+
+/**
+ * Runs `work` on the store directly: PostgreSQL (DATABASE_URL) or the embedded store in the data
+ * directory. The embedded store belongs to one process: while another holds it, the command is
+ * refused, naming the holder and what to do instead (`instead`, given the holder's URL; default:
+ * go through the running server with --url and a token); meanwhile this command holds it.
+ */
+export async function withStore<T>(command: string, work: (db: Db) => Promise<T>, instead?: (holderUrl: string) => string): Promise<T> {
+  const store = resolveStore();
+  if (!store.databaseUrl) {
+    const holder = storeOwner(store.dataDir);
+    if (holder) {
+      const url = holder.url ?? 'URL';
+      throw new ConflictError(
+        `the embedded store in ${resolve(store.dataDir)} is in use by \`vigil ${holder.command}\` (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); ` +
+          (instead?.(url) ?? `go through it with --url ${url} and a token (--token or VIGIL_TOKEN), or stop it first`),
+      );
+    }
+  }
+  const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command });
+  try {
+    // resolveStore names the server `databaseUrl`; openDb takes it as `url`.
+    const db = await openDb(store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir });
+    try {
+      return await work(db);
+    } finally {
+      await db.close();
+    }
+  } finally {
+    lock?.release();
+  }
 }

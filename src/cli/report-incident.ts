@@ -15,8 +15,7 @@ import { renderReportHtml } from '../reports/html.js';
 import { renderReportPdf } from '../reports/pdf.js';
 import { ensureCurrentReport, servedReport, storedReportVersion, type ReportVersion } from '../reports/report-versions.js';
 import { incidentSite } from '../store/read/incidents.js';
-import { resolveConfig, UsageError } from './common.js';
-import { withStore } from './token.js';
+import { resolveConfig, UsageError, withStore } from './common.js';
 
 const FORMATS = ['json', 'html', 'pdf'] as const;
 type Format = (typeof FORMATS)[number];

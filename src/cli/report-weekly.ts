@@ -13,13 +13,11 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { formatMoney } from '../domain/money.js';
-import { ConflictError, InvalidError, VigilError, type Problem } from '../domain/errors.js';
+import { InvalidError, VigilError, type Problem } from '../domain/errors.js';
 import { lastFullWeek, parseIsoWeek, type WeeklyReport } from '../domain/weekly-report.js';
 import { generateWeeklyReport, renderWeeklyReport, WEEKLY_FORMATS, weeklyFilename, type WeeklyFormat } from '../reports/weekly-report.js';
-import { openDb } from '../store/db.js';
-import { acquireStore, storeOwner } from '../store/lock.js';
 import { ensureWeeklyRollup } from '../store/weekly-reports.js';
-import { resolveConfig, resolveStore, UsageError } from './common.js';
+import { resolveConfig, resolveStore, UsageError, withStore } from './common.js';
 
 export interface ReportWeeklyOptions {
   week?: string;
@@ -59,35 +57,18 @@ export async function reportWeeklyCommand(opts: ReportWeeklyOptions): Promise<vo
     const { config } = resolveConfig(opts.config);
     if (opts.site !== undefined && !config.sites.some((s) => s.id === opts.site)) throw new UsageError(`report weekly: --site ${opts.site} is not a site of the configuration (${config.sites.map((s) => s.id).join(', ')})`);
     const store = resolveStore();
-    if (!store.databaseUrl) {
-      const holder = storeOwner(store.dataDir);
-      if (holder) {
-        throw new ConflictError(
-          `the embedded store in ${resolve(store.dataDir)} is in use by \`vigil ${holder.command}\` (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); ` +
-            `go through it with --url ${holder.url ?? 'URL'} and a token (--token or VIGIL_TOKEN), or stop it first`,
-        );
-      }
-    }
-    const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command: 'report weekly' });
-    try {
-      say(`Opening the store (${store.databaseUrl ? 'PostgreSQL' : resolve(store.dataDir)})...`);
-      const db = await openDb(store);
-      try {
-        const tz = config.organization.timezone;
-        const now = new Date();
-        const week = opts.week ?? lastFullWeek(now, tz);
-        if (await ensureWeeklyRollup(db, tz)) say(`Built the weekly pre-aggregate in ${tz}.`);
-        say(`Reading ${week} (${tz}) for ${opts.site ? `site ${opts.site}` : 'all sites'}...`);
-        const report = await generateWeeklyReport(db, config, { week, sites: opts.site ? [opts.site] : null, now });
-        say(`Rendering ${format}...`);
-        body = (await renderWeeklyReport(report, format)).body;
-        summary = summaryOf(report);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      lock?.release();
-    }
+    say(`Opening the store (${store.databaseUrl ? 'PostgreSQL' : resolve(store.dataDir)})...`);
+    body = await withStore('report weekly', async (db) => {
+      const tz = config.organization.timezone;
+      const now = new Date();
+      const week = opts.week ?? lastFullWeek(now, tz);
+      if (await ensureWeeklyRollup(db, tz)) say(`Built the weekly pre-aggregate in ${tz}.`);
+      say(`Reading ${week} (${tz}) for ${opts.site ? `site ${opts.site}` : 'all sites'}...`);
+      const report = await generateWeeklyReport(db, config, { week, sites: opts.site ? [opts.site] : null, now });
+      say(`Rendering ${format}...`);
+      summary = summaryOf(report);
+      return (await renderWeeklyReport(report, format)).body;
+    });
   }
   const where = opts.out ? resolve(opts.out) : 'stdout';
   if (opts.out) writeFileSync(opts.out, body);

@@ -8,15 +8,12 @@
  * - through a running server's API, with `--url` (or VIGIL_URL) and an admin token (`--token`,
  *   VIGIL_TOKEN or VIGIL_ADMIN_TOKEN). This works whichever store the server has.
  */
-import { resolve } from 'node:path';
 import { createApiToken, ROLES, type Role } from '../api/auth.js';
 import { tokenItem, type TokenItem } from '../api/routes/tokens.js';
 import { DURATION_HINT, parseDuration } from '../domain/duration.js';
-import { ConflictError, InvalidError, NotFoundError, VigilError, type Problem } from '../domain/errors.js';
-import { openDb, type Db } from '../store/db.js';
-import { acquireStore, storeOwner } from '../store/lock.js';
+import { InvalidError, NotFoundError, VigilError, type Problem } from '../domain/errors.js';
 import { listApiTokens, revokeApiToken } from '../store/tokens.js';
-import { resolveConfig, resolveStore, UsageError } from './common.js';
+import { resolveConfig, UsageError, withStore } from './common.js';
 
 /** Options every token subcommand takes. */
 export interface TokenTarget {
@@ -130,30 +127,3 @@ async function callApi(api: { url: string; token: string }, method: string, path
   throw new VigilError(parsed.error?.code ?? 'http_error', `${api.url} answered ${res.status}: ${message}`);
 }
 
-/**
- * Runs `work` on the store directly. The embedded store is refused while another process holds
- * it (named, with how to go through it instead); this command holds it meanwhile.
- */
-export async function withStore<T>(command: string, work: (db: Db) => Promise<T>): Promise<T> {
-  const store = resolveStore();
-  if (!store.databaseUrl) {
-    const holder = storeOwner(store.dataDir);
-    if (holder) {
-      throw new ConflictError(
-        `the embedded store in ${resolve(store.dataDir)} is in use by \`vigil ${holder.command}\` (pid ${holder.pid}${holder.url ? `, ${holder.url}` : ''}); ` +
-          `go through it with --url ${holder.url ?? 'URL'} and an admin token (--token or VIGIL_TOKEN), or stop it first`,
-      );
-    }
-  }
-  const lock = store.databaseUrl ? undefined : acquireStore(store.dataDir, { command });
-  try {
-    const db = await openDb(store.databaseUrl ? { url: store.databaseUrl } : { dataDir: store.dataDir });
-    try {
-      return await work(db);
-    } finally {
-      await db.close();
-    }
-  } finally {
-    lock?.release();
-  }
-}

@@ -14,7 +14,7 @@ import { verifyBundle } from '../archive/bundle.js';
 import { keyPath, loadSigner } from '../archive/keys.js';
 import { verifyStore } from '../archive/verify.js';
 import { VigilError } from '../domain/errors.js';
-import { withStore } from './archive.js';
+import { archiveStore } from './archive.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 
 export interface VerifyOptions {
@@ -31,7 +31,7 @@ export async function verifyCommand(opts: VerifyOptions): Promise<void> {
   const { config } = resolveConfig(opts.config);
   const store = resolveStore();
   const src = { ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: store.dataDir };
-  const check = await withStore('verify', async (db) => {
+  const check = await archiveStore('verify', async (db) => {
     const signer = (() => {
       try {
         return loadSigner(src, { create: false });
