@@ -180,6 +180,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   const taskMonitor = new TaskMonitor(db, org, {
     now,
     log,
+    logSigner,
     onQueued: () => dispatcher.kick(),
     onOverdue: (n) => emit({ kind: 'task.updated', site: n.site, ...(n.incidentId ? { incidentId: n.incidentId } : {}), data: { id: n.task, overdue: true, notified: n.recipients } }),
     onRefreshed: (t) => emit({ kind: 'task.updated', site: t.site, ...(t.incidentId ? { incidentId: t.incidentId } : {}), data: { id: t.task, change: 'evidence' } }),

@@ -18,6 +18,7 @@ import type { Config } from '../src/config/schema.js';
 import { formatMoney } from '../src/domain/money.js';
 import type { SecurityEvent } from '../src/domain/types.js';
 import { reportDigest } from '../src/reports/incident-report.js';
+import { latestCheckpoint } from '../src/store/transparency-log.js';
 import { createService, type Service } from '../src/service.js';
 import { SmtpReceiver, TwilioReceiver, WebhookReceiver } from './helpers/receivers.js';
 import { TEST_STORES } from './helpers/stores.js';
@@ -167,6 +168,10 @@ describe.each(TEST_STORES)('incident report on $name', (store) => {
     expect(signed.signoff).toEqual({ signedBy: 'Ines Investigator', signedAt: clock.toISOString(), note: 'reviewed on site' });
     const audit = (await svc.db.query<{ actor: string; details: { version: number; digest: string; signedBy: string } }>(`SELECT actor, details FROM audit_log WHERE action = 'report.sign' AND target = $1`, [id])).rows;
     expect(audit).toEqual([{ actor: 'Ines Investigator', details: { version: rep.version, digest: rep.digest, digestAlgorithm: 'sha256', signedBy: 'Ines Investigator', note: 'reviewed on site' } }]);
+    // The sign-off is a leaf of the transparency log, and the log's latest checkpoint, signed in the same
+    // transaction, covers it.
+    const leaves = (await svc.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0]!.n;
+    expect((await latestCheckpoint(svc.db))?.treeSize).toBe(leaves);
 
     // Reading it again changes nothing (the sign-off is not part of the content); the PDF shows the signer.
     const after = (await get(app, `/api/v1/incidents/${id}/report`)).json();

@@ -9,6 +9,7 @@
  *   and an audit record with the version's digest. A signed version is never changed: a later
  *   change to the incident makes a new version (migration 0010's trigger refuses any edit).
  */
+import type { CheckpointSigner } from '../domain/checkpoint.js';
 import { ConflictError, NotFoundError } from '../domain/errors.js';
 import type { OrgModel } from '../domain/site-model.js';
 import { appendAuditRecord } from '../store/audit-log.js';
@@ -114,6 +115,8 @@ export interface SignInput {
   actor: string;
   scope: SiteScope;
   now: Date;
+  /** The transparency log's key: the sign-off's audit record gets its signed checkpoint at once. */
+  signer?: CheckpointSigner;
 }
 
 /**
@@ -147,6 +150,7 @@ export async function signCurrentReport(tx: Queryable, org: OrgModel, input: Sig
     action: 'report.sign',
     target: input.incidentId,
     details: { version: signed.version, digest: signed.digest, digestAlgorithm: 'sha256', signedBy: input.actor, ...(input.note ? { note: input.note } : {}) },
-  });
+    after: { incidentId: input.incidentId, version: signed.version, digest: signed.digest, signedBy: input.actor },
+  }, input.signer);
   return signed as ReportVersion;
 }

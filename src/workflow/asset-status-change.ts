@@ -13,6 +13,7 @@
  * correlation lock first, the one ingest takes before it reads and rewrites the aggregate, so the
  * two never overwrite each other.
  */
+import type { CheckpointSigner } from '../domain/checkpoint.js';
 import { assessIncident } from '../domain/assessment.js';
 import { assetRecovery, assetTransition, type AssetStatus, type PlannedAssetChange } from '../domain/asset-status.js';
 import { ConflictError, InvalidError, NotFoundError } from '../domain/errors.js';
@@ -41,6 +42,8 @@ export interface AssetStatusRequest {
   incidentId?: string;
   /** With `to: recovered` and an incident: the value recovered (default: the asset's value). */
   recoveredValue?: string;
+  /** The transparency log's key: the change's audit record gets its signed checkpoint at once. */
+  signer?: CheckpointSigner;
 }
 
 /** What a change did. */
@@ -101,7 +104,7 @@ export async function applyAssetStatusRequest(db: Db, org: OrgModel, req: AssetS
     if (!change) throw new ConflictError(`asset ${asset.id} changed meanwhile; try again`, []);
     let loss: Loss | undefined;
     if (recovering && amount) loss = await recordRecovery(tx, org, req.incidentId!, asset, change.seq, amount, req.now);
-    await appendAuditRecord(tx, { at: req.now, actor: req.actor, action: 'asset.status', target: asset.id, details: { from: change.from, to: change.to, reason: req.reason, seq: change.seq, ...(req.incidentId ? { incident: req.incidentId } : {}), ...(change.recoveredValue ? { recoveredValue: change.recoveredValue } : {}) } });
+    await appendAuditRecord(tx, { at: req.now, actor: req.actor, action: 'asset.status', target: asset.id, details: { from: change.from, to: change.to, reason: req.reason, seq: change.seq, ...(req.incidentId ? { incident: req.incidentId } : {}), ...(change.recoveredValue ? { recoveredValue: change.recoveredValue } : {}) } }, req.signer);
     if (req.incidentId !== undefined) {
       const worth = change.recoveredValue ? `; recovered ${change.currency} ${change.recoveredValue}` : '';
       await appendNote(tx, { incidentId: req.incidentId, at: req.now, author: req.actor, kind: 'system', text: `Asset ${asset.name} (${asset.id}): ${change.from} -> ${change.to} (${req.reason})${worth}` });
@@ -124,12 +127,12 @@ async function recordRecovery(tx: Queryable, org: OrgModel, incidentId: string, 
 }
 
 /** Applies the policy's planned changes of one incident (step 10), in the step's transaction. */
-export async function applyPlannedChanges(tx: Queryable, incidentId: string, planned: readonly PlannedAssetChange[], now: Date, actor: string): Promise<AssetStatusChangeView[]> {
+export async function applyPlannedChanges(tx: Queryable, incidentId: string, planned: readonly PlannedAssetChange[], now: Date, actor: string, signer?: CheckpointSigner): Promise<AssetStatusChangeView[]> {
   const done: AssetStatusChangeView[] = [];
   for (const p of planned) {
     const c = await changeAssetStatus(tx, { assetId: p.assetId, from: p.from, to: p.to, at: now, actor, reason: p.reason, incidentId });
     if (!c) continue; // locked and checked by the step: cannot happen, and nothing was written if it did
-    await appendAuditRecord(tx, { at: now, actor, action: 'asset.status', target: p.assetId, details: { from: p.from, to: p.to, reason: p.reason, seq: c.seq, incident: incidentId, rule: p.rule } });
+    await appendAuditRecord(tx, { at: now, actor, action: 'asset.status', target: p.assetId, details: { from: p.from, to: p.to, reason: p.reason, seq: c.seq, incident: incidentId, rule: p.rule } }, signer);
     done.push(c);
   }
   if (done.length > 0) {

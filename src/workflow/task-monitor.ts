@@ -6,6 +6,7 @@
  * sweeping at once, or a sweep after a crash, never notify twice; a new due date (PATCH dueAt, or
  * the band rising) can be overdue and notified again. Runs on the shared background work loop.
  */
+import type { CheckpointSigner } from '../domain/checkpoint.js';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { contactsFor } from '../domain/contacts.js';
 import type { OrgModel } from '../domain/site-model.js';
@@ -38,6 +39,8 @@ export class TaskMonitor {
       log?: Logger;
       intervalMs?: number;
       onQueued?: () => void;
+      /** The transparency log's key: each overdue notice's audit record gets its signed checkpoint. */
+      logSigner?: CheckpointSigner;
       onOverdue?: (n: OverdueNotice) => void;
       onRefreshed?: (t: { task: string; site: string; incidentId: string | null }) => void;
     } = {},
@@ -110,7 +113,7 @@ export class TaskMonitor {
         }));
         await enqueue(tx, items, now);
         await markTaskOverdueNotified(tx, t.id, now);
-        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.overdue', target: t.id, details: { dueAt: t.due_at.toISOString(), assignee: t.assignee, recipients: [...people.keys()] } });
+        await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.overdue', target: t.id, details: { dueAt: t.due_at.toISOString(), assignee: t.assignee, recipients: [...people.keys()] } }, this.opts.logSigner);
         return { task: t.id, site: t.site, incidentId: t.incident_id, recipients: [...people.keys()] };
       });
       if (notice) {

@@ -178,6 +178,7 @@ export const assetRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
         actor: principal.name,
         scope: principal.sites,
         now: service.now(),
+        signer: service.logSigner,
         ...(body.incident !== undefined ? { incidentId: body.incident } : {}),
         ...(body.recoveredValue !== undefined ? { recoveredValue: body.recoveredValue } : {}),
       });

@@ -117,6 +117,7 @@ export const reportRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
           actor: principal.name,
           scope: principal.sites,
           now,
+          signer: service.logSigner,
           ...(body.version !== undefined ? { version: body.version } : {}),
           ...(body.note !== undefined ? { note: body.note } : {}),
         }),

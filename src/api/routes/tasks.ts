@@ -160,7 +160,7 @@ export const taskRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
           const mail = assignmentMail(service.org, task, 1);
           if (mail) await enqueue(tx, [mail], now);
         }
-        await appendAuditRecord(tx, { at: now, actor: principal.name, action: 'task.create', target: taskId, details: { kind: b.kind, incident: inc?.id ?? null, site } });
+        await appendAuditRecord(tx, { at: now, actor: principal.name, action: 'task.create', target: taskId, details: { kind: b.kind, incident: inc?.id ?? null, site } }, service.logSigner);
         return (await getTask(tx, taskId, null, now))!;
       });
       announce({ id: created.id, site: created.site, incident_id: created.incidentId, status: created.status, assignee: created.assignee }, 'created');
@@ -296,7 +296,7 @@ async function updateOne(
       const mail = assignmentMail(service.org, after, version);
       mailed = mail ? (await enqueue(tx, [mail], now)).length > 0 : false;
     }
-    if (changes.length > 0) await appendAuditRecord(tx, { at: now, actor: principal.name, action: 'task.update', target: tid, details: { changes, ...(change.assignee ? { from: t.assignee, to: change.assignee } : {}) } });
+    if (changes.length > 0) await appendAuditRecord(tx, { at: now, actor: principal.name, action: 'task.update', target: tid, details: { changes, ...(change.assignee ? { from: t.assignee, to: change.assignee } : {}) } }, service.logSigner);
     return { detail: (await getTask(tx, tid, null, now))!, record: after, changes, mailed };
   });
 }

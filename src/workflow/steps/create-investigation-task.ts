@@ -10,6 +10,7 @@
  * medium gets its task then, and an existing task has its checklist refreshed (done flags kept)
  * and its due date brought forward to the new band's SLA when that is sooner.
  */
+import type { StepDeps } from '../step-registry.js';
 import { wantsInvestigation } from '../../domain/investigation.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import { appendAuditRecord } from '../../store/audit-log.js';
@@ -18,7 +19,7 @@ import { investigationDue, investigationTaskId, investigationTitle, openInvestig
 import type { StepDefinition } from '../runner.js';
 
 /** Step 9's definition. */
-export function createInvestigationTask(org: OrgModel): StepDefinition<'create-investigation-task'> {
+export function createInvestigationTask(org: OrgModel, deps: StepDeps = {}): StepDefinition<'create-investigation-task'> {
   const config = org.config;
   return {
     id: 'create-investigation-task',
@@ -32,7 +33,7 @@ export function createInvestigationTask(org: OrgModel): StepDefinition<'create-i
         const due = investigationDue(org, inc);
         const sooner = mine.status !== 'done' && (mine.due_at === null || due.getTime() < mine.due_at.getTime());
         const changed = await refreshTaskEvidence(tx, org, mine, inc, now, { title: investigationTitle(org, inc), ...(sooner ? { dueAt: due, clearOverdue: true } : {}) });
-        if (changed) await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.refresh', target: id, details: { incident: inc.id, band: inc.band, ...(sooner ? { dueAt: due.toISOString() } : {}) } });
+        if (changed) await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.refresh', target: id, details: { incident: inc.id, band: inc.band, ...(sooner ? { dueAt: due.toISOString() } : {}) } }, deps.logSigner);
         return { status: 'done', result: { task: id, assignee: mine.assignee, dueAt: (sooner ? due : mine.due_at)?.toISOString() ?? null, refreshed: changed } };
       }
       const decision = wantsInvestigation(config.policy.investigation, inc);
@@ -43,7 +44,7 @@ export function createInvestigationTask(org: OrgModel): StepDefinition<'create-i
         return { status: 'skipped', reason: `${decision.reason}, but site ${inc.site} has no investigator (no contact with role investigator covers the site)` };
       }
       const opened = await openInvestigationTask(tx, org, inc, { id, now });
-      await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.create', target: id, details: { incident: inc.id, assignee: opened.assignee, dueAt: opened.dueAt.toISOString(), reason: decision.reason } });
+      await appendAuditRecord(tx, { at: now, actor: 'vigil', action: 'task.create', target: id, details: { incident: inc.id, assignee: opened.assignee, dueAt: opened.dueAt.toISOString(), reason: decision.reason } }, deps.logSigner);
       const count = (kind: string) => opened.checklist.filter((i) => i.kind === kind).length;
       return {
         status: 'done',

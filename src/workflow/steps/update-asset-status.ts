@@ -6,6 +6,7 @@
  * incident. Skipped with the reason when no rule applies, every matched asset already has (or
  * cannot take) the status, or the incident was resolved as a false alarm before the step ran. Idempotent: a re-run finds the assets already moved and changes nothing.
  */
+import type { StepDeps } from '../step-registry.js';
 import { planAssetStatus, type AssetRelation } from '../../domain/asset-status.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import type { IncidentType } from '../../domain/types.js';
@@ -18,7 +19,7 @@ import type { StepDefinition } from '../runner.js';
 export const ASSET_STATUS_ACTOR = 'vigil (update-asset-status)';
 
 /** Step 10's definition. */
-export function updateAssetStatus(org: OrgModel): StepDefinition<'update-asset-status'> {
+export function updateAssetStatus(org: OrgModel, deps: StepDeps = {}): StepDefinition<'update-asset-status'> {
   const rules = org.config.policy.assetStatus.rules;
   return {
     id: 'update-asset-status',
@@ -43,7 +44,7 @@ export function updateAssetStatus(org: OrgModel): StepDefinition<'update-asset-s
             : `nothing to change: ${plan.unchanged.map((u) => `${u.assetId} ${u.reason} (rule ${u.rule})`).join('; ')}`;
         return { status: 'skipped', reason, result: { changes: [], unchanged: plan.unchanged } };
       }
-      const changes = await applyPlannedChanges(tx, incidentId, plan.changes, now, ASSET_STATUS_ACTOR);
+      const changes = await applyPlannedChanges(tx, incidentId, plan.changes, now, ASSET_STATUS_ACTOR, deps.logSigner);
       return {
         status: 'done',
         result: { changes: changes.map((c) => ({ asset: c.assetId, from: c.from, to: c.to, seq: c.seq, rule: plan.changes.find((p) => p.assetId === c.assetId)?.rule })), unchanged: plan.unchanged },
