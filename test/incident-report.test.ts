@@ -108,7 +108,7 @@ describe.each(TEST_STORES)('incident report on $name', (store) => {
     expect(rep.digest).toBe(reportDigest(rep.content));
     expect(rep.signoff).toBeNull();
     expect(Object.keys(rep.content).sort()).toEqual(
-      ['schema', 'organization', 'incident', 'summary', 'timeline', 'events', 'eventsListed', 'assets', 'adjacentHighRisk', 'severity', 'loss', 'notifications', 'patrols', 'workflow', 'caseNotes', 'tasks', 'evidence', 'accessFindings', 'equipmentFindings', 'assetStatusChanges', 'chainOfCustody', 'sitePlan'].sort(),
+      ['schema', 'organization', 'incident', 'summary', 'timeline', 'events', 'eventsListed', 'assets', 'adjacentHighRisk', 'severity', 'loss', 'notifications', 'patrols', 'workflow', 'caseNotes', 'tasks', 'evidence', 'accessFindings', 'equipmentFindings', 'assetStatusChanges', 'risk', 'chainOfCustody', 'sitePlan'].sort(),
     );
     const c = rep.content;
     expect(c.incident.site).toBe('store-101');
@@ -123,6 +123,8 @@ describe.each(TEST_STORES)('incident report on $name', (store) => {
     expect(c.sitePlan.guardPaths).toHaveLength(1);
     expect(c.sitePlan.guardPaths[0].points.length).toBeGreaterThanOrEqual(2);
     expect(c.evidence.cameraClips.length).toBeGreaterThan(0);
+    // Step 11's recalculation for this incident: the site and the cash office, as they were then.
+    expect(c.risk.map((r: { scope: string; id: string }) => `${r.scope}:${r.id}`)).toEqual(expect.arrayContaining(['site:store-101', 'zone:store-101/cash-office']));
     expect(c.workflow.map((w: { step: string }) => w.step)).not.toContain('create-incident-report');
     expect(c.loss.net).toBe(c.summary.netLoss);
 

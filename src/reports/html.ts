@@ -130,6 +130,7 @@ export function renderReportHtml(r: ServedReport): string {
     ),
     section('access', 'Access-log findings', table(['time (UTC)', 'rule', 'severity', 'badge', 'person', 'zone', 'finding'], c.accessFindings.map((a) => [a.at, human(a.rule), a.severity, a.badge, a.person, a.zone, a.summary]), 'No access-log findings (yet).')),
     section('equipment', 'Equipment findings', table(['device', 'finding', 'summary', 'found'], c.equipmentFindings.map((e) => [e.deviceId, human(e.finding), e.summary, e.foundAt]), 'No equipment findings (yet).')),
+    section('risk', 'Risk after this incident (likelihood x impact)', table(['scope', 'id', 'L x I', 'score', 'band', 'recurring'], c.risk.map((r) => [human(r.scope), r.id, `${r.likelihood} x ${r.impact}`, String(r.score), r.band, r.recurring ? 'yes' : 'no']), 'Risk not recalculated for this incident yet.')),
     section('asset-status', 'Asset status changes', table(['time (UTC)', 'asset', 'from', 'to', 'by', 'why'], c.assetStatusChanges.map((s) => [s.at, s.assetId, human(s.from), human(s.to), s.actor, s.reason]), 'No asset status changed.')),
     section(
       'custody',

@@ -77,6 +77,7 @@ function data(over: Partial<ReportData['incident']> = {}, extra: Partial<ReportD
     notes: [],
     tasks: [],
     assetStatusChanges: [],
+    risk: [],
     accessFindings: [],
     equipmentFindings: [],
     audit: [

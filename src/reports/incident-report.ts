@@ -124,6 +124,8 @@ export interface IncidentReportContent {
   accessFindings: ReportData['accessFindings'];
   equipmentFindings: ReportData['equipmentFindings'];
   assetStatusChanges: ReportData['assetStatusChanges'];
+  /** Risk of the site, zones and assets as step 11 recalculated it for this incident. */
+  risk: ReportData['risk'];
   /** Who handled the incident, when: the audit trail of the incident and its patrols (sign-offs are the versions' own). */
   chainOfCustody: { seq: number; at: string; actor: string; action: string; details: Record<string, unknown> }[];
   sitePlan: SitePlan | null;
@@ -316,6 +318,7 @@ export function buildIncidentReport(data: ReportData, ctx: ReportContext): Incid
     accessFindings: data.accessFindings,
     equipmentFindings: data.equipmentFindings,
     assetStatusChanges: data.assetStatusChanges,
+    risk: data.risk,
     chainOfCustody,
     sitePlan: plan,
   };

@@ -208,6 +208,8 @@ export function renderReportPdf(r: ServedReport): Promise<Buffer> {
   table(['time (UTC)', 'rule', 'severity', 'badge', 'finding'], [3, 2, 1.3, 1.5, 6], c.accessFindings.map((a) => [a.at, human(a.rule), a.severity, a.badge, a.summary]), 'No access-log findings (yet).');
   heading('Equipment findings');
   table(['device', 'finding', 'summary', 'found'], [2, 2, 6, 3], c.equipmentFindings.map((e) => [e.deviceId, human(e.finding), e.summary, e.foundAt]), 'No equipment findings (yet).');
+  heading('Risk after this incident (likelihood x impact)');
+  table(['scope', 'id', 'L x I', 'score', 'band', 'recurring'], [1.5, 4, 1.5, 1.2, 1.5, 1.5], c.risk.map((r) => [human(r.scope), r.id, `${r.likelihood} x ${r.impact}`, String(r.score), r.band, r.recurring ? 'yes' : 'no']), 'Risk not recalculated for this incident yet.');
   heading('Asset status changes');
   table(['time (UTC)', 'asset', 'from', 'to', 'by', 'why'], [3, 2, 1.8, 1.8, 1.8, 4], c.assetStatusChanges.map((s) => [s.at, s.assetId, human(s.from), human(s.to), s.actor, s.reason]), 'No asset status changed.');
   heading('Chain of custody');

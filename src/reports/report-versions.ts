@@ -78,7 +78,7 @@ export async function storedReportVersion(q: Queryable, incidentId: string, vers
 /** The content's sections in reading order (jsonb hands keys back in its own order). */
 const SECTION_ORDER: readonly (keyof IncidentReportContent)[] = [
   'schema', 'organization', 'incident', 'summary', 'timeline', 'events', 'eventsListed', 'assets', 'adjacentHighRisk', 'severity', 'loss', 'notifications', 'patrols',
-  'workflow', 'caseNotes', 'tasks', 'evidence', 'accessFindings', 'equipmentFindings', 'assetStatusChanges', 'chainOfCustody', 'sitePlan',
+  'workflow', 'caseNotes', 'tasks', 'evidence', 'accessFindings', 'equipmentFindings', 'assetStatusChanges', 'risk', 'chainOfCustody', 'sitePlan',
 ];
 
 /** The content with its sections in reading order (the digest does not depend on key order). */

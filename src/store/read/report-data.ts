@@ -77,6 +77,18 @@ export interface AuditData {
   details: Record<string, unknown>;
 }
 
+/** A risk recalculation step 11 recorded for this incident (its values then, so the report does not drift as risk decays). */
+export interface RiskData {
+  scope: string;
+  id: string;
+  likelihood: number;
+  impact: number;
+  score: number;
+  band: string;
+  recurring: boolean;
+  computedAt: string;
+}
+
 /** What a report is built from. */
 export interface ReportData {
   incident: IncidentDetail;
@@ -84,6 +96,7 @@ export interface ReportData {
   notes: NoteData[];
   tasks: TaskData[];
   assetStatusChanges: AssetStatusChangeData[];
+  risk: RiskData[];
   accessFindings: AccessFindingData[];
   equipmentFindings: EquipmentFindingData[];
   audit: AuditData[];
@@ -128,6 +141,10 @@ export async function gatherReportData(q: Queryable, incidentId: string, scope: 
     `SELECT id, device_id, finding, summary, details, found_at FROM equipment_findings WHERE incident_id = $1 ORDER BY device_id NULLS LAST, id`,
     [incidentId],
   );
+  const risk = await q.query<{ scope: string; scope_id: string; likelihood: number; impact: number; score: number; band: string; recurring: boolean; computed_at: Date }>(
+    `SELECT scope, scope_id, likelihood, impact, score, band, recurring, computed_at FROM risk_history WHERE incident_id = $1 ORDER BY CASE scope WHEN 'site' THEN 0 WHEN 'zone' THEN 1 ELSE 2 END, scope_id`,
+    [incidentId],
+  );
   // Patrols without an incident are audited under their own id; the incident's are under it.
   const targets = [incidentId, ...incident.patrols.map((p) => p.id)];
   const audit = await q.query<{ seq: number; at: Date; actor: string; action: string; target: string | null; details: Record<string, unknown> }>(
@@ -150,6 +167,7 @@ export async function gatherReportData(q: Queryable, incidentId: string, scope: 
       checklist: Array.isArray(t.checklist) ? t.checklist : [],
       comments: comments.filter((c) => c.task_id === t.id).map((c) => ({ seq: Number(c.seq), at: c.at.toISOString(), author: c.author, text: c.text })),
     })),
+    risk: risk.rows.map((r) => ({ scope: r.scope, id: r.scope_id, likelihood: r.likelihood, impact: r.impact, score: r.score, band: r.band, recurring: r.recurring, computedAt: r.computed_at.toISOString() })),
     assetStatusChanges: changes.rows.map((c) => ({ seq: Number(c.seq), assetId: c.asset_id, from: c.from_status, to: c.to_status, at: c.at.toISOString(), actor: c.actor, reason: c.reason })),
     accessFindings: access.rows.map((a) => ({
       id: a.id,
