@@ -85,12 +85,21 @@ describe('Admission', () => {
     a.admit(20 * MIN_WORK_BYTES).release();
   });
 
-  it('refuses while the event loop was busy past maxLoopUtilization, unless nothing else is in flight', () => {
+  it('refuses while the event loop was busy past maxLoopUtilization and admitted work falls behind, unless nothing else is in flight', () => {
     const shed: string[] = [];
-    const a = new Admission({ ...limits, maxInflightBytes: 10_000, maxLoopUtilization: 0.5 }, () => 0, (r) => shed.push(r));
+    let clock = 0;
+    const a = new Admission({ ...limits, maxInflightBytes: 10_000, maxLoopUtilization: 0.5, maxQueueMs: 500 }, () => 0, (r) => shed.push(r), undefined, () => clock);
     const end = performance.now() + 300; // the loop held for longer than the measuring window
     while (performance.now() < end);
     const alone = a.admit(10);
+    alone.markReady();
+    // Busy, but keeping up: the admitted request has waited less than a fifth of maxQueueMs.
+    clock += 50;
+    const keepingUp = a.admit(10);
+    expect(shed).toEqual([]);
+    keepingUp.release();
+    // Busy and behind: refused.
+    clock += 100;
     expect(() => a.admit(10)).toThrow(/event loop was \d+ % busy/);
     expect(shed).toEqual(['busy']);
     alone.release();

@@ -42,6 +42,13 @@ export const MIN_WORK_BYTES = 256 * 1024;
 const RATE_WINDOW_MS = 250;
 /** The event loop's utilisation is measured over windows of this length (ms). */
 const LOOP_WINDOW_MS = 250;
+/**
+ * A busy event loop alone is no reason to refuse: a server that is 95 % busy and keeps up (1,000
+ * single-event requests a second on the embedded store) must take them all. The busy refusal
+ * applies once admitted work is also falling behind: the oldest admitted request has waited this
+ * share of `maxQueueMs` since its body was in.
+ */
+export const BUSY_BEHIND_SHARE = 0.2;
 /** CPU work of accepted requests run back to back in one turn of the event loop, at most (ms). */
 export const CPU_SLICE_MS = 10;
 
@@ -177,7 +184,7 @@ export class Admission {
     this.measure(true);
     if (this.requests > 0 && this.inflight + bytes > this.limits.maxInflightBytes) throw this.refuse('bytes');
     if (this.requests > 0 && this.inflight + bytes > this.workBudgetBytes) throw this.refuse('work');
-    if (this.requests > 0 && this.loopUtilization > this.limits.maxLoopUtilization) throw this.refuse('busy');
+    if (this.requests > 0 && this.loopUtilization > this.limits.maxLoopUtilization && this.oldestWaitMs > this.limits.maxQueueMs * BUSY_BEHIND_SHARE) throw this.refuse('busy');
     const pending = this.pendingEvents();
     if (pending > 0 && pending >= this.limits.maxPendingEvents) throw this.refuse('events');
     if (this.oldestWaitMs > this.limits.maxQueueMs) throw this.refuse('delay');

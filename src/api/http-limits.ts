@@ -54,8 +54,9 @@ export interface AdmissionLimits {
   maxQueueMs: number;
   /**
    * New requests are refused while the event loop was busier than this share of the last 250 ms
-   * (0..1): a loop that never waits for I/O serves /healthz, new connections and refusals late,
-   * so some headroom is kept for them. 1 turns the check off.
+   * (0..1) and admitted work is falling behind (the oldest admitted request has waited a fifth of
+   * maxQueueMs): a loop that never waits for I/O serves /healthz, new connections and refusals
+   * late, so some headroom is kept for them. 1 turns the check off.
    */
   maxLoopUtilization: number;
   /** What Retry-After tells a refused client (milliseconds, rounded up to seconds). */
