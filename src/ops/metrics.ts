@@ -42,6 +42,6 @@ export function createMetrics(defaults = false): Metrics {
       registers: [registry],
     }),
     ingestInflightBytes: new Gauge({ name: 'vigil_ingest_inflight_bytes', help: 'Ingest request body bytes in flight (admission control counts them from the first byte to the answer)', registers: [registry] }),
-    ingestShed: new Counter({ name: 'vigil_ingest_shed_total', help: 'Ingest requests refused with 503 by admission control, by budget (bytes, events)', labelNames: ['reason'], registers: [registry] }),
+    ingestShed: new Counter({ name: 'vigil_ingest_shed_total', help: 'Ingest requests refused with 503 by admission control, by budget (bytes, work, busy, events, delay)', labelNames: ['reason'], registers: [registry] }),
   };
 }
