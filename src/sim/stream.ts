@@ -19,6 +19,7 @@
  *   on about a third of the days, at seeded times, the break-ins mostly after hours.
  */
 import type { Config, PersonConfig } from '../config/schema.js';
+import { centroid } from '../domain/geometry.js';
 import { inWeeklyWindow, zoneOffsetMs } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
 import { Rng, hashSeed } from './random.js';
@@ -40,6 +41,7 @@ import {
   type Outage,
   type ScenarioKind,
   type Timed,
+  type ReaderTarget,
 } from './scenarios.js';
 
 /** Options of a simulation run. */
@@ -221,6 +223,8 @@ class Run {
     const outages = this.plan(ctx, Math.floor(t0 / DAY)).outages;
     const offline = (cam: string, ms: number) => outages.some((o) => o.camera === cam && ms >= o.from && ms < o.to);
     const out: Timed[] = [];
+    // Each person's last background swipe in this block, so nobody badges at two far readers faster than they could walk.
+    const swipes = new Map<string, { ms: number; reader: ReaderTarget }>();
 
     // Heartbeats take at most half the rate, and come at most every MIN_HEARTBEAT_MINUTES per camera.
     const cams = ctx.cameras.length;
@@ -249,7 +253,7 @@ class Run {
         const x = rng.next();
         const l = this.local(ctx, ms);
         if (!inWeeklyWindow(ctx.hours, l.minute, l.weekday)) continue;
-        const e = this.noiseEvent(ctx, ms, l, [u, v, w, x], offline);
+        const e = this.noiseEvent(ctx, ms, l, [u, v, w, x], offline, swipes);
         if (e) out.push(e);
       }
     }
@@ -259,7 +263,14 @@ class Run {
   }
 
   /** One business-hours noise event from four uniform draws (u picks the kind, v and w the device and person). */
-  private noiseEvent(ctx: SiteCtx, ms: number, l: LocalTime, [u, v, w, x]: number[], offline: (cam: string, ms: number) => boolean): Timed | undefined {
+  private noiseEvent(
+    ctx: SiteCtx,
+    ms: number,
+    l: LocalTime,
+    [u, v, w, x]: number[],
+    offline: (cam: string, ms: number) => boolean,
+    swipes: Map<string, { ms: number; reader: ReaderTarget }>,
+  ): Timed | undefined {
     const site = ctx.site.id;
     const pickOf = <T>(items: readonly T[], r: number): T => items[Math.floor(r * items.length)];
     if (u < POS_NOISE_SHARE && ctx.posTerminals.length > 0) {
@@ -285,7 +296,11 @@ class Run {
         const who = this.onShiftAt(ctx, r.eligible, l);
         if (who.length > 0) {
           const p = pickOf(who, w);
-          return mk(ms, 'access_control', 'access_granted', site, { zone: r.zone.id, device: r.reader.id, badge: p.badge }, { direction: 'in' });
+          // A person who could not have walked here since their last swipe badges again where they were.
+          const last = swipes.get(p.badge);
+          const at = last && last.reader !== r && !canWalk(last.reader, r, ms - last.ms) ? last.reader : r;
+          swipes.set(p.badge, { ms, reader: at });
+          return mk(ms, 'access_control', 'access_granted', site, { zone: at.zone.id, device: at.reader.id, badge: p.badge }, { direction: 'in' });
         }
       }
     }
@@ -385,4 +400,20 @@ class Run {
     }
     return undefined;
   }
+}
+
+/** Walking speed the simulated people keep between readers (m/s), well under the access review's limit. */
+const SIM_WALK_MPS = 1.2;
+
+/** Where a reader is on the site plan: its position, else its zone's centroid. */
+function readerPlace(t: ReaderTarget): readonly [number, number] | undefined {
+  return t.reader.position ?? (t.zone.polygon ? centroid(t.zone.polygon) : undefined);
+}
+
+/** True when someone walking at SIM_WALK_MPS gets from reader `a` to `b` in `ms` (true when a position is unknown). */
+function canWalk(a: ReaderTarget, b: ReaderTarget, ms: number): boolean {
+  const pa = readerPlace(a);
+  const pb = readerPlace(b);
+  if (!pa || !pb) return true;
+  return Math.hypot(pa[0] - pb[0], pa[1] - pb[1]) / SIM_WALK_MPS <= ms / 1000;
 }
