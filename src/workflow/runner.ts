@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Assessment, IncidentAggregate } from '../domain/assessment.js';
+import type { CheckpointSigner } from '../domain/checkpoint.js';
 import { PermanentError } from '../domain/errors.js';
 import { decideRetry, failureText } from '../domain/retry.js';
 import { BANDS, type Band } from '../domain/types.js';
@@ -41,6 +42,15 @@ import {
 import { ASSESSMENT_STEPS, BAND_RISE_STEPS, INLINE_STEPS, type IncidentStepId } from './incident-response.js';
 
 export { backoffMs } from '../domain/retry.js';
+
+/**
+ * What the service hands every step and scheduled job when it builds them (step-registry.ts):
+ * the transparency log's key, so each audit record a step appends gets its signed checkpoint in
+ * the same transaction (without it, checkpoints are signed later).
+ */
+export interface StepDeps {
+  logSigner?: CheckpointSigner;
+}
 
 /** What a step handler returns. */
 export type StepOutcome =

@@ -5,9 +5,9 @@
  */
 import type { OrgModel } from '../domain/site-model.js';
 import { BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS, type IncidentStepId, type ScheduledJobId } from './incident-response.js';
-import type { StepDefinition } from './runner.js';
+import type { StepDefinition, StepDeps } from './runner.js';
 import type { ScheduledJob } from './scheduler.js';
-import { archiveResolvedIncident, type ArchiveDeps } from './steps/archive-resolved-incident.js';
+import { archiveResolvedIncident } from './steps/archive-resolved-incident.js';
 import { archiveResolvedIncidents } from './steps/archive-resolved-incidents.js';
 import { assignGuardPatrol } from './steps/assign-guard-patrol.js';
 import { auditSurveillanceEquipment } from './steps/audit-surveillance-equipment.js';
@@ -28,7 +28,7 @@ import { updateRiskAssessment } from './steps/update-risk-assessment.js';
 import { updateAssetStatus } from './steps/update-asset-status.js';
 
 /** What step definitions may need besides the organisation (the service passes it). */
-export type StepDeps = ArchiveDeps;
+export type { StepDeps };
 
 /** Incident step definitions by id (a step not built yet has none). */
 const INCIDENT_STEP_DEFINITIONS: { [K in IncidentStepId]?: (org: OrgModel, deps: StepDeps) => StepDefinition<K> } = {

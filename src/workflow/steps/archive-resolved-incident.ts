@@ -10,15 +10,12 @@
  * - Archived already (the daily sweep or `vigil archive` got there first): done, nothing twice.
  */
 import { archiveIncident } from '../../archive/record.js';
-import type { CheckpointSigner } from '../../domain/checkpoint.js';
 import type { OrgModel } from '../../domain/site-model.js';
-import type { StepDefinition } from '../runner.js';
+import type { StepDefinition, StepDeps } from '../runner.js';
 
 /** What the archive step and sweep need besides the organisation. */
-export interface ArchiveDeps {
-  /** The transparency log's key (service.logSigner); without it checkpoints are signed later. */
-  logSigner?: CheckpointSigner;
-}
+/** What the archive steps need from the service: the transparency log's key (StepDeps). */
+export type ArchiveDeps = StepDeps;
 
 /** Step 14's definition. */
 export function archiveResolvedIncident(org: OrgModel, deps: ArchiveDeps = {}): StepDefinition<'archive-resolved-incident'> {

@@ -10,13 +10,12 @@
  * medium gets its task then, and an existing task has its checklist refreshed (done flags kept)
  * and its due date brought forward to the new band's SLA when that is sooner.
  */
-import type { StepDeps } from '../step-registry.js';
 import { wantsInvestigation } from '../../domain/investigation.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import { appendAuditRecord } from '../../store/audit-log.js';
 import { incidentForTask, lockTask, tasksOfIncident } from '../../store/tasks.js';
 import { investigationDue, investigationTaskId, investigationTitle, openInvestigationTask, refreshTaskEvidence, siteInvestigators } from '../investigation-actions.js';
-import type { StepDefinition } from '../runner.js';
+import type { StepDefinition, StepDeps } from '../runner.js';
 
 /** Step 9's definition. */
 export function createInvestigationTask(org: OrgModel, deps: StepDeps = {}): StepDefinition<'create-investigation-task'> {

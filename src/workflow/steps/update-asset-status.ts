@@ -6,14 +6,13 @@
  * incident. Skipped with the reason when no rule applies, every matched asset already has (or
  * cannot take) the status, or the incident was resolved as a false alarm before the step ran. Idempotent: a re-run finds the assets already moved and changes nothing.
  */
-import type { StepDeps } from '../step-registry.js';
 import { planAssetStatus, type AssetRelation } from '../../domain/asset-status.js';
 import type { OrgModel } from '../../domain/site-model.js';
 import type { IncidentType } from '../../domain/types.js';
 import { lockAssets } from '../../store/asset-status.js';
 import { readIncidentForStep } from '../../store/incidents.js';
 import { applyPlannedChanges } from '../asset-status-change.js';
-import type { StepDefinition } from '../runner.js';
+import type { StepDefinition, StepDeps } from '../runner.js';
 
 /** Who the step's changes are recorded as. */
 export const ASSET_STATUS_ACTOR = 'vigil (update-asset-status)';
