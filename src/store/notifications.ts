@@ -14,7 +14,10 @@ import type { Queryable } from './db.js';
 export type Channel = 'sms' | 'email' | 'webhook';
 
 export interface OutboxItem {
-  incidentId: string;
+  /** The incident the message is about; null for one that is not (a task of a site): `ref` names it then. */
+  incidentId: string | null;
+  /** What a message without an incident belongs to (e.g. `task:<id>`, `weekly:2026-W47`). */
+  ref?: string;
   channel: Channel;
   /** emergency:<band> | escalation:<level> | management:<band> | executive:<band> | patrol:<id> | no_guard | webhook:<event> | digest */
   kind: string;
@@ -30,16 +33,19 @@ export interface OutboxItem {
 }
 
 /** The idempotency key of an alert. */
-export function idempotencyKey(i: Pick<OutboxItem, 'incidentId' | 'recipient' | 'channel' | 'kind'>): string {
-  return `${i.incidentId}|${i.recipient}|${i.channel}|${i.kind}`;
+export function idempotencyKey(i: Pick<OutboxItem, 'incidentId' | 'ref' | 'recipient' | 'channel' | 'kind'>): string {
+  return `${i.incidentId ?? i.ref}|${i.recipient}|${i.channel}|${i.kind}`;
 }
 
 /** Queues alerts (once per idempotency key); returns the ids of the rows that were new. */
 export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Promise<string[]> {
   if (items.length === 0) return [];
+  const unnamed = items.find((i) => i.incidentId === null && !i.ref);
+  if (unnamed) throw new Error(`an outbox message without an incident needs a ref (${unnamed.kind} to ${unnamed.recipient})`);
   const rows = items.map((i) => ({
     id: timeId('ntf', now.getTime(), randomBytes(4)),
     incident_id: i.incidentId,
+    ref: i.ref ?? null,
     idempotency_key: idempotencyKey(i),
     channel: i.channel,
     kind: i.kind,
@@ -54,9 +60,9 @@ export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Pr
     next_attempt_at: now.toISOString(),
   }));
   const r = await tx.query<{ id: string }>(
-    `INSERT INTO notifications (id, incident_id, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, status, created_at, next_attempt_at)
-     SELECT id, incident_id, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, 'queued', created_at, next_attempt_at
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, incident_id text, idempotency_key text, channel text, kind text, recipient text, address text,
+    `INSERT INTO notifications (id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, status, created_at, next_attempt_at)
+     SELECT id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, 'queued', created_at, next_attempt_at
+       FROM jsonb_to_recordset($1::jsonb) AS x(id text, incident_id text, ref text, idempotency_key text, channel text, kind text, recipient text, address text,
             subject text, body text, html text, band text, level int, created_at timestamptz, next_attempt_at timestamptz)
      ON CONFLICT (idempotency_key) DO NOTHING
      RETURNING id`,

@@ -102,7 +102,7 @@ export function assignmentMail(org: OrgModel, t: Pick<TaskRecord, 'id' | 'title'
   if (!contact?.email) return undefined;
   const mail = taskAssignedEmail(mailInput(org, t));
   // The version is in the key: a reassignment back to someone mails them again, a re-run never does.
-  return { incidentId: t.incident_id ?? t.id, channel: 'email', kind: `task-assigned:${t.id}:${version}`, recipient: contact.id, address: contact.email, subject: mail.subject, body: mail.text };
+  return { incidentId: t.incident_id, ...(t.incident_id ? {} : { ref: `task:${t.id}` }), channel: 'email', kind: `task-assigned:${t.id}:${version}`, recipient: contact.id, address: contact.email, subject: mail.subject, body: mail.text };
 }
 
 /** What a task email needs, from a task. */

@@ -103,7 +103,8 @@ export class TaskMonitor {
         if (assignee?.email) people.set(assignee.id, assignee.email);
         for (const m of contactsFor(this.org.config, t.site, ['manager'])) if (m.email) people.set(m.id, m.email);
         const items: OutboxItem[] = [...people].map(([recipient, address]) => ({
-          incidentId: t.incident_id ?? t.id,
+          incidentId: t.incident_id,
+          ...(t.incident_id ? {} : { ref: `task:${t.id}` }),
           channel: 'email',
           kind: `task-overdue:${t.id}:${t.due_at!.getTime()}`,
           recipient,
