@@ -325,7 +325,8 @@ export class Dispatcher {
       }
       if (n.channel === 'email') {
         if (!this.providers.email) throw new PermanentError('no SMTP server configured (notify.email)');
-        const attachments = await notificationAttachments(this.db, n.id); // the weekly report's PDF
+        // Only messages without an incident (the weekly report's PDF) carry attachments: incident alerts skip the read.
+        const attachments = n.incident_id === null ? await notificationAttachments(this.db, n.id) : [];
         const resp = await this.providers.email.send({ to: n.address, subject: n.subject ?? '(no subject)', text: n.body, html: n.html ?? `<pre>${n.body}</pre>`, messageId: `<${n.id}@vigil>`, ...(attachments.length ? { attachments } : {}) });
         return ok(resp);
       }

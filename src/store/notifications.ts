@@ -295,7 +295,7 @@ export async function enqueueReportEmails(tx: Queryable, items: readonly ReportE
   return ids;
 }
 
-/** The attachments of a notification, in order (none for incident alerts). */
+/** The attachments of a notification, in order (only messages without an incident have any: enqueueReportEmails). */
 export async function notificationAttachments(q: Queryable, id: string): Promise<Attachment[]> {
   const r = await q.query<{ filename: string; content_type: string; content: Uint8Array }>(
     `SELECT filename, content_type, content FROM notification_attachments WHERE notification_id = $1 ORDER BY seq`,
