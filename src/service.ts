@@ -13,6 +13,7 @@ import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, type Metrics } from './ops/metrics.js';
+import { SourceRegistry } from './sources/live/source-status.js';
 import { syncAssets } from './store/assets.js';
 import { openDb, type Db } from './store/db.js';
 import { latestCheckpoint } from './store/transparency-log.js';
@@ -132,6 +133,8 @@ export interface Service {
   announce(change: LiveChange): void;
   /** Listeners told about committed ingests (live stream, tests). */
   onIngest: Set<(r: IngestResult) => void>;
+  /** Live sources (broker connections that feed events); started with the runner, stopped first on close. */
+  sources: SourceRegistry;
   close(): Promise<void>;
 }
 
@@ -237,6 +240,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     },
   });
   const equipment = new EquipmentMonitor(db, org, (events) => pipeline.ingest(events), { now, log, config: opts.config });
+  // Live sources from the configuration register here (one line each), and start with the runner.
+  const sources = new SourceRegistry();
   // On the embedded store this is the only process: a step or run left running is an orphan of a crash.
   if (opts.startRunner && db.kind === 'pglite') {
     await runner.releaseOrphans();
@@ -246,6 +251,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     runner.start();
     scheduler.start();
     equipment.start();
+    await sources.startAll();
   }
   if (opts.startDelivery) {
     // On the embedded store this is the only process: a notification left `sending` is an orphan
@@ -274,7 +280,9 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     bus,
     announce: emit,
     onIngest,
+    sources,
     async close() {
+      await sources.stopAll();
       await monitor.stop();
       await taskMonitor.stop();
       await scheduler.stop();
