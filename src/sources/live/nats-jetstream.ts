@@ -307,7 +307,8 @@ export class NatsJetStreamSource implements LiveSource {
       m.nak(DEAD_LETTER_RETRY_MS);
       return;
     }
-    m.term(reason === 'invalid' ? 'invalid event' : 'not stored');
+    // No reason text: servers before 2.10 do not read `+TERM <reason>` as a termination.
+    m.term();
     this.tracker.count('rejected', items);
     this.deps.onRejected?.(items);
     this.deps.log.warn({ source: this.tracker.id, seq: place.streamSequence, reason, problems: problems.slice(0, 5), err: error }, 'NATS source: message dead-lettered');
