@@ -11,6 +11,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { natsSourceSchema, type NatsSourceConfig } from '../src/config/schema.js';
+import { RetryableError } from '../src/domain/errors.js';
 import type { SecurityEvent } from '../src/domain/types.js';
 import { createService, type Service } from '../src/service.js';
 import { deadLetterStreamName, NatsJetStreamSource, type NatsSourceDeps } from '../src/sources/live/nats-jetstream.js';
@@ -214,6 +215,41 @@ describe.each(TEST_STORES)('NATS JetStream source on $name', (store) => {
       const ci = await jsm.consumers.info(cfg.stream, cfg.durable);
       return ci.num_pending === 0 && ci.num_ack_pending === 0;
     });
+  });
+
+  it('waits while the ingest is busy instead of fetching, and while it is overloaded instead of naking', async () => {
+    const c = natsConfig();
+    let busy = true;
+    let polls = 0;
+    let overloads = 2;
+    const deliveries: number[] = [];
+    const src = ownSource(c, {
+      // The ingest's pending events: past the bus's share of the budget while `busy`.
+      pendingEvents: () => {
+        polls++;
+        return busy ? 9_000 : service.pipeline.pendingEvents;
+      },
+      ingest: async (events: readonly SecurityEvent[]) => {
+        deliveries.push(1);
+        // The group commit's own overload answer, twice.
+        if (overloads-- > 0) throw new RetryableError('ingest is overloaded (test)', 100);
+        return service.pipeline.ingest(events);
+      },
+    });
+    await src.start();
+    await waitFor('connected', () => src.tracker.status().state === 'connected');
+    for (let i = 0; i < 3; i++) await publish(c.subject, event({ sourceEventId: `${store.name}-busy-${i}` }));
+    const seen = polls;
+    await waitFor('the gate to have looked again and again', () => polls >= seen + 10);
+    let ci = await jsm.consumers.info(c.stream, c.durable);
+    expect([ci.num_pending, ci.num_ack_pending]).toEqual([3, 0]); // nothing fetched
+    expect(deliveries).toEqual([]);
+    busy = false;
+    await waitFor('all three stored', () => src.tracker.status().counts.accepted === 3);
+    ci = await jsm.consumers.info(c.stream, c.durable);
+    expect(ci.num_redelivered).toBe(0);
+    expect(ci.delivered.consumer_seq).toBe(3); // each message delivered once: the overload waited, never nak'd
+    expect(deliveries).toHaveLength(5);
   });
 
   it('a message the store keeps failing is delivered maxDeliver times, then dead-lettered with the error', async () => {
