@@ -65,7 +65,10 @@ export class DemoInbox {
   }
 
   private load(file: string): void {
-    for (const raw of readFileSync(file, 'utf8').split('\n')) {
+    const text = readFileSync(file, 'utf8');
+    // A crash mid-write leaves half a line: the next message must start a line of its own.
+    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(file, '\n');
+    for (const raw of text.split('\n')) {
       if (!raw.trim()) continue;
       let line: Line;
       try {
