@@ -58,7 +58,7 @@ export interface ServerOptions {
   timeouts?: Partial<HttpTimeouts>;
   /** The ingest route's admission budget (DEFAULT_ADMISSION for the rest). */
   admission?: Partial<AdmissionLimits>;
-  /** Demo mode's own receivers: mounts the demo inbox under /api/v1/demo (absent: those paths are 404). */
+  /** Demo mode's own receivers: mounts the demo inbox under /api/v1/demo/ (absent: those paths are 404, GET /api/v1/demo says so). */
   demo?: DemoReceivers;
 }
 
@@ -176,7 +176,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
   await app.register(
     async (api) => {
       for (const routes of API_ROUTES) await api.register(routes, deps);
-      if (opts.demo) await api.register(demoRoutes, { ...deps, demo: opts.demo });
+      await api.register(demoRoutes, { ...deps, ...(opts.demo ? { demo: opts.demo } : {}) });
     },
     { prefix: '/api/v1' },
   );

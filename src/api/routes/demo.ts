@@ -1,22 +1,23 @@
 /**
- * The demo inbox (demo mode only; mounted only when the server runs the demo's own receivers, so
- * every path under /api/v1/demo is a 404 otherwise):
+ * Demo mode and its inbox:
  *
- *   GET  /api/v1/demo                 where the receivers listen and how much they took in
+ *   GET  /api/v1/demo                 whether this server runs in demo mode (any token), and where
+ *                                     its receivers listen; the dashboard shows its Demo inbox tab by it
  *   GET  /api/v1/demo/inbox           what arrived, per recipient (SMS and email), newest first
  *   POST /api/v1/demo/sms/reply       a demo phone texts back ("ACK 4821"): the demo SMS receiver
  *                                     posts it to Vigil's signed inbound webhook as Twilio would
  *
- * Reading needs `people:read` (phone numbers, addresses and alert texts); replying needs
- * `incidents:act` (a reply acknowledges). A site-scoped caller sees only the recipients of its
- * sites (contacts and guards of the configuration) and can reply only as one of them.
+ * The paths under /api/v1/demo/ exist only when the server runs the demo's own receivers (404
+ * otherwise). Reading the inbox needs `people:read` (phone numbers, addresses and alert texts);
+ * replying needs `incidents:act` (a reply acknowledges). A site-scoped caller sees only the
+ * recipients of its sites (contacts and guards of the configuration) and replies only as one of them.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { InvalidError, NotFoundError } from '../../domain/errors.js';
 import type { DemoReceivers, DemoRecipient } from '../../demo/demo-mode.js';
 import type { DemoEmail, DemoSms } from '../../demo/inbox.js';
-import { principalOf } from '../auth.js';
+import { can, principalOf } from '../auth.js';
 import type { RouteDeps } from '../route-deps.js';
 
 /** The code an alert asks to be texted back ("Reply ACK 4821", "(ACK 4821)"). */
@@ -56,19 +57,25 @@ const emailView = (m: DemoEmail) => ({
   size: m.size,
 });
 
-/** Routes under /api/v1 with the demo's receivers. */
-export const demoRoutes: FastifyPluginAsync<RouteDeps & { demo: DemoReceivers }> = async (app, deps) => {
+/** Routes under /api/v1: the demo status always, the inbox with the demo's receivers only. */
+export const demoRoutes: FastifyPluginAsync<RouteDeps & { demo?: DemoReceivers }> = async (app, deps) => {
   const { demo } = deps;
 
   app.get(
     '/demo',
-    { config: { permission: 'people:read' }, schema: { tags: ['demo'], summary: "Demo mode: the demo's own SMS and SMTP receivers", response: deps.errors(401, 403) } },
-    async () => ({
-      sms: { baseUrl: demo.sms.url, api: 'twilio-compatible', webhook: demo.sms.webhook?.signedUrl ?? null },
-      smtp: { url: demo.smtp.url },
-      received: { sms: demo.inbox.allSms().length, emails: demo.inbox.allEmails().length },
-    }),
+    { schema: { tags: ['demo'], summary: "Whether this server runs in demo mode, and the demo's own SMS and SMTP receivers", response: deps.errors(401) } },
+    async (request) => {
+      if (!demo) return { enabled: false };
+      return {
+        enabled: true,
+        /** Whether this caller may read the inbox (contact data). */
+        inbox: can(principalOf(request).role, 'people:read'),
+        sms: { baseUrl: demo.sms.url, api: 'twilio-compatible', webhook: demo.sms.webhook?.signedUrl ?? null },
+        smtp: { url: demo.smtp.url },
+      };
+    },
   );
+  if (!demo) return;
 
   const inboxQuery = z
     .object({
