@@ -13,6 +13,9 @@ import type { Service } from '../service.js';
 import { AlertCadence, demoScenarioBurst, type PlannedAlert } from './scenarios.js';
 import { simulateEvents } from './stream.js';
 
+/** Planned alerts remembered (a demo left running for days must not grow without bound). */
+const MAX_ALERTS_KEPT = 500;
+
 export class LiveSimulator {
   private timer: NodeJS.Timeout | undefined;
   private last = 0;
@@ -20,7 +23,7 @@ export class LiveSimulator {
   private cadence: AlertCadence | undefined;
   /** Alert events planned but not yet due, in time order. */
   private pending: SecurityEvent[] = [];
-  /** Every alert planned so far (newest last; the tests read it). */
+  /** The alerts planned so far, the newest MAX_ALERTS_KEPT (newest last; the tests read it). */
   readonly alerts: PlannedAlert[] = [];
 
   constructor(
@@ -66,6 +69,7 @@ export class LiveSimulator {
         this.alerts.push(a);
         this.pending.push(...a.events);
       }
+      if (this.alerts.length > MAX_ALERTS_KEPT) this.alerts.splice(0, this.alerts.length - MAX_ALERTS_KEPT);
       this.pending.sort((x, y) => Date.parse(x.occurredAt) - Date.parse(y.occurredAt));
       const due = this.pending.filter((e) => Date.parse(e.occurredAt) <= nowMs);
       this.pending = this.pending.filter((e) => Date.parse(e.occurredAt) > nowMs);
