@@ -47,6 +47,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const adminToken = process.env.VIGIL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
   // Fault injection for the crash tests only: die the moment a provider accepted an SMS, before it is recorded.
   const killAfterSms = process.env.VIGIL_FAULT_KILL_AFTER_SMS_ACCEPT === '1';
+  // The receivers' sockets would keep a failed start alive: they go if the service cannot start.
   const service = await createService({
     config,
     ...store,
@@ -56,6 +57,9 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     startRunner: true,
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
+  }).catch(async (e: unknown) => {
+    await receivers?.stop();
+    throw e;
   });
   const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics, ...(receivers ? { demo: receivers } : {}) });
   const address = await app.listen({ port, host });
