@@ -119,6 +119,17 @@ for (const store of TEST_STORES) {
       expect(convo[1]).toMatchObject({ direction: 'inbound', from: '+15550000100', body: `ACK ${sms.replyCode}` });
       // Again: already acknowledged.
       expect((await call('POST', '/api/v1/demo/sms/reply', { from: '+15550000100', body: `ACK ${sms.replyCode}` })).body.answer).toMatch(/already acknowledged/);
+
+      // The guard sent on patrol acknowledges the order the same way.
+      const order = await until('the patrol order to a guard', async () => {
+        const r = (await call('GET', '/api/v1/demo/inbox?channel=sms')).body.items.find((x: Json) => x.role === 'guard');
+        return r?.messages.find((m: Json) => m.body.startsWith('VIGIL PATROL')) ? r : undefined;
+      });
+      const code = order.messages.find((m: Json) => m.body.startsWith('VIGIL PATROL')).replyCode;
+      const ack = await call('POST', '/api/v1/demo/sms/reply', { from: order.address, body: `ACK ${code}` });
+      expect(ack.body.answer).toMatch(/^Vigil: patrol \S+ acknowledged\. Thank you\.$/);
+      const patrol = (await call('GET', `/api/v1/patrols?incident=${incidentId}`)).body.items[0];
+      expect(patrol.status).toBe('acknowledged');
     });
 
     it('refuses bad replies with a 400 naming the field, and phones that got nothing with a 404', async () => {
