@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getState, PAGES, setPage, subscribe, type DashboardState } from '../store.js';
 import { ArchivePage } from './archive.js';
+import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
 import { EquipmentPage } from './equipment.js';
 import { Header } from './header.js';
 import { IncidentDetailPane } from './incident.js';
@@ -47,9 +48,10 @@ export function App() {
 }
 
 function Tabs({ state: s }: { state: DashboardState }) {
+  const demo = useDemoMode(s.screen === 'app');
   return (
     <nav class="tabs" aria-label="Pages">
-      {PAGES.map((p) => (
+      {PAGES.filter((p) => p.id !== 'demo-inbox' || demo || s.page === 'demo-inbox').map((p) => (
         <button key={p.id} type="button" class="tab" data-page={p.id} aria-current={s.page === p.id ? 'page' : undefined} onClick={() => setPage(p.id)}>
           {p.label}
         </button>
@@ -70,6 +72,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <WeeklyPage state={s} />;
     case 'archive':
       return <ArchivePage state={s} />;
+    case 'demo-inbox':
+      return <DemoInboxPage state={s} />;
     default:
       return null;
   }
