@@ -60,8 +60,8 @@ describe('AlertCadence (pure)', () => {
 });
 
 // Night in the chain (02:00-03:00 in New York, 23:00-24:00 in Los Angeles): every site closed, as
-// a demo started in the evening in Europe sees it. (In business hours the background's camera
-// detections keep every incident of a site open, so alerts there join it: docs/demo.md.)
+// a demo started in the evening in Europe sees it. (In business hours the stream's own daytime
+// scenarios hold zones too, so the pace is slower: docs/demo.md.)
 describe('the live simulator over a simulated night hour', () => {
   let service: Service;
   let sim: LiveSimulator;

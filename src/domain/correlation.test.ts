@@ -104,6 +104,20 @@ describe('Correlator: physical events', () => {
     expect(inc.type).toBe('suspicious_activity');
   });
 
+  it('business-hours motion joins an incident in its own zone as context, without widening its window or zones', () => {
+    const h = harness();
+    // A forced door on the sales floor at 14:00 local opens an incident (door_forced always opens).
+    const inc = opened(h.decide(ev('access_control', 'door_forced', DAY, { zone: 'sales-floor' })));
+    // Shoppers on camera in the same zone ten minutes later: context, the window does not move.
+    expect(h.decide(ev('cctv', 'person_detected', DAY + 10 * min, { zone: 'sales-floor' }))).toEqual({ kind: 'join', incidentId: inc.id });
+    expect(inc.lastEventAt).toBe(DAY);
+    // The same in an adjacent zone is noise: the incident does not spread over the shop floor.
+    expect(h.decide(ev('cctv', 'motion', DAY + 11 * min, { zone: 'entrance' }))).toEqual({ kind: 'ignore', reason: 'noise' });
+    expect(inc.zones).toEqual(['sales-floor']);
+    // So a forced door 16 minutes after the first opens an incident of its own instead of joining.
+    expect(opened(h.decide(ev('access_control', 'door_forced', DAY + 16 * min, { zone: 'sales-floor' }))).id).toBe('inc-2');
+  });
+
   it('business-hours motion in a restricted zone opens', () => {
     const h = harness();
     expect(opened(h.decide(ev('cctv', 'motion', DAY, { zone: 'cash-office' }))).type).toBe('suspicious_activity');

@@ -7,6 +7,9 @@
  * - POS exceptions and physical signals are kept apart: a void at a till does not join a forced
  *   door in the back, and a door alarm does not join a till's fraud case. A POS exception joins
  *   the open fraud incident of the same workstation (device).
+ * - Business-hours motion in an unrestricted zone (an `offHoursOrRestricted` rule, when policy
+ *   ignores such motion) is noise: it joins an incident only when the incident is already in its
+ *   zone, as context that neither moves the incident's window nor adds zones, and opens nothing.
  * - With no incident to join, the event's rule decides: `always` opens one, `offHoursOrRestricted`
  *   opens one only outside business hours (site time) or in a restricted zone, `posPattern` opens a
  *   fraud incident once spreeCount exceptions from one workstation fall within spreeMinutes (or one
@@ -98,7 +101,15 @@ export class Correlator {
     const isPos = event.source === 'pos';
     const group = isPos ? 'pos' : 'physical';
 
+    // Business-hours motion in an open zone is noise: it never opens an incident, and it joins one
+    // only as context (an incident already in its zone) without widening the incident's window or
+    // zones, so a busy shop floor cannot keep one incident open all day and swallow every alert.
+    const noise = rule.opens === 'offHoursOrRestricted' && this.isBusinessHoursNoise(event, at);
     const candidate = this.findIncident(event, at, group);
+    if (noise) {
+      if (candidate && (!event.zone || candidate.zones.includes(event.zone))) return { kind: 'join', incidentId: candidate.id };
+      return { kind: 'ignore', reason: 'noise' };
+    }
     if (candidate) {
       candidate.lastEventAt = Math.max(candidate.lastEventAt, at);
       candidate.firstEventAt = Math.min(candidate.firstEventAt, at);
@@ -109,13 +120,7 @@ export class Correlator {
 
     let attach: string[] = [];
     let firstAt = at;
-    if (rule.opens === 'offHoursOrRestricted') {
-      const zone = event.zone ? site.zones.get(event.zone) : undefined;
-      const restricted = zone?.restricted ?? false;
-      if (!restricted && !isAfterHours(this.org, event.site, new Date(at)) && this.policy.correlation.ignoreBusinessHoursMotion) {
-        return { kind: 'ignore', reason: 'noise' };
-      }
-    } else if (rule.opens === 'posPattern') {
+    if (rule.opens === 'posPattern') {
       const device = event.device ?? '-';
       const list = this.bucket(this.pending, `${event.site}|${device}`);
       const amountMinor = event.amount ? abs(toMinor(event.amount.value, event.amount.currency)) : 0n;
@@ -145,6 +150,14 @@ export class Correlator {
     };
     this.bucket(this.open, event.site).push(incident);
     return { kind: 'open', incident, attach };
+  }
+
+  /** An `offHoursOrRestricted` event inside business hours in an unrestricted zone (when policy ignores such motion). */
+  private isBusinessHoursNoise(event: SecurityEvent, at: number): boolean {
+    if (!this.policy.correlation.ignoreBusinessHoursMotion) return false;
+    const zone = event.zone ? this.org.sites.get(event.site)?.zones.get(event.zone) : undefined;
+    if (zone?.restricted) return false;
+    return !isAfterHours(this.org, event.site, new Date(at));
   }
 
   private rank(t: IncidentType): number {
