@@ -89,6 +89,12 @@ export function Queue({ state: s }: { state: DashboardState }) {
   const stateRef = useRef(s);
   stateRef.current = s;
 
+  /** The incident of the focused queue item, if an item has the focus. */
+  const focusedId = (): string | null => {
+    const el = document.activeElement as HTMLElement | null;
+    return el && list.current?.contains(el) ? el.getAttribute('data-id') : null;
+  };
+
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
       const st = stateRef.current;
@@ -104,12 +110,16 @@ export function Queue({ state: s }: { state: DashboardState }) {
       else if (k === 'k' || (k === 'ArrowUp' && inList)) move(-1);
       else if (k === 'Home' && inList) move('first');
       else if (k === 'End' && inList) move('last');
-      else if (k === 'Enter' && inList && st.selectedId) {
-        select(st.selectedId, { focus: true });
-        document.getElementById('detail')?.focus();
-      } else if (k === 'a' && st.selectedId) {
-        const it = st.incidents.find((x) => x.id === st.selectedId) ?? st.detail;
-        if (it && (ACK.from as readonly string[]).includes(it.status)) void act(st.selectedId, ACK, '');
+      else if (k === 'Enter' && inList) {
+        const fid = focusedId() ?? st.selectedId;
+        if (!fid) return;
+        select(fid, { focus: true });
+        if (fid === st.selectedId) document.getElementById('detail')?.focus();
+      } else if (k === 'a' && (focusedId() ?? st.selectedId)) {
+        const aid = (focusedId() ?? st.selectedId)!;
+        if (aid !== st.selectedId) select(aid);
+        const it = st.incidents.find((x) => x.id === aid) ?? (st.detail?.id === aid ? st.detail : null);
+        if (it && (ACK.from as readonly string[]).includes(it.status)) void act(aid, ACK, '');
       } else if (k === 's' && st.selectedId) {
         document.getElementById('assign-select')?.focus();
       } else if (k === '/') search.current?.focus();
