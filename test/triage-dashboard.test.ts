@@ -136,8 +136,14 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('triage dashboard in C
     expect(notified[0]).toContain('Store 101');
     expect(await item.locator('[data-sla="ack"]').getAttribute('data-sla-state')).toMatch(/^(running|soon)$/);
 
-    // Open it with the keyboard: the factors, the plan, the notifications with their recipients.
+    // Move with j/k (visible focus on the item), then open it with Enter: the factors, the plan,
+    // the notifications with their recipients.
     await item.focus();
+    await page.keyboard.press('j');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(order[1]);
+    await page.keyboard.press('k');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-id'))).toBe(id);
+    expect(await page.evaluate(() => document.activeElement?.matches(':focus-visible'))).toBe(true);
     await page.keyboard.press('Enter');
     await page.waitForSelector(`#detail[data-incident-id="${id}"] svg.factor-chart`);
     expect(await page.locator('svg.factor-chart [data-factor]').count()).toBe(inc.severity.factors.length);
@@ -228,6 +234,28 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('triage dashboard in C
     await page.locator(`tr[data-guard="${patrol.guardId}"]`).waitFor();
     expect(await page.locator(`tr[data-guard="${patrol.guardId}"]`).textContent()).toContain(`incident ${id}`);
     await page.screenshot({ path: `${ARTIFACTS}triage-guards.png`, fullPage: true });
+
+    // The provider refuses one emergency SMS and keeps answering 503 to the other: the step is
+    // decided but not delivered, the failure in red with its error, the retrying one in amber.
+    twilio.failNext.push(400, ...Array.from({ length: 30 }, () => 503));
+    const at2 = minutesAgo(1);
+    const bad = await api('POST', '/api/v1/events', [
+      { source: 'access_control', type: 'door_forced', sourceEventId: 'td-door-102', occurredAt: at2, site: 'store-102', zone: 'cash-office', device: 'cr-102-co', assets: ['safe-2'] },
+      { source: 'alarm', type: 'intrusion', sourceEventId: 'td-alarm-102', occurredAt: at2, site: 'store-102', zone: 'cash-office', assets: ['safe-2'] },
+    ]);
+    expect(bad.status).toBe(202);
+    const badId: string = (await api('GET', '/api/v1/events?source=access_control&site=store-102')).body.items.find((e: Json) => e.sourceEventId === 'td-door-102').incidentId;
+    await page.locator('.tab[data-page="incidents"]').click();
+    await page.locator(`#incident-list button[data-id="${badId}"]`).click();
+    const step = `.steps [data-step="send-emergency-sms"]`;
+    await page.waitForSelector(`#detail[data-incident-id="${badId}"] ${step}[data-delivery="failed"]`, { timeout: 30_000 });
+    expect(await page.locator(`${step} [data-delivered]`).getAttribute('data-delivered')).toBe('no');
+    expect(await page.locator(`${step} .dl-tag`).first().textContent()).toContain('decided');
+    expect(await page.locator(`${step} .dl-list.bad`).textContent()).toContain('refused the message (400)');
+    await page.waitForFunction((sel) => document.querySelector(`${sel} .dl-list.warn`)?.textContent?.includes('503'), step, { timeout: 30_000 });
+    expect(await page.locator('#notifications-card tr[data-state="failed"] td.err').first().textContent()).toContain('400');
+    await page.screenshot({ path: `${ARTIFACTS}triage-delivery-failed.png`, fullPage: true });
+    twilio.failNext.length = 0;
 
     expect(problems).toEqual([]);
     await context.close();

@@ -39,6 +39,7 @@ export function IncidentPatrols({ d, state: s }: { d: Incident; state: Dashboard
   const items = d.patrols ?? [];
   if (items.length === 0) return <p class="muted small">No patrol sent.</p>;
   return (
+    <div class="dl-wrap">
     <table class="dl-table" aria-label="Patrols">
       <thead>
         <tr>
@@ -71,6 +72,7 @@ export function IncidentPatrols({ d, state: s }: { d: Incident; state: Dashboard
         })}
       </tbody>
     </table>
+    </div>
   );
 }
 
@@ -104,7 +106,8 @@ export function GuardsPage({ state: s }: { state: DashboardState }) {
         </div>
       </div>
       {list.error ? <p class="err">{list.error}</p> : null}
-      <table class="dl-table" aria-label="Guards">
+      <div class="dl-wrap">
+    <table class="dl-table" aria-label="Guards">
         <thead>
           <tr>
             <th scope="col">Guard</th>
@@ -159,6 +162,7 @@ export function GuardsPage({ state: s }: { state: DashboardState }) {
           })}
         </tbody>
       </table>
+    </div>
     </section>
   );
 }

@@ -24,6 +24,7 @@ const who = (n: Notification): string => n.recipient;
 export function NotificationsTable({ items, tz, state: s, showIncident = false }: { items: readonly Notification[]; tz: (site: string | null) => string | undefined; state: DashboardState; showIncident?: boolean }) {
   if (items.length === 0) return <p class="muted small">No notifications.</p>;
   return (
+    <div class="dl-wrap">
     <table class="dl-table" aria-label="Notifications">
       <thead>
         <tr>
@@ -74,6 +75,7 @@ export function NotificationsTable({ items, tz, state: s, showIncident = false }
         })}
       </tbody>
     </table>
+    </div>
   );
 }
 

@@ -77,7 +77,8 @@ export function Queue({ state: s }: { state: DashboardState }) {
   const move = (delta: number | 'first' | 'last') => {
     const items = getItems();
     if (items.length === 0) return;
-    const i = items.findIndex((it) => it.id === s.selectedId);
+    const from = focusedId() ?? stateRef.current.selectedId;
+    const i = items.findIndex((it) => it.id === from);
     const j = delta === 'first' ? 0 : delta === 'last' ? items.length - 1 : i < 0 ? 0 : clamp(i + delta, 0, items.length - 1);
     select(items[j].id);
     const btn = list.current?.querySelector<HTMLButtonElement>(`button.inc[data-id="${CSS.escape(items[j].id)}"]`);

@@ -10,8 +10,11 @@ type Notification = Incident['notifications'][number];
 
 /** The notification kinds (before the ':band' suffix) each step queues. */
 export const STEP_KINDS: Readonly<Record<string, readonly string[]>> = {
-  'send-emergency-sms': ['emergency', 'escalation'],
+  // Escalations (response monitor) are later alerts of their own, shown in the notifications list.
+  'send-emergency-sms': ['emergency'],
   'notify-management': ['management', 'executive', 'webhook'],
+  'assign-guard-patrol': ['patrol'],
+  'create-investigation-task': ['task-assigned'],
 };
 
 /** How far a notification got: delivered, still on its way, failed, or no longer needed. */
