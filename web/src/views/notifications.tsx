@@ -6,8 +6,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { fmtTime, humanize } from '../format.js';
 import type { Incident, Page } from '../model.js';
-import { onLiveEvent, select, setPage, type DashboardState } from '../store.js';
-import { siteName, siteTz } from './names.js';
+import { onLiveEvent, request, select, setPage, type DashboardState } from '../store.js';
+import { siteName, siteOf, siteTz } from './names.js';
 import { useApi } from './use-api.js';
 import { deliveryOf, lastError } from './workflow-delivery.js';
 
@@ -17,11 +17,40 @@ type Notification = Incident['notifications'][number];
 const STATES = ['queued', 'sending', 'sent', 'failed', 'acknowledged', 'folded', 'folded_sent', 'cancelled'] as const;
 const CHANNELS = ['sms', 'email', 'webhook'] as const;
 
-/** The recipient as the config names it: a contact's name when the site plan does not know it, the id. */
-const who = (n: Notification): string => n.recipient;
+/**
+ * The names of the people of an incident's site: its contacts (GET /incidents/{id}/assignees) and
+ * its guards (the site plan), by id; empty until loaded (the ids are shown meanwhile).
+ */
+export function usePeopleNames(incidentId: string, site: string, s: DashboardState): ReadonlyMap<string, string> {
+  const [contacts, setContacts] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    let live = true;
+    request<{ items: { id: string; name: string }[] }>(`/incidents/${encodeURIComponent(incidentId)}/assignees`)
+      .then((r) => live && setContacts(new Map(r.items.map((p) => [p.id, p.name]))))
+      .catch(() => undefined); // names are a nicety: the ids stay
+    return () => {
+      live = false;
+    };
+  }, [incidentId]);
+  const names = new Map(contacts);
+  for (const g of siteOf(s, site)?.guards ?? []) names.set(g.id, g.name);
+  return names;
+}
 
 /** A table of notifications; `showIncident` adds the incident and site columns (the page). */
-export function NotificationsTable({ items, tz, state: s, showIncident = false }: { items: readonly Notification[]; tz: (site: string | null) => string | undefined; state: DashboardState; showIncident?: boolean }) {
+export function NotificationsTable({
+  items,
+  tz,
+  state: s,
+  showIncident = false,
+  names = new Map(),
+}: {
+  items: readonly Notification[];
+  tz: (site: string | null) => string | undefined;
+  state: DashboardState;
+  showIncident?: boolean;
+  names?: ReadonlyMap<string, string>;
+}) {
   if (items.length === 0) return <p class="muted small">No notifications.</p>;
   return (
     <div class="dl-wrap">
@@ -60,7 +89,8 @@ export function NotificationsTable({ items, tz, state: s, showIncident = false }
                 </td>
               ) : null}
               <td>
-                <strong>{who(n)}</strong>
+                <strong>{names.get(n.recipient) ?? n.recipient}</strong>
+                {names.has(n.recipient) ? <span class="small muted">{` ${n.recipient}`}</span> : null}
                 {n.address ? <div class="small muted">{n.address}</div> : null}
                 <div class="small muted">{humanize(String(n.kind).split(':')[0])}</div>
               </td>
@@ -82,6 +112,7 @@ export function NotificationsTable({ items, tz, state: s, showIncident = false }
 /** The notifications of the selected incident (its detail). */
 export function IncidentNotifications({ d, state: s }: { d: Incident; state: DashboardState }) {
   const items = d.notifications ?? [];
+  const names = usePeopleNames(d.id, d.site, s);
   const counts = { delivered: 0, pending: 0, failed: 0, cancelled: 0 };
   for (const n of items) counts[deliveryOf(n.status)]++;
   return (
@@ -89,7 +120,7 @@ export function IncidentNotifications({ d, state: s }: { d: Incident; state: Das
       <p class="small" id="notif-summary">
         {`${items.length} notification${items.length === 1 ? '' : 's'}: ${counts.delivered} delivered, ${counts.pending} pending, ${counts.failed} failed${counts.cancelled ? `, ${counts.cancelled} cancelled` : ''}`}
       </p>
-      <NotificationsTable items={items} tz={() => siteTz(s, d.site)} state={s} />
+      <NotificationsTable items={items} tz={() => siteTz(s, d.site)} state={s} names={names} />
     </>
   );
 }
