@@ -257,6 +257,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('triage dashboard in C
     await page.screenshot({ path: `${ARTIFACTS}triage-delivery-failed.png`, fullPage: true });
     twilio.failNext.length = 0;
 
+    // On a phone: the same queue and controls, readable.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.locator(`#incident-list button[data-id="${badId}"]`).waitFor();
+    await page.screenshot({ path: `${ARTIFACTS}triage-phone.png`, fullPage: false });
+
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
