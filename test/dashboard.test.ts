@@ -173,7 +173,16 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     expect((await item.locator('[data-band]').textContent())?.trim()).toBe(door.severity.band);
     expect(await item.textContent()).toContain('Cash office'); // zone name from the site plan
     await page.locator(`#incident-list button[data-id="${fraudId}"]`).waitFor();
-    // Newest first.
+    // Newest first (the queue's other order; priority is the default, test/triage-dashboard.test.ts).
+    await page.selectOption('#queue-sort', 'opened');
+    await page.waitForSelector('#incident-list[aria-label="Incidents, newest first"]');
+    await page.waitForFunction(
+      ([a, b]) => {
+        const ids = [...document.querySelectorAll('#incident-list button.inc')].map((e) => e.getAttribute('data-id'));
+        return ids.indexOf(a) >= 0 && ids.indexOf(a) < ids.indexOf(b);
+      },
+      [fraudId, doorId],
+    );
     const order = await page.locator('#incident-list button.inc').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
     expect(order.indexOf(fraudId)).toBeLessThan(order.indexOf(doorId));
     // Header counters and the 24 h chart.

@@ -7,13 +7,13 @@
  * patrol) on the live stream with its site.
  */
 import { actionNoteText, settleActionNote, type ActionNote } from '../domain/case-notes.js';
-import { ConflictError, NotFoundError } from '../domain/errors.js';
-import { allowedIncidentActions, transition as incidentTransition, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../domain/incident-lifecycle.js';
+import { ConflictError, InvalidError, NotFoundError } from '../domain/errors.js';
+import { allowedIncidentActions, assignablePeople, ASSIGNABLE_STATUSES, transition as incidentTransition, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../domain/incident-lifecycle.js';
 import { transition as patrolTransition, type PatrolApiAction } from '../domain/patrol-lifecycle.js';
 import type { Service } from '../service.js';
 import { appendAuditRecord } from '../store/audit-log.js';
 import { releaseGuard } from '../store/guards.js';
-import { markIncidentAcknowledged, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
+import { markIncidentAcknowledged, markIncidentAssigned, markIncidentReopened, markIncidentResolved } from '../store/incidents.js';
 import { cancelMootAlerts } from '../store/notifications.js';
 import { lockPatrol, recordPatrolStage, responsePatrolsUnderWay, setPatrolStatus, type PatrolStage } from '../store/patrols.js';
 import { appendNote, type NoteView } from '../store/notes.js';
@@ -163,4 +163,61 @@ export async function advancePatrol(service: Service, patrolId: string, action: 
     data: { id: patrolId, status: moved.to, guardId: moved.guardId },
   });
   if (moved.freed && moved.guardId) service.announce({ kind: 'guard.updated', site: moved.site, data: { id: moved.guardId, status: 'available' } });
+}
+
+/** An assignment of an incident to a person, or its removal (assignee null). */
+export interface AssignIncidentInput {
+  id: string;
+  /** A contact id covering the incident's site (domain/incident-lifecycle.ts assignablePeople), or null to unassign. */
+  assignee: string | null;
+  actor: string;
+  scope: SiteScope;
+  now: Date;
+}
+
+/**
+ * Assigns an incident to a person (or unassigns it) in one transaction: the incident locked, the
+ * assignee checked against the people of its site (400 naming `assignee` and who may be named),
+ * the change written with its audit record, then announced as `incident.updated`. 404 when
+ * unknown or out of scope, 409 when archived. Assigning to the current assignee changes nothing
+ * and writes no audit record.
+ */
+export async function assignIncident(service: Pick<Service, 'db' | 'announce' | 'config' | 'logSigner'>, input: AssignIncidentInput): Promise<IncidentDetail> {
+  const { id, assignee, actor, scope, now } = input;
+  const { detail, changed } = await service.db.transaction(async (tx) => {
+    const st = await incidentState(tx, id, scope, true);
+    if (!st) throw new NotFoundError(`incident ${id}`);
+    if (!(ASSIGNABLE_STATUSES as readonly string[]).includes(st.status)) throw new ConflictError(`incident ${id} is ${st.status}; only ${ASSIGNABLE_STATUSES.join(', ')} incidents can be assigned`, []);
+    if (assignee !== null) {
+      const people = assignablePeople(service.config.contacts, st.site);
+      if (!people.some((p) => p.id === assignee)) {
+        throw new InvalidError([
+          { path: 'assignee', message: `unknown person ${assignee} for site ${st.site}; expected one of ${people.map((p) => p.id).join(', ') || '(no contacts cover this site)'} or null` },
+        ]);
+      }
+    }
+    let changed = false;
+    if (st.assignee !== assignee) {
+      if (!(await markIncidentAssigned(tx, { id, version: st.version, assignee, at: now }))) throw new ConflictError(`incident ${id} changed meanwhile; try again`, []);
+      await appendAuditRecord(
+        tx,
+        {
+          at: now,
+          actor,
+          action: assignee === null ? 'incident.unassign' : 'incident.assign',
+          target: id,
+          details: { from: st.assignee, to: assignee },
+          before: { id, assignee: st.assignee, version: st.version },
+          after: { id, assignee, version: st.version + 1 },
+        },
+        service.logSigner,
+      );
+      changed = true;
+    }
+    const detail = await getIncident(tx, id, scope, { now });
+    if (!detail) throw new NotFoundError(`incident ${id}`);
+    return { detail, changed };
+  });
+  if (changed) service.announce({ kind: 'incident.updated', site: detail.site, incidentId: id, data: { status: detail.status, action: 'assign', by: actor, assignee } });
+  return detail;
 }

@@ -23,6 +23,8 @@ function incident(over: Partial<IncidentDetail> = {}): IncidentDetail {
     sources: ['alarm'],
     acknowledgedAt: null,
     acknowledgedBy: null,
+    assignee: null,
+    assignedAt: null,
     resolvedAt: null,
     resolvedBy: null,
     severity: { score: 70, band: 'high', policyVersion: 'p', factors: [] },

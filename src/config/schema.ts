@@ -238,6 +238,8 @@ export const policySchema = z.object({
   sla: z.object({
     acknowledgeMinutes: z.object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number() }),
     investigationDueHours: z.object({ low: z.number(), medium: z.number(), high: z.number(), critical: z.number() }),
+    /** Resolution due this many hours after opening, per band (domain/sla.ts). */
+    resolveHours: z.object({ low: z.number().positive(), medium: z.number().positive(), high: z.number().positive(), critical: z.number().positive() }),
   }),
   workflow: z.object({
     maxAttempts: z.number().int().min(1),

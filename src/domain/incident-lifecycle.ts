@@ -52,3 +52,22 @@ export function transition(current: string, action: IncidentAction, subject = 'i
 export function allowedIncidentActions(status: string, by?: ActionBy): IncidentAction[] {
   return allowedFrom(INCIDENT_TRANSITIONS, status, by);
 }
+
+/** A person an incident can be assigned to: a configured contact covering its site. */
+export interface Assignable {
+  id: string;
+  name: string;
+  role: string;
+}
+
+/**
+ * The people an incident of `site` can be assigned to: the configured contacts that cover the
+ * site (a contact with no sites covers every site), in configuration order. Assignment is not a
+ * status change: it works in every status but archived (archived is final).
+ */
+export function assignablePeople(contacts: readonly { id: string; name: string; role: string; sites: readonly string[] }[], site: string): Assignable[] {
+  return contacts.filter((c) => c.sites.length === 0 || c.sites.includes(site)).map((c) => ({ id: c.id, name: c.name, role: c.role }));
+}
+
+/** Statuses in which an incident can be (re)assigned. */
+export const ASSIGNABLE_STATUSES: readonly IncidentStatus[] = ['open', 'acknowledged', 'investigating', 'resolved'];

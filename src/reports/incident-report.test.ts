@@ -36,6 +36,8 @@ function data(over: Partial<ReportData['incident']> = {}, extra: Partial<ReportD
       sources: ['cctv', 'access_control'],
       acknowledgedAt: null,
       acknowledgedBy: null,
+      assignee: null,
+      assignedAt: null,
       resolvedAt: null,
       resolvedBy: null,
       severity: {

@@ -338,3 +338,15 @@ export async function findUnresolvedIncidentsByAckCode(q: Queryable, code: strin
   );
   return r.rows.map((x) => ({ id: x.id, site: x.site, status: x.status, acknowledgedBy: x.acknowledged_by }));
 }
+
+/**
+ * Sets (or clears, with null) the person an incident is assigned to, when it is still at version
+ * `version` (read in the same transaction); false when it changed meanwhile.
+ */
+export async function markIncidentAssigned(q: Queryable, c: { id: string; version: number; assignee: string | null; at: Date }): Promise<boolean> {
+  const r = await q.query(
+    `UPDATE incidents SET assignee = $3, assigned_at = $4, updated_at = now(), version = version + 1 WHERE id = $1 AND version = $2`,
+    [c.id, c.version, c.assignee, c.assignee === null ? null : c.at],
+  );
+  return r.rowCount > 0;
+}

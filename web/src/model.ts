@@ -11,13 +11,17 @@ import type { Policy } from '../../src/config/schema.js';
 import type { TouchedAsset } from '../../src/domain/assessment.js';
 import { BANDS, INCIDENT_STATUSES, type Band, type IncidentStatus, type Loss, type Source, type StepStatus } from '../../src/domain/types.js';
 import type { EventItem } from '../../src/store/read/events.js';
-import type { IncidentDetail, IncidentSummary } from '../../src/store/read/incidents.js';
+import type { IncidentSla } from '../../src/domain/sla.js';
+import type { IncidentDetail, IncidentSummary as ReadSummary } from '../../src/store/read/incidents.js';
 import type { Page } from '../../src/store/read/page.js';
 
 export { BANDS, INCIDENT_STATUSES, SOURCES } from '../../src/domain/types.js';
 export type { Band, IncidentStatus, IncidentType, Source, StepStatus } from '../../src/domain/types.js';
 export { BUILT_INCIDENT_STEPS, INCIDENT_STEPS, STEP_TITLES } from '../../src/workflow/incident-response.js';
-export type { EventItem, IncidentSummary, Page, SiteItem };
+export type { EventItem, IncidentSla, Page, SiteItem };
+
+/** One incident in a list, with its SLA deadlines (added by the route, domain/sla.ts). */
+export type IncidentSummary = ReadSummary & IncidentSla;
 
 /** An asset of an incident: the read model's view, with the fields the assessment records. */
 export type IncidentAsset = IncidentDetail['assets'][number] & Partial<TouchedAsset>;
@@ -26,7 +30,7 @@ export type IncidentAsset = IncidentDetail['assets'][number] & Partial<TouchedAs
  * One incident as `GET /api/v1/incidents/{id}` returns it. The read model leaves `loss` and the
  * asset entries open (they are stored JSON); they hold the domain's Loss and TouchedAsset.
  */
-export interface Incident extends Omit<IncidentDetail, 'loss' | 'assets' | 'adjacentHighRisk'> {
+export interface Incident extends Omit<IncidentDetail, 'loss' | 'assets' | 'adjacentHighRisk'>, IncidentSla {
   loss: Loss | null;
   assets: IncidentAsset[];
   adjacentHighRisk: IncidentAsset[];

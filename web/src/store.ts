@@ -10,6 +10,7 @@
 import { AuthError, createApiClient, HttpError, NetworkError } from './api.js';
 import { BANDS, bandOf, STATUS_FILTERS, type Action, type Band, type Incident, type IncidentSummary, type Page, type SiteItem, type StatusFilter } from './model.js';
 import { loadToken, readFragment, saveToken, writeFragment } from './session.js';
+import { applyFilters, followStream, noticeIncidents, patchFilters, resetAnnouncements, type TriageFilters } from './triage.js';
 
 export const POLL_MS = 3000;
 
@@ -49,6 +50,8 @@ export const PAGES = [
   { id: 'equipment', label: 'Equipment' },
   { id: 'weekly', label: 'Weekly report' },
   { id: 'archive', label: 'Archive' },
+  { id: 'notifications', label: 'Notifications' },
+  { id: 'guards', label: 'Guards' },
   // Shown only in demo mode (views/demo-inbox.tsx asks the server).
   { id: 'demo-inbox', label: 'Demo inbox' },
 ] as const;
@@ -126,8 +129,36 @@ let generation = 0;
 let autoSelect = true;
 let detailSig = '';
 
+let live: AbortController | undefined;
+let liveTimer: ReturnType<typeof setTimeout> | undefined;
+let liveDetailTimer: ReturnType<typeof setTimeout> | undefined;
+
+/** A change heard on the live stream: the list (and the open incident) are fetched again at once. */
+function onLive(kind: string, data: Record<string, unknown>): void {
+  if (kind === 'incident.opened' || kind === 'incident.updated') {
+    clearTimeout(liveTimer);
+    liveTimer = setTimeout(() => void refreshList().catch(reportError), 100);
+  }
+  if (state.selectedId && data.incidentId === state.selectedId) {
+    clearTimeout(liveDetailTimer);
+    liveDetailTimer = setTimeout(refreshSelected, 150);
+  }
+  for (const fn of liveListeners) fn(kind, data);
+}
+const liveListeners = new Set<(kind: string, data: Record<string, unknown>) => void>();
+
+/** Calls `fn` with every live-stream event (pages that show notifications, patrols, guards); returns the unsubscribe function. */
+export function onLiveEvent(fn: (kind: string, data: Record<string, unknown>) => void): () => void {
+  liveListeners.add(fn);
+  return () => {
+    liveListeners.delete(fn);
+  };
+}
+
 function stop(): void {
   running = false;
+  live?.abort();
+  live = undefined;
   generation++;
   api.reset();
   clearTimeout(timer);
@@ -138,6 +169,9 @@ function start(): void {
   running = true;
   ticks = 0;
   set({ screen: 'app', loginMessage: '' });
+  resetAnnouncements();
+  live = new AbortController();
+  void followStream(() => api.token, onLive, live.signal);
   void tick();
 }
 
@@ -203,9 +237,11 @@ async function refreshList(): Promise<void> {
   const statuses = STATUS_FILTERS[state.statusFilter];
   if (statuses.length) q.set('status', statuses.join(','));
   if (state.bandFilter) q.set('band', state.bandFilter);
+  applyFilters(q);
   const r = await api.request<Page<IncidentSummary>>(`/incidents?${q}`);
   const incidents = r.items ?? [];
   set({ incidents, listLoaded: true });
+  noticeIncidents(incidents, (it) => `${it.type.replace(/_/g, ' ')} at ${state.sites.get(it.site)?.name ?? it.site}`);
   if (autoSelect && !state.selectedId && incidents.length > 0) {
     autoSelect = false;
     select(incidents[0].id);
@@ -277,6 +313,19 @@ export function select(id: string, { focus = false }: { focus?: boolean } = {}):
 /** The list's status filter (the select). */
 export function setStatusFilter(value: string): void {
   set({ statusFilter: value in STATUS_FILTERS ? (value as StatusFilter) : 'active' });
+  void refreshList().catch(reportError);
+}
+
+/** The queue's order, filters and search (triage.ts); the list is fetched again. */
+export function setTriage(patch: Partial<TriageFilters>): void {
+  patchFilters(patch);
+  set({});
+  void refreshList().catch(reportError);
+}
+
+/** The list's band filter (the select), '' for every band. */
+export function setBandFilter(value: string): void {
+  set({ bandFilter: bandOf(value) });
   void refreshList().catch(reportError);
 }
 

@@ -9,15 +9,18 @@ import { z } from 'zod';
 import { toVeris, VERIS_SCHEMA_VERSION } from '../../channels/veris.js';
 import { MAX_NOTE_LENGTH, NOTE_KINDS, OUTCOMES } from '../../domain/case-notes.js';
 import { NotFoundError } from '../../domain/errors.js';
-import { INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
+import { assignablePeople, INCIDENT_API_ACTIONS, INCIDENT_TRANSITIONS, type IncidentApiAction } from '../../domain/incident-lifecycle.js';
+import { incidentSla, type SlaInput } from '../../domain/sla.js';
 import { BANDS, INCIDENT_STATUSES, INCIDENT_TYPES } from '../../domain/types.js';
-import { getIncident, listIncidents } from '../../store/read/incidents.js';
+import { getIncident, incidentSite, INCIDENT_SORTS, listIncidents } from '../../store/read/incidents.js';
 import { INCIDENT_STEPS } from '../../workflow/incident-response.js';
 import { forCaller, principalOf } from '../auth.js';
-import { addIncidentNote, applyIncidentAction } from '../lifecycle-actions.js';
+import { addIncidentNote, applyIncidentAction, assignIncident } from '../lifecycle-actions.js';
 import type { RouteDeps } from '../route-deps.js';
 import { EVENT_ITEM_SCHEMA } from '../schemas.js';
 import { TASK_VIEW_SCHEMA } from '../task-schemas.js';
+
+const SLA_STATES = ['running', 'met', 'missed', 'overdue'] as const;
 
 const factorSchema = z.object({ name: z.string(), value: z.number(), weight: z.number(), contribution: z.number(), detail: z.string().optional() });
 
@@ -51,6 +54,12 @@ const summaryFields = {
   acknowledgedBy: z.string().nullable(),
   resolvedAt: z.string().nullable(),
   resolvedBy: z.string().nullable(),
+  assignee: z.string().nullable().meta({ description: 'the contact id the incident is assigned to (POST /incidents/{id}/assign), null when unassigned' }),
+  assignedAt: z.string().nullable(),
+  ackDueAt: z.string().meta({ description: 'acknowledgement deadline: opening + policy sla.acknowledgeMinutes of the band (domain/sla.ts)' }),
+  resolveDueAt: z.string().meta({ description: 'resolution deadline: opening + policy sla.resolveHours of the band' }),
+  ackSla: z.enum(SLA_STATES).meta({ description: 'running, met, missed (done late) or overdue (not done, past the deadline), at the time of the answer' }),
+  resolveSla: z.enum(SLA_STATES),
 };
 
 const summarySchema = z.object({
@@ -120,6 +129,11 @@ const detailSchema = z.object({
 /** Incident routes. */
 export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { service, query: Q } = deps;
+  // SLA deadlines and states at the time of the answer (domain/sla.ts), on every incident shown.
+  const withSla = <T extends Omit<SlaInput, 'band'> & { severity: { band: string } }>(inc: T): T => ({
+    ...inc,
+    ...incidentSla(service.config.policy.sla, { band: inc.severity.band, openedAt: inc.openedAt, acknowledgedAt: inc.acknowledgedAt, resolvedAt: inc.resolvedAt }, service.now()),
+  });
 
   const listQuery = z
     .object({
@@ -127,6 +141,9 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       site: Q.list('site ids'),
       band: Q.list('bands', BANDS),
       type: Q.list('incident types', INCIDENT_TYPES),
+      assignee: Q.list('assignees (contact ids; none for unassigned)'),
+      q: z.string().max(200, 'expected at most 200 characters').optional().meta({ description: 'search: incident id (or its start), zone, asset id or name, badge id of an event' }),
+      sort: z.enum(INCIDENT_SORTS).optional().meta({ description: 'opened: newest first (default); priority: band high to low, then oldest first' }),
       from: Q.instant('opened at or after (ISO 8601 with offset)'),
       to: Q.instant('opened before (ISO 8601 with offset)'),
       limit: Q.limit(500, 50),
@@ -139,18 +156,19 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
     {
       schema: {
         tags: ['incidents'],
-        summary: 'Incidents, newest first',
+        summary: 'Incidents, newest first (or by priority with sort=priority)',
         querystring: deps.input(listQuery),
         response: { 200: deps.output(z.object({ items: z.array(summarySchema), nextCursor: z.string().nullable() })), ...deps.errors(400, 401) },
       },
     },
     async (request) => {
       const q = request.query as z.output<typeof listQuery>;
-      return listIncidents(
+      const page = await listIncidents(
         service.db,
-        { statuses: q.status, sites: q.site, bands: q.band, types: q.type, from: q.from, to: q.to, limit: q.limit, cursor: q.cursor },
+        { statuses: q.status, sites: q.site, bands: q.band, types: q.type, assignees: q.assignee, q: q.q, sort: q.sort, from: q.from, to: q.to, limit: q.limit, cursor: q.cursor },
         principalOf(request).sites,
       );
+      return { ...page, items: page.items.map(withSla) };
     },
   );
 
@@ -173,7 +191,7 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       const principal = principalOf(request);
       const detail = await getIncident(service.db, id, principal.sites, { now: service.now() });
       if (!detail) throw new NotFoundError(`incident ${id}`);
-      return forCaller(principal, 'incident', detail);
+      return forCaller(principal, 'incident', withSla(detail));
     },
   );
 
@@ -225,10 +243,59 @@ export const incidentRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
           ...(body.note !== undefined ? { note: body.note } : {}),
           ...(body.outcome !== undefined ? { outcome: body.outcome } : {}),
         });
-        return forCaller(principal, 'incident', detail);
+        return forCaller(principal, 'incident', withSla(detail));
       },
     );
   }
+
+  const assignBody = z
+    .object({
+      assignee: z
+        .string()
+        .regex(/^[a-z0-9-]{1,100}$/, 'expected a contact id ([a-z0-9-]+) or null')
+        .nullable()
+        .meta({ description: 'a contact id covering the incident\'s site (GET /incidents/{id}/assignees), or null to unassign' }),
+    })
+    .strict();
+  app.post(
+    '/incidents/:id/assign',
+    {
+      config: { permission: 'incidents:act' },
+      schema: {
+        tags: ['incidents'],
+        summary: 'Assign an incident to a person (or unassign it with null)',
+        params: paramsJson,
+        body: deps.input(z.preprocess((v) => v ?? {}, assignBody)),
+        response: { 200: detailJson, ...deps.errors(400, 401, 403, 404, 409) },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { id } = request.params as z.output<typeof params>;
+      const { assignee } = request.body as z.output<typeof assignBody>;
+      const principal = principalOf(request);
+      const detail = await assignIncident(service, { id, assignee, actor: principal.name, scope: principal.sites, now: service.now() });
+      return forCaller(principal, 'incident', withSla(detail));
+    },
+  );
+
+  app.get(
+    '/incidents/:id/assignees',
+    {
+      schema: {
+        tags: ['incidents'],
+        summary: 'The people an incident can be assigned to: the configured contacts covering its site',
+        params: paramsJson,
+        response: { 200: deps.output(z.object({ items: z.array(z.object({ id: z.string(), name: z.string(), role: z.string() })), nextCursor: z.null() })), ...deps.errors(400, 401, 404) },
+      },
+    },
+    async (request: FastifyRequest) => {
+      const { id } = request.params as z.output<typeof params>;
+      const principal = principalOf(request);
+      const site = await incidentSite(service.db, id);
+      if (!site || (principal.sites && !principal.sites.includes(site))) throw new NotFoundError(`incident ${id}`);
+      return { items: assignablePeople(service.config.contacts, site), nextCursor: null };
+    },
+  );
 
   app.get(
     '/incidents/:id/veris',

@@ -91,6 +91,7 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       incident: id.optional(),
       status: z.enum(['queued', 'sending', 'sent', 'failed', 'acknowledged', 'folded', 'folded_sent', 'cancelled']).optional(),
       channel: z.enum(['sms', 'email', 'webhook']).optional(),
+      site: deps.query.list('site ids'),
       limit: deps.query.limit(2000, 500),
       cursor: deps.query.cursor(),
     })
@@ -102,8 +103,8 @@ export const responseRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =
       schema: { tags: ['response'], summary: 'Notifications and their delivery state, newest first', querystring: deps.input(notifQuery), response: deps.errors(400, 401, 403) },
     },
     async (request) => {
-      const q = request.query as z.output<typeof notifQuery>;
-      return listNotifications(service.db, q, principalOf(request).sites);
+      const { site, ...q } = request.query as z.output<typeof notifQuery>;
+      return listNotifications(service.db, { ...q, sites: site }, principalOf(request).sites);
     },
   );
 

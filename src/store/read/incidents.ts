@@ -3,6 +3,7 @@
  * (with its events, score history, workflow journal, notifications and patrols), and the lookups
  * of the CAP feed and the live stream.
  */
+import { InvalidError } from '../../domain/errors.js';
 import { normalizeAmount } from '../../domain/money.js';
 import type { Queryable } from '../db.js';
 import { accessFindingsOfIncident, equipmentFindingsOfIncident, type AccessFindingView, type EquipmentFinding } from '../findings.js';
@@ -34,6 +35,9 @@ export interface IncidentSummary {
   acknowledgedBy: string | null;
   resolvedAt: string | null;
   resolvedBy: string | null;
+  /** The person the incident is assigned to (a contact id), null when unassigned. */
+  assignee: string | null;
+  assignedAt: string | null;
 }
 
 /** An incidents row as the read models select it. */
@@ -59,13 +63,19 @@ interface IncidentRow {
   acknowledged_by: string | null;
   resolved_at: Date | null;
   resolved_by: string | null;
+  assignee: string | null;
+  assigned_at: Date | null;
   version: number;
   cursor_at: string;
+  band_rank: number;
 }
+
+/** A band's place in the priority order: critical 0 .. low 3 (the expression of migration 0018's index). */
+export const BAND_RANK_SQL = `(CASE band WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 ELSE 3 END)`;
 
 const INCIDENT_COLUMNS = `id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
   score, band, net_loss::text AS net_loss, currency, loss->>'gross' AS gross_loss, acknowledged_at, acknowledged_by, resolved_at, resolved_by,
-  version, ${CURSOR_AT_SQL('opened_at')} AS cursor_at`;
+  assignee, assigned_at, version, ${CURSOR_AT_SQL('opened_at')} AS cursor_at, ${BAND_RANK_SQL} AS band_rank`;
 
 function toSummary(r: IncidentRow): IncidentSummary {
   return {
@@ -88,6 +98,8 @@ function toSummary(r: IncidentRow): IncidentSummary {
     acknowledgedBy: r.acknowledged_by,
     resolvedAt: iso(r.resolved_at),
     resolvedBy: r.resolved_by,
+    assignee: r.assignee,
+    assignedAt: iso(r.assigned_at),
   };
 }
 
@@ -99,11 +111,31 @@ export interface IncidentFilter {
   types?: readonly string[];
   from?: Date;
   to?: Date;
+  /** Assigned to one of these people; the name `none` stands for "unassigned". */
+  assignees?: readonly string[];
+  /**
+   * Search: the incident id (exact, or a prefix), a zone id, an asset id or name (touched by the
+   * incident), or a badge id of one of its events. Case-insensitive, whole values except the id prefix.
+   */
+  q?: string;
+  /** `opened`: newest first (the default). `priority`: band high to low, then oldest first. */
+  sort?: IncidentSort;
   limit: number;
   cursor?: string;
 }
 
-/** Incidents, newest first by (opened_at, id). */
+/** The orders of the incident list. */
+export const INCIDENT_SORTS = ['opened', 'priority'] as const;
+export type IncidentSort = (typeof INCIDENT_SORTS)[number];
+
+/** The value standing for "no assignee" in the assignee filter. */
+export const UNASSIGNED = 'none';
+
+/**
+ * Incidents, newest first by (opened_at, id), or by priority: (band rank, opened_at, id)
+ * ascending. Both are keyset-paginated; a priority cursor carries the band rank with the id
+ * (`p<rank>:<id>`), so a cursor of one order is refused by the other as not one of its own.
+ */
 export async function listIncidents(q: Queryable, f: IncidentFilter, scope: SiteScope): Promise<Page<IncidentSummary>> {
   const w = new Where();
   w.anyOf('status', f.statuses);
@@ -112,17 +144,42 @@ export async function listIncidents(q: Queryable, f: IncidentFilter, scope: Site
   w.anyOf('site', scopeSites(f.sites, scope));
   w.anyOf('band', f.bands);
   w.anyOf('type', f.types);
+  if (f.assignees) {
+    const named = f.assignees.filter((a) => a !== UNASSIGNED);
+    const conds = [...(named.length > 0 ? [`assignee = ANY(${w.p(named)}::text[])`] : []), ...(f.assignees.includes(UNASSIGNED) ? ['assignee IS NULL'] : [])];
+    w.add(conds.length > 0 ? `(${conds.join(' OR ')})` : 'false');
+  }
   if (f.from) w.add(`opened_at >= ${w.p(f.from)}`);
   if (f.to) w.add(`opened_at < ${w.p(f.to)}`);
-  if (f.cursor) {
-    const [at, id] = decodeCursor(f.cursor, 'string');
-    w.add(`(opened_at, id) < (${w.p(at)}::timestamptz, ${w.p(id)}::text)`);
+  const term = f.q?.trim().toLowerCase();
+  if (term) {
+    const t = w.p(term);
+    const prefix = w.p(`${term.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    w.add(
+      `(lower(id) LIKE ${prefix} OR lower(zone) = ${t} OR ${t} = ANY(SELECT lower(z) FROM unnest(zones) AS z)` +
+        ` OR EXISTS (SELECT 1 FROM incident_assets ia JOIN assets a ON a.id = ia.asset_id WHERE ia.incident_id = incidents.id AND (lower(a.id) = ${t} OR lower(a.name) = ${t}))` +
+        ` OR EXISTS (SELECT 1 FROM events e WHERE e.incident_id = incidents.id AND lower(e.badge) = ${t}))`,
+    );
   }
-  const r = await q.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents ${w.sql()} ORDER BY opened_at DESC, id DESC LIMIT ${w.p(f.limit + 1)}`, w.params);
+  const priority = f.sort === 'priority';
+  if (f.cursor) {
+    const [at, key] = decodeCursor(f.cursor, 'string');
+    if (priority) {
+      const m = /^p([0-3]):(.+)$/s.exec(key);
+      if (!m) throw new InvalidError([{ path: 'cursor', message: 'expected a cursor returned as nextCursor by this list with sort=priority' }]);
+      w.add(`(${BAND_RANK_SQL}, opened_at, id) > (${w.p(Number(m[1]))}::int, ${w.p(at)}::timestamptz, ${w.p(m[2])}::text)`);
+    } else {
+      if (/^p[0-3]:/.test(key)) throw new InvalidError([{ path: 'cursor', message: 'expected a cursor returned as nextCursor by this list without sort=priority' }]);
+      w.add(`(opened_at, id) < (${w.p(at)}::timestamptz, ${w.p(key)}::text)`);
+    }
+  }
+  const order = priority ? `${BAND_RANK_SQL}, opened_at, id` : 'opened_at DESC, id DESC';
+  const r = await q.query<IncidentRow>(`SELECT ${INCIDENT_COLUMNS} FROM incidents ${w.sql()} ORDER BY ${order} LIMIT ${w.p(f.limit + 1)}`, w.params);
   const more = r.rows.length > f.limit;
   const rows = more ? r.rows.slice(0, f.limit) : r.rows;
   const last = rows[rows.length - 1];
-  return { items: rows.map(toSummary), nextCursor: more && last ? encodeCursor(last.cursor_at, last.id) : null };
+  const cursorKey = (x: IncidentRow) => (priority ? `p${Number(x.band_rank)}:${x.id}` : x.id);
+  return { items: rows.map(toSummary), nextCursor: more && last ? encodeCursor(last.cursor_at, cursorKey(last)) : null };
 }
 
 /** The lifecycle state of an incident (for transitions). */
@@ -131,11 +188,12 @@ export interface IncidentState {
   site: string;
   status: string;
   version: number;
+  assignee: string | null;
 }
 
 /** The lifecycle state of an incident, or undefined when it does not exist or is out of scope. */
 export async function incidentState(q: Queryable, id: string, scope: SiteScope, forUpdate = false): Promise<IncidentState | undefined> {
-  const r = await q.query<IncidentState>(`SELECT id, site, status, version FROM incidents WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
+  const r = await q.query<IncidentState>(`SELECT id, site, status, version, assignee FROM incidents WHERE id = $1${forUpdate ? ' FOR UPDATE' : ''}`, [id]);
   const row = r.rows[0];
   if (!row || (scope && !scope.includes(row.site))) return undefined;
   return { ...row, version: Number(row.version) };

@@ -5,12 +5,14 @@
  */
 import type { Queryable } from '../db.js';
 import { Where } from '../where.js';
-import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, type Page, type SiteScope } from './page.js';
+import { CURSOR_AT_SQL, decodeCursor, encodeCursor, iso, scopeSites, type Page, type SiteScope } from './page.js';
 
 /** A notification as the API shows it. */
 export interface NotificationView {
   id: string;
   incidentId: string;
+  /** The site of the notification's incident. */
+  site: string | null;
   channel: string;
   kind: string;
   level: number;
@@ -34,17 +36,19 @@ export interface NotificationFilter {
   incident?: string;
   status?: string;
   channel?: string;
+  /** Notifications of incidents at these sites. */
+  sites?: readonly string[];
   limit: number;
   cursor?: string;
 }
 
 interface NotificationRow {
-  id: string; incident_id: string; channel: string; kind: string; level: number; recipient: string; address: string; subject: string | null; body: string;
+  id: string; incident_id: string; site: string | null; channel: string; kind: string; level: number; recipient: string; address: string; subject: string | null; body: string;
   status: string; attempts: number; error: string | null; provider_id: string | null; digest_id: string | null; created_at: Date; sent_at: Date | null; acknowledged_at: Date | null;
   cursor_at: string;
 }
 
-const NOTIFICATION_COLUMNS = `n.id, n.incident_id, n.channel, n.kind, n.level, n.recipient, n.address, n.subject, n.body, n.status, n.attempts, n.error, n.provider_id, n.digest_id,
+const NOTIFICATION_COLUMNS = `n.id, n.incident_id, (SELECT i.site FROM incidents i WHERE i.id = n.incident_id) AS site, n.channel, n.kind, n.level, n.recipient, n.address, n.subject, n.body, n.status, n.attempts, n.error, n.provider_id, n.digest_id,
   n.created_at, n.sent_at, n.acknowledged_at, ${CURSOR_AT_SQL('n.created_at')} AS cursor_at`;
 
 /** Notifications within the caller's scope, newest first by (created_at, id), with their attempt history. */
@@ -55,7 +59,8 @@ export async function listNotifications(q: Queryable, f: NotificationFilter, sco
   w.eq('n.incident_id', f.incident);
   w.eq('n.status', f.status);
   w.eq('n.channel', f.channel);
-  if (scope) w.add(`n.incident_id IN (SELECT id FROM incidents WHERE site = ANY(${w.p([...scope])}::text[]))`);
+  const sites = scopeSites(f.sites, scope);
+  if (sites) w.add(`n.incident_id IN (SELECT id FROM incidents WHERE site = ANY(${w.p([...sites])}::text[]))`);
   if (f.cursor) {
     const [at, id] = decodeCursor(f.cursor, 'string');
     w.add(`(n.created_at, n.id) < (${w.p(at)}::timestamptz, ${w.p(id)}::text)`);
@@ -92,6 +97,7 @@ async function withHistory(q: Queryable, rows: NotificationRow[]): Promise<Notif
   return r.rows.map((n) => ({
     id: n.id,
     incidentId: n.incident_id,
+    site: n.site,
     channel: n.channel,
     kind: n.kind,
     level: Number(n.level),

@@ -4,9 +4,11 @@ import { getState, PAGES, setPage, subscribe, type DashboardState } from '../sto
 import { ArchivePage } from './archive.js';
 import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
 import { EquipmentPage } from './equipment.js';
+import { GuardsPage } from './guards.js';
 import { Header } from './header.js';
 import { IncidentDetailPane } from './incident.js';
 import { Login } from './login.js';
+import { NotificationsPage } from './notifications.js';
 import { Queue } from './queue.js';
 import { RiskPage } from './risk-matrix.js';
 import { TasksBoard } from './tasks-board.js';
@@ -72,6 +74,10 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <WeeklyPage state={s} />;
     case 'archive':
       return <ArchivePage state={s} />;
+    case 'notifications':
+      return <NotificationsPage state={s} />;
+    case 'guards':
+      return <GuardsPage state={s} />;
     case 'demo-inbox':
       return <DemoInboxPage state={s} />;
     default:

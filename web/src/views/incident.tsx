@@ -1,15 +1,19 @@
 /**
  * The selected incident: what, where and when, its score, the lifecycle actions, and the cards
- * (why this score, estimated loss, site plan, what happened, response workflow, access-log
- * findings, covering devices).
+ * (why this score, estimated loss, site plan, what happened, response workflow, who was told
+ * and whether it reached them, the patrols, access-log findings, covering devices), its SLA
+ * countdowns and who it is assigned to.
  */
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { fmtAgo, fmtTime, humanize, r1 } from '../format.js';
 import { OUTCOMES } from '../../../src/domain/case-notes.js';
 import { ACTIONS, bandClass, statusClass, statusOf, type Incident } from '../model.js';
 import type { WithInvestigation } from '../investigation-model.js';
-import { act, addNote, type DashboardState } from '../store.js';
+import { act, addNote, errorText, refreshSelected, request, type DashboardState } from '../store.js';
+import { IncidentPatrols } from './guards.js';
+import { IncidentNotifications } from './notifications.js';
+import { SlaBadge, useNow } from './sla.js';
 import { AccessFindings, EquipmentFindings } from './findings.js';
 import { LossBreakdown } from './loss.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
@@ -76,6 +80,8 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
             {inv.outcome ? ` · outcome: ${humanize(inv.outcome)}` : ''}
             {d.severity?.policyVersion ? ` · policy ${d.severity.policyVersion}` : ''}
           </p>
+          <SlaLine d={d} />
+          <Assign d={d} />
         </div>
         <div class="bigscore" aria-label={`severity score ${score} of 100`}>
           <span class="v">{String(score)}</span>
@@ -99,6 +105,12 @@ function IncidentView({ d, state: s }: { d: Incident; state: DashboardState }) {
         </Card>
         <Card id="workflow-card" span="span-12" heading="Response workflow">
           <Workflow d={d} tz={tz} />
+        </Card>
+        <Card id="notifications-card" span="span-7" heading="Who was told">
+          <IncidentNotifications d={d} state={s} />
+        </Card>
+        <Card id="patrols-card" span="span-5" heading="Patrols">
+          <IncidentPatrols d={d} state={s} />
         </Card>
         <Card id="report-card" span="span-6" heading="Incident report">
           <ReportCard d={inv} />
@@ -194,6 +206,89 @@ function Actions({ d, state: s }: { d: Incident; state: DashboardState }) {
         ))}
       </select>
       <span class={`action-msg small${msg?.error ? ' err' : ''}`} role="status" id="action-msg">
+        {msg?.text ?? ''}
+      </span>
+    </div>
+  );
+}
+
+/** The SLA countdowns of the incident (policy sla; ackDueAt and resolveDueAt from the server). */
+function SlaLine({ d }: { d: Incident }) {
+  const now = useNow(1000);
+  return (
+    <p class="facts small sla-line" id="detail-sla">
+      <SlaBadge label="ack" due={d.ackDueAt} doneAt={d.acknowledgedAt ?? d.resolvedAt} now={now} />
+      <SlaBadge label="resolve" due={d.resolveDueAt} doneAt={d.resolvedAt} now={now} />
+    </p>
+  );
+}
+
+interface Person {
+  id: string;
+  name: string;
+  role: string;
+}
+
+/** Who the incident is assigned to, and the control to (re)assign it to a person of its site (s). */
+function Assign({ d }: { d: Incident }) {
+  const [people, setPeople] = useState<Person[] | null>(null);
+  const [choice, setChoice] = useState(d.assignee ?? '');
+  const [msg, setMsg] = useState<{ text: string; error: boolean } | null>(null);
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    let live = true;
+    request<{ items: Person[] }>(`/incidents/${encodeURIComponent(d.id)}/assignees`)
+      .then((r) => live && setPeople(r.items))
+      .catch((e: unknown) => live && setMsg({ text: errorText(e), error: true }));
+    return () => {
+      live = false;
+    };
+  }, [d.id]);
+  useEffect(() => setChoice(d.assignee ?? ''), [d.assignee]);
+  const nameOf = (id: string | null) => (id ? (people?.find((p) => p.id === id)?.name ?? id) : 'nobody');
+  const assign = () => {
+    const assignee = choice || null;
+    if (busy || assignee === (d.assignee ?? null)) return;
+    setBusy(true);
+    request<Incident>(`/incidents/${encodeURIComponent(d.id)}/assign`, { method: 'POST', body: { assignee } })
+      .then(() => {
+        setMsg({ text: assignee ? `Assigned to ${nameOf(assignee)}.` : 'Unassigned.', error: false });
+        refreshSelected();
+      })
+      .catch((e: unknown) => setMsg({ text: errorText(e), error: true }))
+      .finally(() => setBusy(false));
+  };
+  return (
+    <div class="assign small" role="group" aria-label="Assignment">
+      <span id="detail-assignee" data-assignee={d.assignee ?? ''}>
+        {d.assignee ? `Assigned to ${nameOf(d.assignee)}` : 'Unassigned'}
+        {d.assignedAt ? ` · ${fmtAgo(d.assignedAt)}` : ''}
+      </span>
+      <select
+        id="assign-select"
+        class="kbd-focus"
+        aria-label="Assign to (s)"
+        value={choice}
+        disabled={!people || busy}
+        onChange={(e) => setChoice(e.currentTarget.value)}
+        onKeyDown={(e) => {
+          if (e.key === 'Enter') {
+            e.preventDefault();
+            assign();
+          }
+        }}
+      >
+        <option value="">nobody</option>
+        {(people ?? []).map((p) => (
+          <option key={p.id} value={p.id}>
+            {`${p.name} (${humanize(p.role)})`}
+          </option>
+        ))}
+      </select>
+      <button type="button" id="assign-button" disabled={!people || busy || (choice || null) === (d.assignee ?? null)} onClick={assign}>
+        Assign
+      </button>
+      <span class={`small${msg?.error ? ' err' : ''}`} role="status" id="assign-msg">
         {msg?.text ?? ''}
       </span>
     </div>

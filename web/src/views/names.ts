@@ -1,5 +1,6 @@
 /** Names from the site plans: a site's name and time zone, a zone's name (the id where the plan lacks it). */
 import type { SiteItem } from '../model.js';
+import { displayZone } from '../triage.js';
 
 interface WithSites {
   sites: ReadonlyMap<string, SiteItem>;
@@ -7,7 +8,8 @@ interface WithSites {
 
 export const siteOf = (s: WithSites, id: string): SiteItem | undefined => s.sites.get(id);
 export const siteName = (s: WithSites, id: string): string => siteOf(s, id)?.name ?? id;
-export const siteTz = (s: WithSites, id: string): string | undefined => siteOf(s, id)?.timezone;
+/** The zone to show a site's times in: the viewer's chosen zone (triage.ts), else the site's own. */
+export const siteTz = (s: WithSites, id: string): string | undefined => displayZone(siteOf(s, id)?.timezone);
 
 export function zoneName(s: WithSites, siteId: string, zoneId: string | null | undefined): string {
   if (!zoneId) return '';
