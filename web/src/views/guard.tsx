@@ -18,7 +18,7 @@ import { bandOf, type Incident } from '../model.js';
 import { errorText, request, type DashboardState } from '../store.js';
 import { ACTIVE_PATROL, useSiteLive } from './live.js';
 import { zoneName } from './names.js';
-import { SiteMap } from './site-plan.js';
+import { patrolPath, SiteMap } from './site-plan.js';
 import { useApi } from './use-api.js';
 
 /** The caller as `GET /api/v1/me` describes them. */
@@ -134,6 +134,10 @@ export function GuardPage({ state: s }: { state: DashboardState }) {
     return { id, name: a?.name ?? id, high: live.highRiskAssets.has(id) || !!inc?.assets?.find((x) => x.id === id && x.highRisk) };
   });
   const others = active.filter((p) => p.id !== current.id);
+  // The map opens on the walk: from where the guard is to the target.
+  const guardAt = live.guards.find((g) => g.id === current.guardId)?.position ?? site?.guards.find((g) => g.id === current.guardId)?.position ?? null;
+  const walk = site ? patrolPath(site, current, guardAt) : [];
+  const focus = walk.length > 0 ? walk : current.target ? [current.target] : [];
 
   return (
     <section class="page guard-view" aria-labelledby="guard-title" data-patrol-id={current.id} data-patrol-status={current.status}>
@@ -156,8 +160,10 @@ export function GuardPage({ state: s }: { state: DashboardState }) {
             incident={inc}
             pulses={inc ? [{ id: inc.id, zone: inc.zone, band: inc.severity?.band ?? null, type: inc.type, assets: inc.assets }] : current.zone ? [{ id: current.id, zone: current.zone, band: null, type: 'patrol target' }] : []}
             patrolIds={[current.id]}
-            maxHeight={260}
+            maxHeight={300}
             idPrefix="guard-map"
+            focus={focus}
+            conesAtFirst={false}
           />
         ) : null}
       </div>

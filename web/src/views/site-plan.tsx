@@ -171,18 +171,48 @@ export interface SiteMapProps {
   onIncident?: (id: string) => void;
   /** An id prefix for the SVG's defs (several maps on one page). */
   idPrefix?: string;
+  /** Points (metres) the first view frames (the guard's walk); the whole plan otherwise. */
+  focus?: Point[];
+  /** Whether the camera cones show at first. */
+  conesAtFirst?: boolean;
 }
 
 /** The interactive site map. */
-export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrolIds, maxHeight = 560, onIncident, idPrefix = 'map' }: SiteMapProps) {
+export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrolIds, maxHeight = 560, onIncident, idPrefix = 'map', focus, conesAtFirst = true }: SiteMapProps) {
   const [wrapRef, measured] = useMeasuredWidth(600, 240);
-  const [view, setView] = useState<View>(HOME);
-  const [cones, setCones] = useState(true);
+  const [view, setViewState] = useState<View>(HOME);
+  const [cones, setCones] = useState(conesAtFirst);
   const pointers = useRef(new Map<number, { x: number; y: number }>());
   const svgRef = useRef<SVGSVGElement | null>(null);
+  // Once the user pans or zooms, the map no longer reframes itself.
+  const moved = useRef(false);
+  const setView = (v: View | ((old: View) => View)) => {
+    moved.current = true;
+    setViewState(v);
+  };
   const connected = useLiveConnected();
+  const focusKey = focus && focus.length > 0 ? focus.map((p) => `${r1(p[0])},${r1(p[1])}`).join(' ') : '';
   // A new site starts at the whole plan.
-  useEffect(() => setView(HOME), [site.id]);
+  useEffect(() => {
+    moved.current = false;
+    setViewState(HOME);
+  }, [site.id]);
+  // The plan's frame as last drawn (set while rendering, read by the effect below).
+  const layout = useRef<{ ox: number; minX: number; maxY: number; k0: number; pad: number; W: number; H: number; bottom: number } | null>(null);
+  // The first view frames the focus points (at most 3x), until the user moves the map.
+  useEffect(() => {
+    const l = layout.current;
+    if (moved.current || !l || !focus || focus.length === 0) return;
+    const xs = focus.map((p) => l.ox + (p[0] - l.minX) * l.k0);
+    const ys = focus.map((p) => l.pad + (l.maxY - p[1]) * l.k0);
+    const margin = 40;
+    const [x0, x1, y0, y1] = [Math.min(...xs) - margin, Math.max(...xs) + margin, Math.min(...ys) - margin, Math.max(...ys) + margin];
+    const inner = l.H - l.bottom;
+    const nz = clamp(Math.min(l.W / (x1 - x0), inner / (y1 - y0)), 1, 3);
+    const tx = clamp(l.W / 2 - ((x0 + x1) / 2) * nz, l.W * (1 - nz), 0);
+    const ty = clamp(inner / 2 - ((y0 + y1) / 2) * nz, inner * (1 - nz), 0);
+    setViewState({ z: nz, tx, ty });
+  }, [focusKey, measured, site.id]);
 
   const zones = outlinedZones(site);
   if (zones.length === 0)
@@ -224,6 +254,8 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
   const X = (x: number) => r1((ox + (x - minX) * k0) * z + tx);
   const Y = (y: number) => r1((pad + (maxY - y) * k0) * z + ty);
   const P = (pt: Point) => `${X(pt[0])},${Y(pt[1])}`;
+
+  layout.current = { ox, minX, maxY, k0, pad, W, H, bottom };
 
   const zoomAt = (factor: number, sx = W / 2, sy = H / 2) =>
     setView((v) => {
@@ -323,7 +355,7 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
     const corner: Point = [Math.min(...zx) + 4 / k, Math.max(...zy) - 4 / k];
     const atCorner = pointInPolygon(corner, zn.polygon);
     const [lx, ly] = atCorner ? corner : centroid(zn.polygon);
-    const tw = textWidth(name, fs);
+    const tw = textWidth(name, fs) * (hit ? 1.1 : 1);
     zoneLabelBoxes.push(atCorner ? { x0: X(lx) + 2, y0: Y(ly) + 2, x1: X(lx) + 2 + tw, y1: Y(ly) + fs + 4 } : { x0: X(lx) - tw / 2, y0: Y(ly) - fs, x1: X(lx) + tw / 2, y1: Y(ly) + 3 });
     zoneLabels.push(
       <text key={zn.id} x={r1(X(lx) + (atCorner ? 2 : 0))} y={r1(Y(ly) + (atCorner ? fs + 1 : 0))} text-anchor={atCorner ? 'start' : 'middle'} class={`halo${hit ? '' : ' muted-t'}`} font-weight={hit ? 700 : 400}>
@@ -464,7 +496,7 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
     ];
   });
 
-  const labels = placeLabels([...guardLabels, ...labelWanted], W, H, [...zoneLabelBoxes], fs);
+  const labels = placeLabels([...guardLabels, ...labelWanted], W, H - bottom, [...zoneLabelBoxes], fs);
 
   // Scale bar and north arrow (fixed to the frame, the bar follows the zoom).
   const step = niceStep(spanX / z, 5);
