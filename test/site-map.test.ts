@@ -368,6 +368,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan']));
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
     await page.screenshot({ path: `${ARTIFACTS}incident-390x844.png`, fullPage: true });
+    for (const chart of ['factor-chart', 'loss-chart', 'site-plan']) await page.locator(`#detail svg.${chart}`).screenshot({ path: `${ARTIFACTS}${chart}-390.png` });
 
     // The map page on the phone: the +/− buttons work by tap.
     await page.goto(`${base}/#page=map`);

@@ -349,7 +349,9 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
     const widthPx = (Math.max(...zx) - Math.min(...zx)) * k;
     const heightPx = (Math.max(...zy) - Math.min(...zy)) * k;
     if (heightPx < fs + 2 && !hit) continue;
-    const maxChars = Math.max(3, Math.floor((widthPx - 8) / (fs * 0.56)));
+    const maxChars = Math.floor((widthPx - 8) / (fs * 0.56));
+    // Too narrow for a useful name at this zoom: the zone keeps its tooltip; zooming in shows it.
+    if (maxChars < 4 && !hit) continue;
     // The incident's zone keeps its whole name (it may run over its neighbour; the halo keeps it legible).
     const name = !hit && zn.name.length > maxChars ? `${zn.name.slice(0, Math.max(1, maxChars - 1))}…` : zn.name;
     const corner: Point = [Math.min(...zx) + 4 / k, Math.max(...zy) - 4 / k];
