@@ -310,6 +310,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     expect(await svg.locator('.map-labels text', { hasText: guard.name }).count()).toBe(1);
     expect(await unnamedButtons(page)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}map-1280x720.png`, fullPage: true });
+    // The incident's pulse opens it from the keyboard.
+    await svg.locator(`[data-incident-pulse="${incidentId}"]`).focus();
+    await page.keyboard.press('Enter');
+    await page.waitForSelector(`#detail[data-incident-id="${incidentId}"]`);
+    expect(await page.locator('.tabs [data-page="incidents"]').getAttribute('aria-current')).toBe('page');
     expect(problems).toEqual([]);
     await context.close();
   });

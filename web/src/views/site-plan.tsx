@@ -490,7 +490,27 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
     const y = Y(at[1]);
     const open = onIncident ? () => onIncident(inc.id) : undefined;
     return [
-      <g key={inc.id} data-incident-pulse={inc.id} class={open ? 'pulse-mark clickable' : 'pulse-mark'} onClick={open}>
+      <g
+        key={inc.id}
+        data-incident-pulse={inc.id}
+        class={open ? 'pulse-mark clickable' : 'pulse-mark'}
+        onClick={open}
+        {...(open
+          ? {
+              role: 'button',
+              tabindex: 0,
+              'aria-label': `Open ${humanize(inc.type)}${b ? ` (${b})` : ''} in ${zname(inc.zone)}`,
+              onKeyDown: (e: KeyboardEvent) => {
+                if (e.key !== 'Enter' && e.key !== ' ') return;
+                e.preventDefault();
+                e.stopPropagation();
+                open();
+              },
+              // A tap on the mark opens it rather than starting a pan.
+              onPointerDown: (e: PointerEvent) => e.stopPropagation(),
+            }
+          : {})}
+      >
         <title>{`${humanize(inc.type)}${b ? ` (${b})` : ''} in ${zname(inc.zone)}${open ? ' — click to open' : ''}`}</title>
         <circle cx={x} cy={y} r={16} fill="none" stroke={col} stroke-width={3} class="pulse" />
         <circle cx={x} cy={y} r={6} fill={col} stroke="#0d131c" stroke-width={1.5} />
