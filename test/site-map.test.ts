@@ -208,7 +208,9 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan']));
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
     // The incident pulses on the plan, its patrol's path is drawn.
-    expect(await page.locator(`#detail [data-incident-pulse="${incidentId}"] .pulse`).count()).toBe(1);
+    const pulse = page.locator(`#detail [data-incident-pulse="${incidentId}"] .pulse`);
+    expect(await pulse.count()).toBe(1);
+    expect(await pulse.evaluate((el) => getComputedStyle(el).animationName)).toBe('vigil-pulse');
     await page.waitForSelector(`#detail [data-patrol="${patrol.id}"] polyline.patrol-path`);
     expect(await unnamedButtons(page)).toEqual([]);
     await page.screenshot({ path: `${ARTIFACTS}incident-1280x720.png`, fullPage: true });
@@ -364,11 +366,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
 
   it('at 390x844 the incident detail and the map keep their text at the body size', async () => {
     problems.length = 0;
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2 });
+    // Also with reduced motion asked for: the pulse stands still.
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, hasTouch: true, isMobile: true, deviceScaleFactor: 2, reducedMotion: 'reduce' });
     const page = await open(context);
     await page.goto(`${base}/#token=${encodeURIComponent(ADMIN)}&incident=${encodeURIComponent(incidentId)}`);
     await page.waitForSelector(`#detail[data-incident-id="${incidentId}"] svg.factor-chart`);
     await page.waitForSelector('#detail svg.site-plan [data-zone]');
+    expect(await page.locator(`#detail [data-incident-pulse="${incidentId}"] .pulse`).evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
     const { body, out } = await chartTextSizes(page);
     expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan']));
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
