@@ -78,6 +78,7 @@ export function SiteMapPage({ state: s }: { state: DashboardState }) {
               pulses={incidents.map((i) => ({ id: i.id, zone: i.zone, band: i.severity?.band ?? null, type: i.type }))}
               onIncident={openIncident}
               maxHeight={640}
+              minHeight={Math.min(440, Math.round(window.innerHeight * 0.55))}
             />
             <MapLegend />
           </div>

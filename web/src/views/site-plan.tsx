@@ -175,36 +175,40 @@ export interface SiteMapProps {
   focus?: Point[];
   /** Whether the camera cones show at first. */
   conesAtFirst?: boolean;
+  /** Smallest height in CSS pixels: a wide plan on a narrow screen opens zoomed in to fill it. */
+  minHeight?: number;
 }
 
 /** The interactive site map. */
-export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrolIds, maxHeight = 560, onIncident, idPrefix = 'map', focus, conesAtFirst = true }: SiteMapProps) {
+export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrolIds, maxHeight = 560, onIncident, idPrefix = 'map', focus, conesAtFirst = true, minHeight = 0 }: SiteMapProps) {
   const [wrapRef, measured] = useMeasuredWidth(600, 240);
-  const [view, setViewState] = useState<View>(HOME);
+  // null: the home view (the whole plan, or zoomed to fill a tall frame).
+  const [view0, setViewState] = useState<View | null>(null);
+  const homeRef = useRef<View>(HOME);
   const [cones, setCones] = useState(conesAtFirst);
   const pointers = useRef(new Map<number, { x: number; y: number }>());
   const svgRef = useRef<SVGSVGElement | null>(null);
   // Once the user pans or zooms, the map no longer reframes itself.
   const moved = useRef(false);
-  const setView = (v: View | ((old: View) => View)) => {
+  const setView = (v: View | null | ((old: View) => View)) => {
     moved.current = true;
-    setViewState(v);
+    setViewState((old) => (typeof v === 'function' ? v(old ?? homeRef.current) : v));
   };
   const connected = useLiveConnected();
   const focusKey = focus && focus.length > 0 ? focus.map((p) => `${r1(p[0])},${r1(p[1])}`).join(' ') : '';
   // A new site starts at the whole plan.
   useEffect(() => {
     moved.current = false;
-    setViewState(HOME);
+    setViewState(null);
   }, [site.id]);
   // The plan's frame as last drawn (set while rendering, read by the effect below).
-  const layout = useRef<{ ox: number; minX: number; maxY: number; k0: number; pad: number; W: number; H: number; bottom: number } | null>(null);
+  const layout = useRef<{ ox: number; oy: number; minX: number; maxY: number; k0: number; pad: number; W: number; H: number; bottom: number } | null>(null);
   // The first view frames the focus points (at most 3x), until the user moves the map.
   useEffect(() => {
     const l = layout.current;
     if (moved.current || !l || !focus || focus.length === 0) return;
     const xs = focus.map((p) => l.ox + (p[0] - l.minX) * l.k0);
-    const ys = focus.map((p) => l.pad + (l.maxY - p[1]) * l.k0);
+    const ys = focus.map((p) => l.oy + l.pad + (l.maxY - p[1]) * l.k0);
     const margin = 40;
     const [x0, x1, y0, y1] = [Math.min(...xs) - margin, Math.max(...xs) + margin, Math.min(...ys) - margin, Math.max(...ys) + margin];
     const inner = l.H - l.bottom;
@@ -247,15 +251,27 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
   const pad = 10;
   const bottom = Math.round(fs * 2);
   const k0 = Math.min((W - 2 * pad) / spanX, (maxHeight - pad - bottom) / spanY);
-  const H = Math.round(spanY * k0 + pad + bottom);
+  const Hfit = Math.round(spanY * k0 + pad + bottom);
+  const H = Math.max(Hfit, Math.round(Math.min(minHeight, maxHeight)));
   const ox = (W - spanX * k0) / 2;
+  const oy = (H - Hfit) / 2;
+  // Home: the whole plan; in a frame taller than the plan, zoomed (at most 3x) to fill its height.
+  const z0 = H > Hfit ? clamp((H - bottom - pad) / Math.max(1, Hfit - bottom - pad), 1, 3) : 1;
+  const home: View = z0 === 1 ? HOME : { z: z0, tx: (W / 2) * (1 - z0), ty: ((H - bottom) / 2) * (1 - z0) };
+  homeRef.current = home;
+  const view = view0 ?? home;
   const { z, tx, ty } = view;
   const k = k0 * z;
   const X = (x: number) => r1((ox + (x - minX) * k0) * z + tx);
-  const Y = (y: number) => r1((pad + (maxY - y) * k0) * z + ty);
+  const Y = (y: number) => r1((oy + pad + (maxY - y) * k0) * z + ty);
   const P = (pt: Point) => `${X(pt[0])},${Y(pt[1])}`;
+  // What is in view, in metres (the inverse of X and Y over the frame above the scale bar).
+  const view0x = minX + (-tx / z - ox) / k0;
+  const view1x = minX + ((W - tx) / z - ox) / k0;
+  const viewTopY = maxY - (-ty / z - oy - pad) / k0;
+  const viewBotY = maxY - ((H - bottom - ty) / z - oy - pad) / k0;
 
-  layout.current = { ox, minX, maxY, k0, pad, W, H, bottom };
+  layout.current = { ox, oy, minX, maxY, k0, pad, W, H, bottom };
 
   const zoomAt = (factor: number, sx = W / 2, sy = H / 2) =>
     setView((v) => {
@@ -313,7 +329,7 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
       '+': () => zoomAt(1.25),
       '=': () => zoomAt(1.25),
       '-': () => zoomAt(0.8),
-      '0': () => setView(HOME),
+      '0': () => setView(null),
     };
     const fn = keys[e.key];
     if (!fn) return;
@@ -344,17 +360,23 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
       </g>,
     );
 
+    // The part of the zone's box that is in view (zoomed in, a zone's corner may be off screen).
     const zx = zn.polygon.map((p) => p[0]);
     const zy = zn.polygon.map((p) => p[1]);
-    const widthPx = (Math.max(...zx) - Math.min(...zx)) * k;
-    const heightPx = (Math.max(...zy) - Math.min(...zy)) * k;
+    const bx0 = Math.max(Math.min(...zx), view0x);
+    const bx1 = Math.min(Math.max(...zx), view1x);
+    const byTop = Math.min(Math.max(...zy), viewTopY);
+    const byBot = Math.max(Math.min(...zy), viewBotY);
+    if ((bx1 <= bx0 || byTop <= byBot) && !hit) continue;
+    const widthPx = (bx1 - bx0) * k;
+    const heightPx = (byTop - byBot) * k;
     if (heightPx < fs + 2 && !hit) continue;
     const maxChars = Math.floor((widthPx - 8) / (fs * 0.56));
     // Too narrow for a useful name at this zoom: the zone keeps its tooltip; zooming in shows it.
     if (maxChars < 4 && !hit) continue;
     // The incident's zone keeps its whole name (it may run over its neighbour; the halo keeps it legible).
     const name = !hit && zn.name.length > maxChars ? `${zn.name.slice(0, Math.max(1, maxChars - 1))}…` : zn.name;
-    const corner: Point = [Math.min(...zx) + 4 / k, Math.max(...zy) - 4 / k];
+    const corner: Point = [bx0 + 4 / k, byTop - 4 / k];
     const atCorner = pointInPolygon(corner, zn.polygon);
     const [lx, ly] = atCorner ? corner : centroid(zn.polygon);
     const tw = textWidth(name, fs) * (hit ? 1.1 : 1);
@@ -535,7 +557,7 @@ export function SiteMap({ site, state: s, live, incident: d, pulses = [], patrol
         <button type="button" class="map-zoom-out" aria-label="Zoom out" onClick={() => zoomAt(1 / 1.4)} disabled={z <= 1}>
           −
         </button>
-        <button type="button" class="map-reset" onClick={() => setView(HOME)} disabled={z === 1 && tx === 0 && ty === 0}>
+        <button type="button" class="map-reset" onClick={() => setView(null)} disabled={view0 === null}>
           Reset
         </button>
         <button type="button" class="map-cones" aria-pressed={cones ? 'true' : 'false'} onClick={() => setCones((c) => !c)}>
