@@ -221,6 +221,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     const risk = await chartTextSizes(page);
     expect(risk.out.length).toBeGreaterThan(0);
     for (const t of risk.out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
+    await page.locator('.tabs [data-page="weekly"]').click();
+    await page.waitForSelector('svg.bar-chart text');
+    const weekly = await chartTextSizes(page);
+    expect(weekly.out.some((t) => t.chart.includes('bar-chart'))).toBe(true);
+    for (const t of weekly.out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
 
     // Keyboard focus is visible: Tab to the first tab and read its outline.
     await page.locator('.tabs [data-page="map"]').focus();
@@ -378,6 +383,19 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
     await page.screenshot({ path: `${ARTIFACTS}incident-390x844.png`, fullPage: true });
     for (const chart of ['factor-chart', 'loss-chart', 'site-plan']) await page.locator(`#detail svg.${chart}`).screenshot({ path: `${ARTIFACTS}${chart}-390.png` });
+
+    // The risk matrix and the weekly bars on the phone.
+    for (const [tab, sel] of [
+      ['risk', 'svg.risk-matrix text'],
+      ['weekly', 'svg.bar-chart text'],
+    ] as const) {
+      await page.goto(`${base}/#page=${tab}`);
+      await page.waitForSelector(sel);
+      const sized = await chartTextSizes(page);
+      expect(sized.out.length).toBeGreaterThan(0);
+      for (const t of sized.out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}weekly-390x844.png`, fullPage: true });
 
     // The map page on the phone: the +/− buttons work by tap.
     await page.goto(`${base}/#page=map`);
