@@ -133,3 +133,18 @@ export async function findAssignedPatrolByAckCode(q: Queryable, phone: string, c
   const p = r.rows[0];
   return p ? { id: p.id, guardId: p.guard_id, site: p.site } : undefined;
 }
+
+/**
+ * The patrol under way (assigned, acknowledged, en route or on site) of the guard with this phone
+ * number whose id ends in `code`: an SMS reply "ENROUTE <code>", "ONSITE <code>", "DONE <code>".
+ */
+export async function findActivePatrolByCode(q: Queryable, phone: string, code: string): Promise<{ id: string; guardId: string; site: string; status: string } | undefined> {
+  const r = await q.query<{ id: string; guard_id: string; site: string; status: string }>(
+    `SELECT p.id, p.guard_id, p.site, p.status FROM patrols p JOIN guards g ON g.id = p.guard_id
+     WHERE p.status IN ('assigned', 'acknowledged', 'en_route', 'on_site') AND g.phone = $1 AND right(p.id, 6) = $2
+     ORDER BY p.assigned_at DESC LIMIT 1`,
+    [phone, code],
+  );
+  const p = r.rows[0];
+  return p ? { id: p.id, guardId: p.guard_id, site: p.site, status: p.status } : undefined;
+}

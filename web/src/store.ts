@@ -54,6 +54,8 @@ export const PAGES = [
   { id: 'guards', label: 'Guards' },
   // Shown only in demo mode (views/demo-inbox.tsx asks the server).
   { id: 'demo-inbox', label: 'Demo inbox' },
+  { id: 'map', label: 'Map' },
+  { id: 'guard', label: 'My patrol' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');
@@ -451,6 +453,15 @@ export function errorText(e: unknown): string {
 export function refreshSelected(): void {
   detailSig = '';
   if (state.selectedId) void refreshDetail().catch(reportError);
+}
+
+/**
+ * Opens the live stream (`GET /api/v1/stream`, server-sent events) with the session's token; the
+ * caller reads the body. EventSource cannot send the bearer token, so the stream is read through
+ * fetch (views/live.ts parses it).
+ */
+export function openStream(signal: AbortSignal): Promise<Response> {
+  return fetch('/api/v1/stream', { headers: { authorization: `Bearer ${api.token ?? ''}`, accept: 'text/event-stream' }, signal, cache: 'no-store', credentials: 'same-origin' });
 }
 
 /**

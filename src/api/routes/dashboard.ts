@@ -11,8 +11,13 @@
  * current bundle. When the build output is missing, `/` says to run `npm run build`.
  *
  * Every dashboard response carries a strict Content-Security-Policy: scripts, styles, images and
- * fetches from this origin only, no inline script or style, no plugins, no framing. The page
- * renders API text only as text (Preact escapes it), never as HTML.
+ * fetches from this origin only, no inline script or style, no plugins, no framing
+ * (`frame-ancestors 'none'`, and X-Frame-Options for older browsers), with nosniff, no referrer,
+ * same-origin opener and resource policies and a Permissions-Policy that turns off the camera,
+ * microphone, location and payment APIs. What Vite emits fits it: index.html links one module
+ * script and one stylesheet under /web/assets/ (no inline script, no module-preload polyfill), and
+ * Preact's `style` objects set CSSOM properties, which `style-src 'self'` allows. The page renders
+ * API text only as text (Preact escapes it), never as HTML.
  *
  * The directories are resolved like the bundled config files: `../../../web/` from this module is
  * <repo>/web/ both from src/api/routes/dashboard.ts and from dist/api/routes/dashboard.js.
@@ -52,6 +57,9 @@ function securityHeaders(reply: FastifyReply): void {
   void reply.header('referrer-policy', 'no-referrer');
   void reply.header('x-frame-options', 'DENY');
   void reply.header('cross-origin-opener-policy', 'same-origin');
+  void reply.header('cross-origin-resource-policy', 'same-origin');
+  // The page uses none of these; a script that got in could not either.
+  void reply.header('permissions-policy', 'camera=(), microphone=(), geolocation=(), payment=(), usb=()');
 }
 
 /** The built entry's script and style (paths inside WEB_DIST), from Vite's manifest; re-read when a new build replaces it. */

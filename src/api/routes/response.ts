@@ -7,13 +7,14 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { capAlertXml, capFeedXml, capIdentifier, type CapMessage } from '../../channels/cap.js';
-import { ForbiddenError, NotFoundError } from '../../domain/errors.js';
+import { ConflictError, ForbiddenError, NotFoundError } from '../../domain/errors.js';
 import { PATROL_API_ACTIONS } from '../../domain/patrol-lifecycle.js';
+import { parseSmsReply, SMS_REPLY_HELP } from '../../domain/sms-reply.js';
 import type { LiveEvent, Service } from '../../service.js';
 import { updateGuardState } from '../../store/guards.js';
 import { findUnresolvedIncidentsByAckCode } from '../../store/incidents.js';
 import { markAlertsAcknowledged } from '../../store/notifications.js';
-import { findAssignedPatrolByAckCode } from '../../store/patrols.js';
+import { findActivePatrolByCode, findAssignedPatrolByAckCode } from '../../store/patrols.js';
 import { listGuards } from '../../store/read/guards.js';
 import { getIncident, listAlertedIncidentIds, type IncidentDetail } from '../../store/read/incidents.js';
 import { listNotifications } from '../../store/read/notifications.js';
@@ -235,7 +236,9 @@ const twiml = (text: string) => `<?xml version="1.0" encoding="UTF-8"?><Response
  * POST /webhooks/sms/inbound: the SMS provider's inbound-message webhook (form fields From, Body),
  * outside /api because providers cannot send a bearer token; it is authenticated by the provider's
  * X-Twilio-Signature instead. "ACK 4821" acknowledges the incident with that code when the sender
- * is one of its site's contacts; "ACK <6 chars>" from a guard acknowledges that guard's patrol.
+ * is one of its site's contacts; "ACK <6 chars>" from a guard acknowledges that guard's patrol, and
+ * "ENROUTE", "ONSITE" and "DONE <6 chars>" report its later stages (domain/sms-reply.ts), so a
+ * guard can run a whole patrol by SMS as from the phone view.
  *
  * It faces the internet, so it spends as little as it can on requests that are not the provider's:
  * a request without a signature header (or with SMS not configured) is refused before its body is
@@ -274,20 +277,29 @@ export const smsWebhookRoutes: FastifyPluginAsync<{ service: Service; bodyTimeou
     const got = Buffer.from(String(request.headers['x-twilio-signature'] ?? ''));
     if (expected.length !== got.length || !timingSafeEqual(expected, got)) throw new ForbiddenError('invalid X-Twilio-Signature');
     const from = String(params.From ?? '');
-    const m = /^\s*ACK\s+([A-Za-z0-9-]{4,12})\s*$/i.exec(String(params.Body ?? ''));
+    const said = parseSmsReply(String(params.Body ?? ''));
     reply.type('text/xml');
-    if (!m) return twiml('Vigil: reply ACK followed by the code in the alert.');
-    const code = m[1].toLowerCase();
-    // A patrol acknowledgement by its guard.
-    const patrol = await findAssignedPatrolByAckCode(service.db, from, code);
+    if (!said) return twiml(`Vigil: reply ${SMS_REPLY_HELP}.`);
+    const code = said.code;
+    // A patrol stage reported by its guard (an acknowledgement first looks for an assigned patrol, as before).
+    const patrol = (said.action === 'acknowledge' ? await findAssignedPatrolByAckCode(service.db, from, code) : undefined) ?? (await findActivePatrolByCode(service.db, from, code));
     if (patrol) {
-      await advancePatrol(service, patrol.id, 'acknowledge', `sms:${from}`, null);
-      return twiml(`Vigil: patrol ${patrol.id} acknowledged. Thank you.`);
+      try {
+        await advancePatrol(service, patrol.id, said.action, `sms:${from}`, null);
+      } catch (e) {
+        if (!(e instanceof ConflictError)) throw e;
+        const now = (await listPatrols(service.db, { id: patrol.id }, null))[0]?.status ?? 'moved on';
+        return twiml(`Vigil: patrol ${patrol.id} is ${now.replace('_', ' ')} already.`);
+      }
+      const next: Record<string, string> = { acknowledge: `Reply ENROUTE ${code} when you leave.`, 'en-route': `Reply ONSITE ${code} when you arrive.`, 'on-site': `Reply DONE ${code} when finished.`, complete: 'Thank you.' };
+      const done: Record<string, string> = { acknowledge: 'acknowledged', 'en-route': 'en route', 'on-site': 'on site', complete: 'completed' };
+      return twiml(`Vigil: patrol ${patrol.id} ${done[said.action]}. ${next[said.action]}`);
     }
+    if (said.action !== 'acknowledge') return twiml(`Vigil: no patrol under way with code ${code} for this number.`);
     const incidents = await findUnresolvedIncidentsByAckCode(service.db, code);
     const contact = (site: string) => service.config.contacts.find((c) => c.phone === from && (c.sites.length === 0 || c.sites.includes(site)));
     const target = incidents.find((r) => contact(r.site));
-    if (!target) return twiml(`Vigil: no open incident with code ${m[1]} for this number.`);
+    if (!target) return twiml(`Vigil: no open incident with code ${code} for this number.`);
     const who = contact(target.site)!;
     if (target.status !== 'open') return twiml(`Vigil: incident already ${target.status}${target.acknowledgedBy ? ` by ${target.acknowledgedBy}` : ''}.`);
     await applyIncidentAction(service, { id: target.id, action: 'acknowledge', actor: `${who.name} (sms)`, scope: null, now: service.now(), via: 'by SMS reply' });

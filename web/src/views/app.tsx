@@ -5,12 +5,14 @@ import { ArchivePage } from './archive.js';
 import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
 import { EquipmentPage } from './equipment.js';
 import { GuardsPage } from './guards.js';
+import { GuardPage, useMe } from './guard.js';
 import { Header } from './header.js';
 import { IncidentDetailPane } from './incident.js';
 import { Login } from './login.js';
 import { NotificationsPage } from './notifications.js';
 import { Queue } from './queue.js';
 import { RiskPage } from './risk-matrix.js';
+import { SiteMapPage } from './site-map-page.js';
 import { TasksBoard } from './tasks-board.js';
 import { WeeklyPage } from './weekly.js';
 
@@ -24,6 +26,7 @@ export function App() {
     return off;
   }, []);
   const s = getState();
+  useGuardLanding(s);
   return (
     <>
       <a class="skip" href="#detail">
@@ -34,7 +37,7 @@ export function App() {
       </div>
       <Login shown={s.screen === 'login'} message={s.loginMessage} generation={s.loginShown} />
       <div id="app" class="app" hidden={s.screen !== 'app'}>
-        <Header state={s} />
+        {s.page === 'guard' ? null : <Header state={s} />}
         <Tabs state={s} />
         {s.page === 'incidents' ? (
           <main class="layout">
@@ -80,7 +83,25 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <GuardsPage state={s} />;
     case 'demo-inbox':
       return <DemoInboxPage state={s} />;
+    case 'map':
+      return <SiteMapPage state={s} />;
+    case 'guard':
+      return <GuardPage state={s} />;
     default:
       return null;
   }
+}
+
+/** The address the page was opened with (before the session rewrites it). */
+const OPENED_WITH = typeof location === 'undefined' ? '' : location.hash;
+
+/** A guard who signs in lands on their phone view (unless the address asked for a page or an incident). */
+function useGuardLanding(s: DashboardState): void {
+  const me = useMe(s.screen === 'app' ? `session-${s.loginShown}` : null);
+  const [done, setDone] = useState<string | null>(null);
+  useEffect(() => {
+    if (!me || done === `session-${s.loginShown}`) return;
+    setDone(`session-${s.loginShown}`);
+    if (me.role === 'guard' && s.page === 'incidents' && !/(^|[#&])(page|incident)=/.test(OPENED_WITH)) setPage('guard');
+  }, [me, s.loginShown]);
 }

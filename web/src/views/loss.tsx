@@ -4,19 +4,30 @@
  * itemised table below. The amounts are the API's decimal strings; they become numbers only to draw.
  */
 import { Fragment } from 'preact';
+import { bodyFontPx, textWidth, useMeasuredWidth } from './chart-size.js';
 import { clamp, fmtMoney, humanize, r1 } from '../format.js';
 import { LOSS_PARTS, type Incident } from '../model.js';
 
 export function LossBreakdown({ d }: { d: Incident }) {
+  const [ref, measured] = useMeasuredWidth(470);
   const loss = d.loss;
-  if (!loss) return <p class="muted">The loss has not been estimated yet.</p>;
+  if (!loss)
+    return (
+      <div ref={ref}>
+        <p class="muted">The loss has not been estimated yet.</p>
+      </div>
+    );
   const cur = loss.currency;
   const parts = LOSS_PARTS.map((p) => ({ ...p, amount: Math.max(0, Number(loss[p.key]) || 0) }));
   const gross = Number(loss.gross) || parts.reduce((a, p) => a + p.amount, 0);
   const recovered = Math.max(0, Number(loss.recovered) || 0);
   const net = Number(loss.net) || 0;
-  const W = 470;
-  const H = 74;
+  // Pixels: the labels are at the body size at every width.
+  const fs = bodyFontPx();
+  const W = Math.min(760, measured);
+  const barY = Math.round(fs * 1.5);
+  const barH = Math.round(fs * 2);
+  const H = barY + barH + Math.round(fs * 2.2);
   const x0 = 0;
   const bw = W - 4;
   const scale = gross > 0 ? bw / gross : 0;
@@ -30,11 +41,11 @@ export function LossBreakdown({ d }: { d: Incident }) {
     acc += p.amount;
     return (
       <Fragment key={p.key}>
-        <rect x={r1(x)} y={18} width={r1(Math.max(1, w))} height={26} fill={p.colour} data-loss={p.key}>
+        <rect x={r1(x)} y={barY} width={r1(Math.max(1, w))} height={barH} fill={p.colour} data-loss={p.key}>
           <title>{`${p.label}: ${fmtMoney(p.amount, cur)}`}</title>
         </rect>
-        {w > 70 ? (
-          <text x={r1(x + 6)} y={35} font-size={11} fill="#10151d" font-weight={600} pointer-events="none">
+        {w > textWidth(fmtMoney(p.amount, cur, true), fs) + 12 ? (
+          <text x={r1(x + 6)} y={r1(barY + barH / 2 + fs * 0.35)} fill="#10151d" font-weight={600} pointer-events="none">
             {fmtMoney(p.amount, cur, true)}
           </text>
         ) : null}
@@ -46,10 +57,12 @@ export function LossBreakdown({ d }: { d: Incident }) {
   const items = loss.items ?? [];
 
   return (
-    <div>
+    <div ref={ref}>
       <svg
         viewBox={`0 0 ${W} ${H}`}
-        class="chart loss-chart"
+        width={W}
+        height={H}
+        class="chart px-text loss-chart"
         role="img"
         aria-label={`Gross loss ${fmtMoney(loss.gross, cur)}: ${parts
           .filter((p) => p.amount > 0)
@@ -62,27 +75,27 @@ export function LossBreakdown({ d }: { d: Incident }) {
             <rect width={2.5} height={6} fill="#3fb27f" />
           </pattern>
         </defs>
-        <rect x={x0} y={18} width={bw} height={26} rx={4} fill="#0b1119" />
+        <rect x={x0} y={barY} width={bw} height={barH} rx={4} fill="#0b1119" />
         {bars}
         {recovered > 0 && gross > 0 ? (
-          <rect x={r1(x0 + bw - rw)} y={18} width={r1(rw)} height={26} fill={`url(#${hatch})`} data-loss="recovered">
+          <rect x={r1(x0 + bw - rw)} y={barY} width={r1(rw)} height={barH} fill={`url(#${hatch})`} data-loss="recovered">
             <title>{`Recovered: −${fmtMoney(recovered, cur)}`}</title>
           </rect>
         ) : null}
         {gross > 0 ? (
           <>
-            <line x1={nx} x2={nx} y1={12} y2={50} stroke="#e6edf5" stroke-width={2} />
-            <text x={nx} y={64} font-size={12} font-weight={700} text-anchor={nx > W - 120 ? 'end' : nx < 120 ? 'start' : 'middle'}>
+            <line x1={nx} x2={nx} y1={barY - 6} y2={barY + barH + 6} stroke="#e6edf5" stroke-width={2} />
+            <text x={nx} y={H - 4} font-weight={700} text-anchor={nx > W - 120 ? 'end' : nx < 120 ? 'start' : 'middle'}>
               {`net ${fmtMoney(loss.net, cur)}`}
             </text>
           </>
         ) : null}
-        <text x={0} y={11} font-size={11} class="muted-t">
+        <text x={0} y={fs} class="muted-t">
           {`gross ${fmtMoney(loss.gross, cur)}`}
         </text>
         {loss.executiveEscalation ? (
-          <text x={W} y={11} font-size={11} text-anchor="end" fill="#ff9ca3">
-            above the executive threshold
+          <text x={W} y={fs} text-anchor="end" fill="#ff9ca3">
+            {W < 420 ? 'executive' : 'above the executive threshold'}
           </text>
         ) : null}
       </svg>

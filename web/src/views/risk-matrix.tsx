@@ -6,11 +6,10 @@ import { humanize } from '../format.js';
 import type { RiskItem } from '../investigation-model.js';
 import type { Page } from '../model.js';
 import type { DashboardState } from '../store.js';
+import { bodyFontPx, useMeasuredWidth } from './chart-size.js';
 import { siteName } from './names.js';
 import { useApi } from './use-api.js';
 
-const CELL = 56;
-const PAD = 34;
 
 /** The matrix cell colours: score = likelihood x impact. */
 function cellBand(score: number): string {
@@ -41,6 +40,11 @@ export function RiskPage({ state: s }: { state: DashboardState }) {
 function SiteMatrix({ name, items }: { name: string; items: RiskItem[] }) {
   const placed = items.filter((r) => r.scope !== 'site');
   const site = items.find((r) => r.scope === 'site');
+  // Pixels: the cells share the measured width (at most 380 px), the labels stay at the body size.
+  const [ref, measured] = useMeasuredWidth(330);
+  const fs = bodyFontPx();
+  const PAD = Math.round(fs * 2.6);
+  const CELL = Math.max(36, Math.floor((Math.min(380, measured) - PAD - 8) / 5));
   const W = PAD + CELL * 5 + 8;
   const H = CELL * 5 + PAD;
   const cells: { l: number; i: number; list: RiskItem[] }[] = [];
@@ -55,7 +59,8 @@ function SiteMatrix({ name, items }: { name: string; items: RiskItem[] }) {
           </span>
         ) : null}
       </figcaption>
-      <svg viewBox={`0 0 ${W} ${H}`} role="img" class="risk-matrix" aria-label={`Risk matrix of ${name}: ${placed.length} zones and assets placed`}>
+      <div ref={ref}>
+      <svg viewBox={`0 0 ${W} ${H}`} width={W} height={H} role="img" class="risk-matrix px-text" aria-label={`Risk matrix of ${name}: ${placed.length} zones and assets placed`}>
         {cells.map(({ l, i, list }) => {
           const x = PAD + (i - 1) * CELL;
           const y = (5 - l) * CELL;
@@ -65,8 +70,8 @@ function SiteMatrix({ name, items }: { name: string; items: RiskItem[] }) {
               <rect x={x} y={y} width={CELL - 2} height={CELL - 2} class={`cell band-${cellBand(l * i)}`} />
               {list.length > 0 ? (
                 <>
-                  <circle cx={x + CELL / 2 - 1} cy={y + CELL / 2 - 1} r={Math.min(22, 9 + 3 * list.length)} class={recurring ? 'dot recurring' : 'dot'} />
-                  <text x={x + CELL / 2 - 1} y={y + CELL / 2 + 4} text-anchor="middle" class="dot-n">
+                  <circle cx={x + CELL / 2 - 1} cy={y + CELL / 2 - 1} r={Math.min(CELL / 2 - 4, fs * 0.8 + 3 * list.length)} class={recurring ? 'dot recurring' : 'dot'} />
+                  <text x={x + CELL / 2 - 1} y={y + CELL / 2 - 1 + fs * 0.35} text-anchor="middle" class="dot-n">
                     {list.length}
                   </text>
                   <title>{list.map((r) => `${r.scope} ${r.name ?? r.id}: L${r.likelihood} × I${r.impact} = ${r.score}${r.recurring ? ' (recurring)' : ''}`).join('\n')}</title>
@@ -77,10 +82,10 @@ function SiteMatrix({ name, items }: { name: string; items: RiskItem[] }) {
         })}
         {[1, 2, 3, 4, 5].map((n) => (
           <g key={n}>
-            <text x={PAD - 8} y={(5 - n) * CELL + CELL / 2 + 4} text-anchor="end" class="muted-t">
+            <text x={PAD - 8} y={(5 - n) * CELL + CELL / 2 + fs * 0.35} text-anchor="end" class="muted-t">
               {n}
             </text>
-            <text x={PAD + (n - 1) * CELL + CELL / 2} y={H - 16} text-anchor="middle" class="muted-t">
+            <text x={PAD + (n - 1) * CELL + CELL / 2} y={H - PAD + fs * 1.1} text-anchor="middle" class="muted-t">
               {n}
             </text>
           </g>
@@ -88,10 +93,11 @@ function SiteMatrix({ name, items }: { name: string; items: RiskItem[] }) {
         <text x={PAD + (CELL * 5) / 2} y={H - 2} text-anchor="middle" class="muted-t">
           impact →
         </text>
-        <text x={10} y={(CELL * 5) / 2} text-anchor="middle" class="muted-t" transform={`rotate(-90 10 ${(CELL * 5) / 2})`}>
+        <text x={fs * 0.8} y={(CELL * 5) / 2} text-anchor="middle" class="muted-t" transform={`rotate(-90 ${fs * 0.8} ${(CELL * 5) / 2})`}>
           likelihood →
         </text>
       </svg>
+      </div>
       <table class="mini">
         <thead>
           <tr>

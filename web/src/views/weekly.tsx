@@ -6,6 +6,7 @@ import { useState } from 'preact/hooks';
 import type { BreakdownLine, WeeklyReport } from '../../../src/domain/weekly-report.js';
 import { r1 } from '../format.js';
 import { download, errorText, type DashboardState } from '../store.js';
+import { bodyFontPx, textWidth, useMeasuredWidth } from './chart-size.js';
 import { useApi } from './use-api.js';
 
 /** The ISO week (YYYY-Www) before the one containing `d`, in UTC (the server picks the organisation's zone). */
@@ -183,25 +184,38 @@ function WeeklyBody({ r }: { r: WeeklyReport; state: DashboardState }) {
 }
 
 function BarChart({ rows }: { rows: { label: string; value: number; extra?: string }[] }) {
-  if (rows.length === 0) return <p class="small muted">Nothing this week.</p>;
+  const [ref, measured] = useMeasuredWidth(380);
+  if (rows.length === 0)
+    return (
+      <div ref={ref}>
+        <p class="small muted">Nothing this week.</p>
+      </div>
+    );
+  // Pixels, labels at the body size: the label column fits the longest (shortened) label.
+  const fs = bodyFontPx();
   const max = Math.max(1, ...rows.map((x) => x.value));
-  const H = 20;
-  const W = 380;
-  const L = 130;
-  const span = W - L - 110;
+  const H = Math.round(fs * 1.7);
+  const W = Math.min(640, measured);
+  const short = (l: string) => (l.length > 20 ? `${l.slice(0, 19)}…` : l);
+  const L = Math.min(Math.round(W * 0.45), Math.ceil(Math.max(...rows.map((x) => textWidth(short(x.label), fs))) + 10));
+  const valueW = Math.ceil(Math.max(...rows.map((x) => textWidth(x.extra ?? String(x.value), fs))) + 8);
+  const span = Math.max(20, W - L - valueW);
+  const base = H / 2 + fs * 0.35;
   return (
-    <svg viewBox={`0 0 ${W} ${rows.length * H + 4}`} class="bar-chart" role="img" aria-label={rows.map((x) => `${x.label}: ${x.value}`).join(', ')}>
-      {rows.map((x, i) => (
-        <g key={`${x.label}-${i}`}>
-          <text x={L - 6} y={i * H + 14} text-anchor="end" class="muted-t">
-            {x.label.length > 20 ? `${x.label.slice(0, 19)}…` : x.label}
-          </text>
-          <rect x={L} y={i * H + 3} width={r1(Math.max(1, (span * x.value) / max))} height={H - 6} class="bar-fill" rx={2} />
-          <text x={L + r1((span * x.value) / max) + 4} y={i * H + 14} class="muted-t">
-            {x.extra ?? String(x.value)}
-          </text>
-        </g>
-      ))}
-    </svg>
+    <div ref={ref}>
+      <svg viewBox={`0 0 ${W} ${rows.length * H + 4}`} width={W} height={rows.length * H + 4} class="bar-chart px-text" role="img" aria-label={rows.map((x) => `${x.label}: ${x.value}`).join(', ')}>
+        {rows.map((x, i) => (
+          <g key={`${x.label}-${i}`}>
+            <text x={L - 6} y={r1(i * H + base)} text-anchor="end" class="muted-t">
+              {short(x.label)}
+            </text>
+            <rect x={L} y={i * H + 3} width={r1(Math.max(1, (span * x.value) / max))} height={H - 6} class="bar-fill" rx={2} />
+            <text x={L + r1((span * x.value) / max) + 4} y={r1(i * H + base)} class="muted-t">
+              {x.extra ?? String(x.value)}
+            </text>
+          </g>
+        ))}
+      </svg>
+    </div>
   );
 }
