@@ -7,9 +7,9 @@
  * 5th the 24 h chart; the site plans once per session. A failed tick shows the banner and the loop
  * goes on; the next good tick hides it. A 401 anywhere signs out with the reason.
  */
-import { AuthError, createApiClient, HttpError, NetworkError } from './api.js';
+import { AuthError, authHeaders, createApiClient, HttpError, NetworkError, type Method } from './api.js';
 import { BANDS, bandOf, STATUS_FILTERS, type Action, type Band, type Incident, type IncidentSummary, type Page, type SiteItem, type StatusFilter } from './model.js';
-import { loadToken, readFragment, saveToken, writeFragment } from './session.js';
+import { endSession, loadToken, markSession, passwordLogin, sessionMarked, readFragment, saveToken, setupLogin, whoAmI, writeFragment, type SessionAnswer, type SessionInfo } from './session.js';
 
 export const POLL_MS = 3000;
 
@@ -39,6 +39,10 @@ export interface DashboardState {
   busy: boolean;
   /** The page shown under the header: the incident queue or one of the investigation pages. */
   page: PageId;
+  /** Who is signed in (name, role, sites; by password or token), once the server said so. */
+  user: SessionInfo | null;
+  /** The first-run setup link's one-time code, while the setup form shows. */
+  setupCode: string | null;
 }
 
 /** The dashboard's pages (the tabs under the header). */
@@ -49,6 +53,7 @@ export const PAGES = [
   { id: 'equipment', label: 'Equipment' },
   { id: 'weekly', label: 'Weekly report' },
   { id: 'archive', label: 'Archive' },
+  { id: 'users', label: 'Users' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');
@@ -74,6 +79,8 @@ let state: DashboardState = {
   action: null,
   busy: false,
   page: 'incidents',
+  user: null,
+  setupCode: null,
 };
 
 const listeners = new Set<() => void>();
@@ -94,7 +101,7 @@ function set(patch: Partial<DashboardState>): void {
   for (const fn of listeners) fn();
 }
 
-const api = createApiClient(() => signOut('The token was refused (unknown or revoked). Sign in again.'));
+const api = createApiClient(() => signOut('The sign-in was refused (an unknown, revoked or expired token, or a session that ended). Sign in again.'));
 
 // ---------------------------------------------------------------------------------------------
 // Banner and status line
@@ -135,8 +142,15 @@ function start(): void {
   stop();
   running = true;
   ticks = 0;
-  set({ screen: 'app', loginMessage: '' });
+  set({ screen: 'app', loginMessage: '', setupCode: null });
   void tick();
+  // Who is signed in (the Users page is for admins only).
+  if (!state.user) {
+    const gen = generation;
+    void whoAmI(api.token).then((r) => {
+      if (gen === generation && r.ok) set({ user: r.session });
+    });
+  }
 }
 
 function showLogin(message = ''): void {
@@ -152,14 +166,64 @@ export function signIn(raw: string): void {
   }
   saveToken(token);
   api.token = token;
+  api.csrf = null;
+  set({ user: null });
   start();
 }
 
-/** Forgets the token and shows the login with `message`. */
-export function signOut(message: string): void {
-  stop();
+/** What the login form says when the server refused a sign-in. */
+function refusal(r: Exclude<SessionAnswer, { ok: true }>): string {
+  if (r.status === 429) return `Too many failed sign-ins. Try again in ${r.retryAfter ?? 60} s.`;
+  if (r.status === 401) return 'The name or password is wrong (or the user is disabled).';
+  return r.message;
+}
+
+/** Signed in by the session cookie: keep its CSRF token and start. */
+function startSession(session: SessionInfo): void {
   saveToken(null);
   api.token = null;
+  api.csrf = session.csrfToken;
+  markSession(true);
+  set({ user: session });
+  start();
+}
+
+/** Signs in with a name and password typed into the form. */
+export async function signInWithPassword(name: string, password: string): Promise<void> {
+  if (!name.trim() || !password) {
+    set({ loginMessage: 'Enter your name and password.' });
+    return;
+  }
+  set({ loginMessage: 'Signing in…' });
+  const r = await passwordLogin(name.trim(), password);
+  if (!r.ok) set({ loginMessage: refusal(r) });
+  else startSession(r.session);
+}
+
+/** First run: creates the first admin user with the setup link's code, and signs in. */
+export async function completeSetup(name: string, password: string, repeat: string): Promise<void> {
+  if (password !== repeat) {
+    set({ loginMessage: 'The two passwords differ.' });
+    return;
+  }
+  const code = state.setupCode;
+  if (!code) return;
+  const r = await setupLogin(code, name.trim(), password);
+  if (!r.ok) {
+    // A used or expired link will not work again: fall back to the ordinary sign-in.
+    set({ loginMessage: r.message, ...(r.status === 403 || r.status === 409 ? { setupCode: null } : {}) });
+  } else startSession(r.session);
+}
+
+/** Forgets the token (or ends the session) and shows the login with `message`. */
+export function signOut(message: string): void {
+  stop();
+  if (api.csrf) void endSession(api.csrf);
+  markSession(false);
+  saveToken(null);
+  api.token = null;
+  api.csrf = null;
+  set({ user: null });
   showLogin(message);
 }
 
@@ -345,6 +409,7 @@ export async function act(id: string, a: Action, note: string, outcome = ''): Pr
 export function boot(): void {
   const frag = readFragment();
   if (frag.token) saveToken(frag.token);
+  if (frag.setup) set({ setupCode: frag.setup });
   set({ page: pageOf(frag.page) });
   if (frag.incident) {
     // Loaded by the first tick, once the token is known.
@@ -355,6 +420,10 @@ export function boot(): void {
 
   window.addEventListener('hashchange', () => {
     const f = readFragment();
+    if (f.setup && !running) {
+      set({ setupCode: f.setup });
+      showLogin();
+    }
     if (f.token) {
       saveToken(f.token);
       api.token = f.token;
@@ -362,14 +431,25 @@ export function boot(): void {
       start();
     }
     if (pageOf(f.page) !== state.page) set({ page: pageOf(f.page) });
-    if (f.incident && f.incident !== state.selectedId && api.token) select(f.incident, { focus: true });
+    if (f.incident && f.incident !== state.selectedId && running) select(f.incident, { focus: true });
   });
   window.addEventListener('online', () => {
     if (running) void tick();
   });
 
   if (api.token) start();
-  else showLogin();
+  else if (state.setupCode) showLogin();
+  else if (!sessionMarked()) showLogin();
+  else {
+    // A session cookie from an earlier sign-in (the page cannot see it; the server can).
+    void whoAmI(null).then((r) => {
+      if (r.ok && r.session.via === 'session') startSession(r.session);
+      else {
+        markSession(false);
+        showLogin();
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -385,7 +465,7 @@ export function setPage(page: PageId): void {
  * A request for the pages and cards that load their own data: the session's token, and a 401 signs
  * out like everywhere else. Errors are thrown for the caller to show where the data would be.
  */
-export function request<T>(path: string, opts?: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown }): Promise<T> {
+export function request<T>(path: string, opts?: { method?: Method; body?: unknown }): Promise<T> {
   return api.request<T>(path, opts);
 }
 
@@ -407,7 +487,8 @@ export function refreshSelected(): void {
  * saved through a temporary link, so the token never goes into an address.
  */
 export async function download(path: string, filename: string): Promise<void> {
-  const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${api.token ?? ''}` }, cache: 'no-store', credentials: 'omit' });
+  const auth = authHeaders(api.token, api.csrf);
+  const res = await fetch(`/api/v1${path}`, { headers: auth.headers, cache: 'no-store', credentials: auth.credentials });
   if (!res.ok) {
     let message = res.statusText;
     try {

@@ -9,6 +9,7 @@ import { Login } from './login.js';
 import { Queue } from './queue.js';
 import { RiskPage } from './risk-matrix.js';
 import { TasksBoard } from './tasks-board.js';
+import { UsersPage } from './users.js';
 import { WeeklyPage } from './weekly.js';
 
 export function App() {
@@ -29,7 +30,7 @@ export function App() {
       <div id="banner" class="banner" role="alert" hidden={!s.banner}>
         {s.banner ?? ''}
       </div>
-      <Login shown={s.screen === 'login'} message={s.loginMessage} generation={s.loginShown} />
+      <Login shown={s.screen === 'login'} message={s.loginMessage} generation={s.loginShown} setupCode={s.setupCode} />
       <div id="app" class="app" hidden={s.screen !== 'app'}>
         <Header state={s} />
         <Tabs state={s} />
@@ -49,7 +50,7 @@ export function App() {
 function Tabs({ state: s }: { state: DashboardState }) {
   return (
     <nav class="tabs" aria-label="Pages">
-      {PAGES.map((p) => (
+      {PAGES.filter((p) => p.id !== 'users' || s.user?.role === 'admin').map((p) => (
         <button key={p.id} type="button" class="tab" data-page={p.id} aria-current={s.page === p.id ? 'page' : undefined} onClick={() => setPage(p.id)}>
           {p.label}
         </button>
@@ -70,6 +71,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <WeeklyPage state={s} />;
     case 'archive':
       return <ArchivePage state={s} />;
+    case 'users':
+      return s.user?.role === 'admin' ? <UsersPage state={s} /> : null;
     default:
       return null;
   }
