@@ -121,6 +121,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard sign-in wit
     await page.click('#password-form button[type="submit"]');
     await page.waitForFunction(() => (document.getElementById('login-error')?.textContent ?? '').includes('wrong'));
     expect(await page.locator('#app').isHidden()).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'users-login-refused.png'), fullPage: true });
     await context.close();
   }, 60_000);
 

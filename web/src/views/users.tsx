@@ -67,7 +67,7 @@ export function UsersPage({ state: s }: { state: DashboardState }) {
           Role{' '}
           <select name="role" required>
             {ROLES.map((r) => (
-              <option key={r} value={r}>
+              <option key={r} value={r} selected={r === 'guard'}>
                 {r}
               </option>
             ))}
