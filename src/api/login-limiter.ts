@@ -1,8 +1,10 @@
 /**
  * Sign-in rate limiting: failed sign-ins are counted per name (any case) and per client address
  * over a sliding window. Past the limit the next attempt is refused before its password is checked
- * (429 with Retry-After: when the oldest counted failure leaves the window). A successful sign-in
- * clears its name's count. Counts live in this process's memory, bounded in size.
+ * (429 with Retry-After: when the oldest counted failure leaves the window). An attempt counts as a
+ * failure from the moment it starts (`attempt`), so many sign-ins sent at once cannot all slip
+ * under the limit while their passwords are being checked; a successful one takes its count back
+ * and clears its name's failures (`succeed`). Counts live in this process's memory, bounded in size.
  */
 
 export interface LoginLimits {
@@ -30,15 +32,21 @@ export class LoginLimiter {
     return Math.max(this.wait(`n:${name.toLowerCase()}`, this.limits.perName, now), this.wait(`a:${address}`, this.limits.perAddress, now));
   }
 
-  /** Counts a failed sign-in. */
-  fail(name: string, address: string, now: number): void {
+  /** Counts a sign-in attempt as a failure until `succeed` says otherwise. */
+  attempt(name: string, address: string, now: number): void {
     this.push(`n:${name.toLowerCase()}`, now);
     this.push(`a:${address}`, now);
   }
 
-  /** A successful sign-in: the name's failures are forgotten (the address's stay). */
-  succeed(name: string): void {
+  /** The attempt started at `at` succeeded: the name's failures are forgotten, and the address's count of it. */
+  succeed(name: string, address: string, at: number): void {
     this.failures.delete(`n:${name.toLowerCase()}`);
+    const list = this.failures.get(`a:${address}`);
+    const i = list ? list.lastIndexOf(at) : -1;
+    if (list && i >= 0) {
+      list.splice(i, 1);
+      if (list.length === 0) this.failures.delete(`a:${address}`);
+    }
   }
 
   private recent(key: string, now: number): number[] {

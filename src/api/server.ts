@@ -141,6 +141,8 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'risk', description: 'risk per site, zone and asset (5x5 matrix) and its history' },
         { name: 'tasks', description: 'investigation and maintenance tasks: evidence checklists, status, comments' },
         { name: 'ops', description: 'health, metrics, this document' },
+        { name: 'session', description: 'dashboard sign-in with a name and password: the session cookie, its CSRF token, sign-out, the first-run setup' },
+        { name: 'users', description: 'dashboard users (admin): role, sites, disabled, password' },
         { name: 'archive', description: 'archived incidents, legal holds, the transparency log: inclusion and consistency proofs, signed checkpoints' },
       ],
     },

@@ -38,6 +38,8 @@ const sessionSchema = z.object({
 export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { service } = deps;
   const limiter = new LoginLimiter();
+  // Failed setup codes are counted apart, per address, so sign-in failures cannot lock the setup.
+  const setupLimiter = new LoginLimiter();
 
   const secure = (request: FastifyRequest) => request.protocol === 'https' || /^https:/i.test(service.config.publicUrl ?? '');
   const setCookie = (request: FastifyRequest, reply: FastifyReply, value: string, maxAgeS: number) =>
@@ -71,14 +73,13 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
       if (wait > 0) {
         return tooMany(reply, wait, 'too many failed sign-ins for this name or from this address');
       }
+      // Counted as a failure until it succeeds, so a burst of parallel guesses cannot pass the limit.
+      limiter.attempt(b.name, request.ip, nowMs);
       const user = await findUserForLogin(service.db, b.name);
       // The same scrypt work whether or not the name exists, and the same answer.
       const ok = await verifyPassword(b.password, user ? { hash: user.password_hash, salt: user.password_salt, params: user.password_params } : await dummyPassword());
-      if (!user || !ok || user.disabled) {
-        limiter.fail(b.name, request.ip, nowMs);
-        throw new UnauthorizedError(WRONG);
-      }
-      limiter.succeed(b.name);
+      if (!user || !ok || user.disabled) throw new UnauthorizedError(WRONG);
+      limiter.succeed(b.name, request.ip, nowMs);
       return signedIn(request, reply, user, 201);
     },
   );
@@ -128,7 +129,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
     async (request, reply) => {
       const b = request.body as z.output<typeof setup>;
       const nowMs = service.now().getTime();
-      const wait = limiter.retryAfterMs('#setup', request.ip, nowMs);
+      const wait = setupLimiter.retryAfterMs('setup', request.ip, nowMs);
       if (wait > 0) {
         return tooMany(reply, wait, 'too many failed setup attempts');
       }
@@ -137,7 +138,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
       const problem = passwordProblem(b.password);
       if (problem) throw new InvalidError([{ path: 'password', message: problem }]);
       if (!(await useSetupCode(service.db, b.code, service.now()))) {
-        limiter.fail('#setup', request.ip, nowMs);
+        setupLimiter.attempt('setup', request.ip, nowMs);
         throw new ForbiddenError('the setup link is not valid (used, expired, or replaced by a newer one); restart `vigil serve` for a new link, or sign in with the admin token');
       }
       const user = await createUser(service.db, { name: b.name, role: 'admin', password: b.password, now: service.now() });
