@@ -65,8 +65,15 @@ describe('vigil user', () => {
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/user nobody not found/);
 
+    // The changes are in the audit log, and the audit chain still verifies.
+    const verify = vigil(['verify']);
+    expect(verify.status, verify.stderr + verify.stdout).toBe(0);
+
     const db = await openDb({ dataDir: env.VIGIL_DATA_DIR });
     try {
+      const audit = (await db.query<{ actor: string; action: string; target: string }>(`SELECT actor, action, target FROM audit_log WHERE action LIKE 'user.%' ORDER BY seq`)).rows;
+      expect(audit.map((r) => `${r.action} ${r.target}`)).toEqual(['user.create gina', 'user.create mia', 'user.change gina']);
+      expect(audit[0].actor).toBe('vigil user (command line)');
       const dump = JSON.stringify((await db.query(`SELECT * FROM users`)).rows);
       expect(dump).not.toContain('a guard password');
       expect(dump).not.toContain(password);

@@ -223,7 +223,15 @@ for (const store of TEST_STORES) {
       expect((await login('ivan', 'another long pw')).body).toMatchObject({ role: 'auditor' });
       expect((await fetch(`${url}/api/v1/users/nobody`, { method: 'PATCH', headers: admin, body: JSON.stringify({ disabled: true }) })).status).toBe(404);
 
-      const list = (await (await fetch(`${url}/api/v1/users`, { headers: admin })).json()) as { items: { name: string }[] };
+      // Each change is in the audit log, by whom, without the password.
+      const audit = (await service.db.query<{ actor: string; action: string; details: Record<string, unknown> }>(`SELECT actor, action, details FROM audit_log WHERE target = 'ivan' ORDER BY seq`)).rows;
+      expect(audit.map((r) => [r.actor, r.action])).toEqual([
+        ['admin', 'user.create'],
+        ['admin', 'user.change'],
+      ]);
+      expect(audit[1].details).toEqual({ role: 'auditor', sites: [], passwordChanged: true });
+      expect(JSON.stringify(audit)).not.toContain('another long pw');
+            const list = (await (await fetch(`${url}/api/v1/users`, { headers: admin })).json()) as { items: { name: string }[] };
       expect(list.items.map((u) => u.name)).toContain('ivan');
       expect(JSON.stringify(list)).not.toMatch(/hash|salt/);
       // A manager (cookie) may not.

@@ -3,12 +3,16 @@
  * and the CLI (`vigil user`): every problem of the input is listed at once (InvalidError), a taken
  * name is a ConflictError. Disabling a user or setting a new password ends their sessions; a new
  * role or sites hold at once for sessions under way (a session reads its user on every request).
+ * Each change is written with its audit record (`user.create`, `user.change`: who, what changed,
+ * never a password or its hash) in one transaction.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { InvalidError, NotFoundError, type Problem } from '../domain/errors.js';
-import type { Queryable } from '../store/db.js';
+import type { CheckpointSigner } from '../domain/checkpoint.js';
+import { appendAuditRecord } from '../store/audit-log.js';
+import type { Db, Queryable } from '../store/db.js';
 import { consumeSetupCode, deleteUserSessions, replaceSetupCode } from '../store/sessions.js';
-import { countUsers, insertUser, updateUser, type UserChange, type UserRow } from '../store/users.js';
+import { countUsers, findUser, insertUser, updateUser, type UserChange, type UserRow } from '../store/users.js';
 import { USER_ROLES } from './auth.js';
 import { hashPassword, passwordProblem } from './passwords.js';
 
@@ -46,8 +50,17 @@ function siteProblems(sites: readonly unknown[] | undefined, knownSites: Readonl
   });
 }
 
+/** Who makes a change, for the audit record (default `vigil`), and the log's signer when there is one. */
+export interface ChangeAuthor {
+  actor?: string;
+  signer?: CheckpointSigner;
+}
+
 /** Makes a user. `knownSites`, when given, is what `sites` is checked against. */
-export async function createUser(db: Queryable, input: { name: string; role: string; sites?: readonly string[]; password: string; now: Date; knownSites?: ReadonlySet<string> }): Promise<UserRow> {
+export async function createUser(
+  db: Db,
+  input: { name: string; role: string; sites?: readonly string[]; password: string; now: Date; knownSites?: ReadonlySet<string> } & ChangeAuthor,
+): Promise<UserRow> {
   const problems: Problem[] = [];
   if (typeof input.name !== 'string' || !USER_NAME.test(input.name)) problems.push({ path: 'name', message: USER_NAME_HINT });
   if (!(USER_ROLES as readonly string[]).includes(input.role)) problems.push({ path: 'role', message: `expected one of ${USER_ROLES.join(', ')}` });
@@ -56,14 +69,18 @@ export async function createUser(db: Queryable, input: { name: string; role: str
   if (pw) problems.push({ path: 'password', message: pw });
   if (problems.length > 0) throw new InvalidError(problems);
   const password = await hashPassword(input.password);
-  return insertUser(db, { name: input.name, role: input.role, sites: [...new Set(input.sites ?? [])], password, at: input.now });
+  return db.transaction(async (tx) => {
+    const row = await insertUser(tx, { name: input.name, role: input.role, sites: [...new Set(input.sites ?? [])], password, at: input.now });
+    await appendAuditRecord(tx, { at: input.now, actor: input.actor ?? 'vigil', action: 'user.create', target: row.name, details: { role: row.role, sites: row.sites }, after: userItem(row) }, input.signer);
+    return row;
+  });
 }
 
 /** Changes a user's role, sites, disabled flag or password; their sessions end. */
 export async function changeUser(
-  db: Queryable,
+  db: Db,
   name: string,
-  input: { role?: string; sites?: readonly string[]; disabled?: boolean; password?: string; now: Date; knownSites?: ReadonlySet<string> },
+  input: { role?: string; sites?: readonly string[]; disabled?: boolean; password?: string; now: Date; knownSites?: ReadonlySet<string> } & ChangeAuthor,
 ): Promise<UserRow> {
   const problems: Problem[] = [];
   if (input.role !== undefined && !(USER_ROLES as readonly string[]).includes(input.role)) problems.push({ path: 'role', message: `expected one of ${USER_ROLES.join(', ')}` });
@@ -80,12 +97,22 @@ export async function changeUser(
     ...(input.disabled !== undefined ? { disabled: input.disabled } : {}),
     ...(input.password !== undefined ? { password: await hashPassword(input.password) } : {}),
   };
-  const row = await updateUser(db, name, change, input.now);
-  if (!row) throw new NotFoundError(`user ${name}`);
-  // A new role or sites hold at once anyway (sessions read the user on every request); a disabled
-  // user or a new password ends every session.
-  if (change.disabled === true || change.password !== undefined) await deleteUserSessions(db, row.name);
-  return row;
+  return db.transaction(async (tx) => {
+    const before = await findUser(tx, name);
+    const row = await updateUser(tx, name, change, input.now);
+    if (!before || !row) throw new NotFoundError(`user ${name}`);
+    // A new role or sites hold at once anyway (sessions read the user on every request); a disabled
+    // user or a new password ends every session.
+    if (change.disabled === true || change.password !== undefined) await deleteUserSessions(tx, row.name);
+    const details = {
+      ...(change.role !== undefined ? { role: change.role } : {}),
+      ...(change.sites !== undefined ? { sites: change.sites } : {}),
+      ...(change.disabled !== undefined ? { disabled: change.disabled } : {}),
+      ...(change.password !== undefined ? { passwordChanged: true } : {}),
+    };
+    await appendAuditRecord(tx, { at: input.now, actor: input.actor ?? 'vigil', action: 'user.change', target: row.name, details, before: userItem(before), after: userItem(row) }, input.signer);
+    return row;
+  });
 }
 
 /** How long a first-run setup link works. */

@@ -13,8 +13,27 @@ import { USER_ROLES } from '../api/auth.js';
 import { generatePassword, passwordProblem } from '../api/passwords.js';
 import { changeUser, createUser, SITE_ID, USER_NAME, USER_NAME_HINT, userItem, type UserItem } from '../api/user-accounts.js';
 import { listUsers } from '../store/users.js';
-import { resolveConfig, UsageError, withStore } from './common.js';
+import { loadSigner } from '../archive/keys.js';
+import type { Config } from '../config/schema.js';
+import type { CheckpointSigner } from '../domain/checkpoint.js';
+import type { Db } from '../store/db.js';
+import { latestCheckpoint } from '../store/transparency-log.js';
+import { resolveConfig, resolveStore, UsageError, withStore } from './common.js';
 import { apiTarget, callApi, type TokenTarget } from './token.js';
+
+/** The actor of changes made on the store directly (the audit log). */
+const CLI_ACTOR = 'vigil user (command line)';
+
+/**
+ * The transparency log's signer for the audit records of a change made on the store directly: the
+ * key the server uses (configured, or the data directory's). When the log is signed by another key,
+ * none: the next process with the log's key signs the new head, rather than forking the log.
+ */
+async function auditSigner(db: Db, config: Config): Promise<CheckpointSigner | undefined> {
+  const signer = loadSigner({ ...(config.archive?.signingKey ? { keyFile: config.archive.signingKey } : {}), dataDir: resolveStore().dataDir });
+  const latest = await latestCheckpoint(db);
+  return latest && latest.keyId !== signer.keyId ? undefined : signer;
+}
 
 export interface UserAddOptions extends TokenTarget {
   role: string;
@@ -49,7 +68,7 @@ export async function userAddCommand(name: string, opts: UserAddOptions): Promis
     const known = new Set(config.sites.map((s) => s.id));
     const unknown = sites.filter((s) => !known.has(s));
     if (unknown.length > 0) throw new UsageError(`user add: --sites ${unknown.join(', ')} is not a site of the configuration (${[...known].join(', ')})`);
-    made = await withStore('user add', async (db) => userItem(await createUser(db, { name, role: opts.role, sites, password, now: new Date(), knownSites: known })));
+    made = await withStore('user add', async (db) => userItem(await createUser(db, { name, role: opts.role, sites, password, now: new Date(), knownSites: known, actor: CLI_ACTOR, signer: await auditSigner(db, config) })));
   }
   process.stdout.write(`Created user "${made.name}": role ${made.role}, ${made.sites.length ? `sites ${made.sites.join(', ')}` : 'all sites'}.\n`);
   if (generated) process.stdout.write(`Generated password (shown once; only its hash is stored):\n${password}\n`);
@@ -76,7 +95,10 @@ export async function userDisableCommand(name: string, opts: TokenTarget): Promi
   const api = apiTarget(opts);
   const u = api
     ? ((await callApi(api, 'PATCH', `/api/v1/users/${encodeURIComponent(name)}`, { disabled: true })) as UserItem)
-    : await withStore('user disable', async (db) => userItem(await changeUser(db, name, { disabled: true, now: new Date() })));
+    : await withStore('user disable', async (db) => {
+        const { config } = resolveConfig(opts.config);
+        return userItem(await changeUser(db, name, { disabled: true, now: new Date(), actor: CLI_ACTOR, signer: await auditSigner(db, config) }));
+      });
   process.stdout.write(`Disabled user "${u.name}" (role ${u.role}): they can no longer sign in, and their sessions have ended.\n`);
 }
 

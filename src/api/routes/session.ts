@@ -141,7 +141,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
         setupLimiter.attempt('setup', request.ip, nowMs);
         throw new ForbiddenError('the setup link is not valid (used, expired, or replaced by a newer one); restart `vigil serve` for a new link, or sign in with the admin token');
       }
-      const user = await createUser(service.db, { name: b.name, role: 'admin', password: b.password, now: service.now() });
+      const user = await createUser(service.db, { name: b.name, role: 'admin', password: b.password, now: service.now(), actor: `${b.name} (setup link)`, signer: service.logSigner });
       return signedIn(request, reply, user, 201);
     },
   );

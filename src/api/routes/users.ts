@@ -45,7 +45,7 @@ export const userRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
     },
     async (request, reply) => {
       const b = request.body as z.output<typeof body>;
-      const row = await createUser(service.db, { ...b, now: service.now(), knownSites: knownSites() });
+      const row = await createUser(service.db, { ...b, now: service.now(), knownSites: knownSites(), actor: principalOf(request).name, signer: service.logSigner });
       return reply.code(201).send(userItem(row));
     },
   );
@@ -72,7 +72,7 @@ export const userRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
       if (me.via === 'session' && me.name.toLowerCase() === name.toLowerCase() && (b.disabled === true || (b.role !== undefined && b.role !== 'admin'))) {
         throw new ForbiddenError('you may not disable yourself or take away your own admin role; another admin may');
       }
-      return userItem(await changeUser(service.db, name, { ...b, now: service.now(), knownSites: knownSites() }));
+      return userItem(await changeUser(service.db, name, { ...b, now: service.now(), knownSites: knownSites(), actor: me.name, signer: service.logSigner }));
     },
   );
 };
