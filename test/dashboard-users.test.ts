@@ -13,7 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_ROOT } from '../src/api/routes/dashboard.js';
 import { buildServer } from '../src/api/server.js';
-import { createUser } from '../src/api/user-accounts.js';
+import { createUser, issueSetupCode } from '../src/api/user-accounts.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
 
@@ -150,6 +150,43 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard sign-in wit
     expect(login.status).toBe(401);
     expect(problems).toEqual([]);
     await context.close();
+  }, 120_000);
+
+  it('first run: the setup link makes the first admin in the page, and leaves the address bar', async () => {
+    const fresh = await createService({ config: loadDemoConfig(), dataDir: 'memory://' });
+    const freshApp = await buildServer(fresh);
+    const freshBase = await freshApp.listen({ port: 0, host: '127.0.0.1' });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    try {
+      const code = (await issueSetupCode(fresh.db, fresh.now()))!;
+      const page = await context.newPage();
+      await page.goto(`${freshBase}/#setup=${code}`);
+      await page.waitForSelector('#setup-form');
+      expect(page.url()).not.toContain(code);
+      await page.fill('#setup-name', 'owner');
+      await page.fill('#setup-password', 'the owner password');
+      await page.fill('#setup-repeat', 'the owner password');
+      await page.screenshot({ path: join(ARTIFACTS, 'users-first-run-setup.png'), fullPage: true });
+      await page.click('#setup-form button[type="submit"]');
+      await page.waitForSelector('.tabs [data-page="users"]');
+      expect(await page.textContent('#signed-in-as')).toContain('owner');
+      expect((await fresh.db.query<{ name: string; role: string }>(`SELECT name, role FROM users`)).rows).toEqual([{ name: 'owner', role: 'admin' }]);
+      // The link works once.
+      const again = await context.newPage();
+      await again.goto(`${freshBase}/#setup=${code}`);
+      await again.waitForSelector('#setup-form');
+      await again.fill('#setup-name', 'intruder');
+      await again.fill('#setup-password', 'the intruder pw');
+      await again.fill('#setup-repeat', 'the intruder pw');
+      await again.click('#setup-form button[type="submit"]');
+      await again.waitForSelector('#password-form');
+      expect(await again.textContent('#login-error')).toMatch(/setup is done|not valid/);
+      expect((await fresh.db.query(`SELECT 1 FROM users`)).rows).toHaveLength(1);
+    } finally {
+      await context.close();
+      await freshApp.close();
+      await fresh.close();
+    }
   }, 120_000);
 
   it('shows a guard of one site nothing of another, in the page and in the stream', async () => {

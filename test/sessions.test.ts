@@ -83,6 +83,19 @@ for (const store of TEST_STORES) {
       expect(u.last_login_at).not.toBeNull();
     });
 
+    it('marks the cookie Secure when publicUrl is https', async () => {
+      const before = service.config.publicUrl;
+      service.config.publicUrl = 'https://vigil.example.com';
+      try {
+        const { res, setCookie } = await login('dora');
+        expect(res.status).toBe(201);
+        expect(setCookie).toMatch(/; Secure/);
+        expect(setCookie).toContain('HttpOnly');
+      } finally {
+        service.config.publicUrl = before;
+      }
+    });
+
     it('answers a wrong password and an unknown name alike, and no cookie', async () => {
       const wrong = await login('dora', 'not the password');
       const unknown = await login('nobody-here', 'not the password');
