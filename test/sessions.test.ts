@@ -83,6 +83,14 @@ for (const store of TEST_STORES) {
       expect(u.last_login_at).not.toBeNull();
     });
 
+    it('refuses a sign-in sent from another site\'s page (Origin)', async () => {
+      const res = await fetch(`${url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: 'https://evil.example' }, body: JSON.stringify({ name: 'dora', password: PASSWORD }) });
+      expect(res.status).toBe(403);
+      expect(res.headers.get('set-cookie')).toBeNull();
+      const same = await fetch(`${url}/api/v1/session`, { method: 'POST', headers: { 'content-type': 'application/json', origin: url }, body: JSON.stringify({ name: 'dora', password: PASSWORD }) });
+      expect(same.status).toBe(201);
+    });
+
     it('marks the cookie Secure when publicUrl is https', async () => {
       const before = service.config.publicUrl;
       service.config.publicUrl = 'https://vigil.example.com';

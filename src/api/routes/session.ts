@@ -53,6 +53,29 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
     return reply.code(status).send({ name: user.name, role: user.role, sites: user.sites ?? [], via: 'session', csrfToken: s.csrfToken, expiresAt: s.expiresAt.toISOString() });
   };
 
+  /**
+   * Signing in needs no CSRF token (there is no session yet), so a browser's sign-in from another
+   * site's page is refused by its Origin: this server's host or `publicUrl`'s only. (A plain form
+   * cannot send JSON anyway: the body parser takes application/json only.)
+   */
+  const assertSameOrigin = (request: FastifyRequest) => {
+    const origin = request.headers.origin;
+    if (!origin) return;
+    let host: string | undefined;
+    try {
+      host = new URL(origin).host;
+    } catch {
+      host = undefined;
+    }
+    let publicHost: string | undefined;
+    try {
+      publicHost = new URL(service.config.publicUrl).host;
+    } catch {
+      publicHost = undefined;
+    }
+    if (!host || (host !== request.headers.host && host !== publicHost)) throw new ForbiddenError(`sign-in from another site (Origin ${origin}) is refused`);
+  };
+
   const login = z.object({ name: z.string().min(1).max(200), password: z.string().min(1).max(PASSWORD_MAX) }).strict();
   app.post(
     '/session',
@@ -63,10 +86,11 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
         summary: 'Sign in with a name and password: sets the session cookie; the answer carries the CSRF token',
         security: [],
         body: deps.input(login),
-        response: { 201: deps.output(sessionSchema), ...deps.errors(400, 401, 429) },
+        response: { 201: deps.output(sessionSchema), ...deps.errors(400, 401, 403, 429) },
       },
     },
     async (request, reply) => {
+      assertSameOrigin(request);
       const b = request.body as z.output<typeof login>;
       const nowMs = service.now().getTime();
       const wait = limiter.retryAfterMs(b.name, request.ip, nowMs);
@@ -127,6 +151,7 @@ export const sessionRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) =>
       },
     },
     async (request, reply) => {
+      assertSameOrigin(request);
       const b = request.body as z.output<typeof setup>;
       const nowMs = service.now().getTime();
       const wait = setupLimiter.retryAfterMs('setup', request.ip, nowMs);
