@@ -4,6 +4,11 @@
  * - Authentication: `Authorization: Bearer <token>`. A token is either the service's admin token
  *   (VIGIL_ADMIN_TOKEN; admin of every site) or a row of `api_tokens` (not revoked, not expired).
  *   Tokens are looked up by their SHA-256 only; the plain token is never stored.
+ * - Or the dashboard's session cookie (`vigil_session`, made by `POST /api/v1/session`): the
+ *   session's user becomes the same Principal (role and sites), so every permission and site scope
+ *   holds alike. A state-changing request (anything but GET, HEAD, OPTIONS) made with the cookie
+ *   must carry the session's CSRF token in `X-CSRF-Token`, or it is a 403. A bearer token wins
+ *   over a cookie and needs no CSRF token (a browser never adds it by itself).
  * - Authorisation: each route names the permission it needs (route `config.permission`), and each
  *   role holds a fixed set of permissions (ROLE_PERMISSIONS).
  * - Site scope: a token with a non-empty `sites` list sees only those sites. Lists are filtered,
@@ -18,17 +23,22 @@
  * process that used it; revoking through this process (the API) takes effect here at once. An
  * expiry is honoured to the second: a cached lookup never outlives its token.
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ForbiddenError, InvalidError, UnauthorizedError, type Problem } from '../domain/errors.js';
 import { hashToken, type Service } from '../service.js';
 import type { Queryable } from '../store/db.js';
 import { DURATION_HINT, parseDuration } from '../domain/duration.js';
 import { findActiveToken, insertApiToken } from '../store/tokens.js';
+import { deleteExpiredSessions, findSession, insertSession } from '../store/sessions.js';
 
 /** Roles of API tokens (dashboard users share them, plus `ingest` for machines). */
 export const ROLES = ['admin', 'manager', 'security_lead', 'guard', 'investigator', 'auditor', 'ingest'] as const;
 export type Role = (typeof ROLES)[number];
+
+/** Roles of dashboard users: those of tokens except `ingest` (machines do not sign in). */
+export const USER_ROLES = ['admin', 'manager', 'security_lead', 'guard', 'investigator', 'auditor'] as const satisfies readonly Role[];
+export type UserRole = (typeof USER_ROLES)[number];
 
 /**
  * What a route may require:
@@ -41,9 +51,10 @@ export type Role = (typeof ROLES)[number];
  * - `notes:write`: case notes on incidents; `tasks:act`: working investigation and maintenance
  *   tasks (status, comments, reassignment); `assets:act`: changing an asset's status;
  *   `reports:sign`: signing off an incident report (freezes the version); `archive:hold`: placing
- *   and lifting a legal hold on an archived incident.
+ *   and lifting a legal hold on an archived incident; `users:manage`: making, listing and changing
+ *   dashboard users (role, sites, disabled, password).
  */
-export const PERMISSIONS = ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'] as const;
+export const PERMISSIONS = ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold', 'users:manage'] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
 /**
@@ -52,7 +63,7 @@ export type Permission = (typeof PERMISSIONS)[number];
  * shows no incident, phone number, email address or alert text.
  */
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'],
+  admin: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'tokens:manage', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold', 'users:manage'],
   manager: ['read', 'people:read', 'events:write', 'incidents:act', 'patrols:act', 'notes:write', 'tasks:act', 'assets:act', 'reports:sign', 'archive:hold'],
   security_lead: ['read', 'people:read', 'incidents:act', 'patrols:act', 'notes:write', 'tasks:act', 'assets:act'],
   guard: ['read', 'patrols:act', 'notes:write'],
@@ -70,6 +81,8 @@ export interface Principal {
   role: Role;
   /** Sites the caller may see; null means every site. */
   sites: readonly string[] | null;
+  /** How the caller signed in: a bearer token (default) or the dashboard's session cookie. */
+  via?: 'token' | 'session';
 }
 
 declare module 'fastify' {
@@ -80,6 +93,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** Permission an /api route requires (default `read`). */
     permission?: Permission;
+    /** `none`: the route needs no caller (signing in, the first-run setup); it checks its own input. */
+    auth?: 'none';
   }
 }
 
@@ -112,11 +127,14 @@ export class TokenAuth {
   private readonly maxEntries: number;
   private readonly adminHash: Buffer | undefined;
   private seenChanges = 0;
+  /** The store and clock sessions are looked up with. */
+  readonly sessionService: Pick<Service, 'db'> & Partial<Pick<Service, 'now'>>;
 
   constructor(
     private readonly service: Pick<Service, 'db' | 'adminTokenHash'> & Partial<Pick<Service, 'now'>>,
     opts: TokenAuthOptions = {},
   ) {
+    this.sessionService = service;
     this.ttlMs = opts.ttlMs ?? 10_000;
     this.maxEntries = opts.maxEntries ?? 10_000;
     this.adminHash = service.adminTokenHash ? Buffer.from(service.adminTokenHash, 'hex') : undefined;
@@ -171,6 +189,106 @@ export function bearerToken(header: string | undefined): string | undefined {
   return m ? m[1] : undefined;
 }
 
+/** The session cookie's name. */
+export const SESSION_COOKIE = 'vigil_session';
+/** The header that carries the CSRF token on state-changing requests made with the cookie. */
+export const CSRF_HEADER = 'x-csrf-token';
+/** How long a session lasts from sign-in: a long shift. */
+export const SESSION_TTL_MS = 12 * 3_600_000;
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The value of cookie `name` in a Cookie header. */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) {
+      const v = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{1,200}$/.test(v) ? v : undefined;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The CSRF token of a session: derived from the session id (HMAC), so the server can hand it out
+ * again to the page that holds the cookie (`GET /api/v1/session`) while storing only its hash.
+ * Knowing it reveals nothing of the session id.
+ */
+export function csrfTokenOf(sessionId: string): string {
+  return createHmac('sha256', sessionId).update('vigil-csrf').digest('base64url');
+}
+
+/** Starts a session for a user: the id for the cookie, its CSRF token, and when it ends. */
+export async function createSession(db: Queryable, userName: string, now: Date, ttlMs = SESSION_TTL_MS): Promise<{ id: string; csrfToken: string; expiresAt: Date }> {
+  const id = randomBytes(32).toString('base64url');
+  const csrfToken = csrfTokenOf(id);
+  const expiresAt = new Date(now.getTime() + ttlMs);
+  await deleteExpiredSessions(db, now);
+  await insertSession(db, { idHash: sha256(id), userName, csrfHash: sha256(csrfToken), createdAt: now, expiresAt });
+  return { id, csrfToken, expiresAt };
+}
+
+/** The SHA-256 (hex) a session id is stored under. */
+export const sessionHash = (sessionId: string): string => sha256(sessionId);
+
+/** What a session lookup found: the caller and the CSRF token's hash, or why it is refused. */
+export type SessionLookup = { principal: Principal; csrfHash: string; expiresAt: Date; refused?: undefined } | { principal: null; refused: string };
+
+/**
+ * The session of a cookie value, looked up on every request (no cache), so signing out, disabling
+ * a user or changing their role holds at once on every process.
+ */
+export async function lookupSession(service: Pick<Service, 'db'> & Partial<Pick<Service, 'now'>>, sessionId: string): Promise<SessionLookup> {
+  const row = await findSession(service.db, sha256(sessionId));
+  const now = service.now?.() ?? new Date();
+  if (!row) return { principal: null, refused: 'the session is not valid (signed out or unknown); sign in again' };
+  if (new Date(row.expires_at).getTime() <= now.getTime()) return { principal: null, refused: 'the session expired; sign in again' };
+  if (row.disabled) return { principal: null, refused: 'this user is disabled' };
+  if (!(USER_ROLES as readonly string[]).includes(row.role)) return { principal: null, refused: 'the session is not valid; sign in again' };
+  return {
+    principal: { id: `user:${row.user_name}`, name: row.user_name, role: row.role as Role, sites: row.sites && row.sites.length > 0 ? [...row.sites] : null, via: 'session' },
+    csrfHash: row.csrf_hash,
+    expiresAt: new Date(row.expires_at),
+  };
+}
+
+/** True when `token` is the CSRF token whose hash is `hash` (constant-time). */
+export function csrfMatches(token: string | undefined, hash: string): boolean {
+  if (!token || token.length > 200) return false;
+  const a = Buffer.from(sha256(token), 'hex');
+  const b = Buffer.from(hash, 'hex');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Who is calling: the bearer token's principal, else the session cookie's (with its CSRF check on
+ * state-changing methods). Throws 401 when neither proves anyone, 403 when the CSRF token is missing.
+ */
+export async function authenticateRequest(auth: TokenAuth, request: FastifyRequest): Promise<Principal> {
+  const header = request.headers.authorization;
+  const token = bearerToken(header);
+  if (token) {
+    const found = await auth.lookup(token);
+    if (!found.principal) throw new UnauthorizedError(found.refused);
+    return found.principal;
+  }
+  const sessionId = header ? undefined : cookieValue(request.headers.cookie, SESSION_COOKIE);
+  if (!sessionId) throw new UnauthorizedError(header ? undefined : 'a valid bearer token or a signed-in session is required');
+  const found = await lookupSession(auth.sessionService, sessionId);
+  if (!found.principal) throw new UnauthorizedError(found.refused);
+  if (!SAFE_METHODS.has(request.method)) {
+    const sent = request.headers[CSRF_HEADER];
+    if (!csrfMatches(typeof sent === 'string' ? sent : undefined, found.csrfHash)) {
+      throw new ForbiddenError(`a ${request.method} request signed in by the session cookie must carry the session's CSRF token in the X-CSRF-Token header`);
+    }
+  }
+  return found.principal;
+}
+
 /** True when the role holds the permission. */
 export function can(role: Role, permission: Permission): boolean {
   return ROLE_PERMISSIONS[role].includes(permission);
@@ -182,11 +300,8 @@ export function can(role: Role, permission: Permission): boolean {
  */
 export function authHook(auth: TokenAuth) {
   return async function authenticate(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
-    const token = bearerToken(request.headers.authorization);
-    if (!token) throw new UnauthorizedError();
-    const found = await auth.lookup(token);
-    if (!found.principal) throw new UnauthorizedError(found.refused);
-    const principal = found.principal;
+    if (request.routeOptions.config.auth === 'none') return;
+    const principal = await authenticateRequest(auth, request);
     request.principal = principal;
     const needed = request.routeOptions.config.permission ?? 'read';
     if (!can(principal.role, needed)) {
@@ -208,6 +323,7 @@ const PERMISSION_TEXT: Record<Permission, string> = {
   'assets:act': 'change asset status',
   'reports:sign': 'sign off incident reports',
   'archive:hold': 'place or lift a legal hold',
+  'users:manage': 'manage dashboard users',
 };
 
 function describe(p: Permission): string {

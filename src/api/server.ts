@@ -41,9 +41,11 @@ import { opsRoutes } from './routes/ops.js';
 import { reportRoutes } from './routes/reports.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { riskRoutes } from './routes/risk.js';
+import { sessionRoutes } from './routes/session.js';
 import { siteRoutes } from './routes/sites.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
+import { userRoutes } from './routes/users.js';
 import { weeklyReportRoutes } from './routes/weekly-reports.js';
 import { inputSchema, markOptionalBodies, outputSchema, zodValidatorCompiler } from './schema.js';
 
@@ -67,7 +69,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes, sessionRoutes, userRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
@@ -144,6 +146,8 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
         { name: 'risk', description: 'risk per site, zone and asset (5x5 matrix) and its history' },
         { name: 'tasks', description: 'investigation and maintenance tasks: evidence checklists, status, comments' },
         { name: 'ops', description: 'health, metrics, this document' },
+        { name: 'session', description: 'dashboard sign-in with a name and password: the session cookie, its CSRF token, sign-out, the first-run setup' },
+        { name: 'users', description: 'dashboard users (admin): role, sites, disabled, password' },
         { name: 'archive', description: 'archived incidents, legal holds, the transparency log: inclusion and consistency proofs, signed checkpoints' },
       ],
     },

@@ -83,6 +83,21 @@ throughServer(token.command('revoke').description('revoke the live token of this
   (await import('./token.js')).tokenRevokeCommand(name, o),
 );
 
+const user = program.command('user').description('manage dashboard users: add, list, disable');
+throughServer(
+  user
+    .command('add')
+    .description('make a dashboard user; without --password-stdin a strong password is generated and printed once')
+    .argument('<name>', 'the user\'s sign-in name (unique, any case)')
+    .requiredOption('--role <role>', 'admin, manager, security_lead, guard, investigator or auditor')
+    .option('--sites <ids>', 'limit the user to these sites (comma-separated); default every site')
+    .option('--password-stdin', 'read the password from stdin (at least 10 characters)'),
+).action(async (name: string, o) => (await import('./user.js')).userAddCommand(name, o));
+throughServer(user.command('list').description('list users: name, role, sites, state, last sign-in (never a password)')).action(async (o) => (await import('./user.js')).userListCommand(o));
+throughServer(user.command('disable').description('disable a user: no more sign-ins, their sessions end').argument('<name>', 'the user\'s name')).action(async (name: string, o) =>
+  (await import('./user.js')).userDisableCommand(name, o),
+);
+
 // `vigil report <kind>`: one subcommand per report.
 const report = program.command('report').description('reports: one incident\'s report, the weekly loss report');
 report

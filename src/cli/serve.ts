@@ -11,10 +11,12 @@ import { buildServer } from '../api/server.js';
 import { DemoReceivers } from '../demo/demo-mode.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
+import { issueSetupCode } from '../api/user-accounts.js';
 import { createService } from '../service.js';
 import { LiveSimulator } from '../sim/live.js';
 import { acquireStore, ensurePrivateDir } from '../store/lock.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
+import { setupLinkLine } from './user.js';
 
 export interface ServeOptions {
   config?: string;
@@ -70,6 +72,9 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   receivers?.attach(url);
   lock?.update({ url });
   const tokenLine = generated ? adminTokenLine(adminToken, store.dataDir) : '  Admin token: the value of VIGIL_ADMIN_TOKEN';
+  // While no dashboard user exists, a one-time link lets the first admin choose a name and password.
+  const setupCode = await issueSetupCode(service.db, service.now());
+  const setupLine = setupCode ? setupLinkLine(url, setupCode, store.dataDir) : undefined;
   const sim = runDemo ? new LiveSimulator(service, Number(opts.seed ?? process.env.VIGIL_SEED ?? Date.now() % 1_000_000)) : undefined;
   await sim?.start();
   const where = service.db.kind === 'pglite' ? `embedded store in ${service.db.location}` : `PostgreSQL at ${service.db.location}`;
@@ -83,6 +88,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       ...(receivers
         ? [`  Demo receivers (the demo's SMS and email arrive here; see the Demo inbox tab): SMS API ${receivers.sms.url}, SMTP ${receivers.smtp.url}`]
         : []),
+      ...(setupLine ? [setupLine] : []),
       '',
     ].join('\n'),
   );

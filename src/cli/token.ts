@@ -92,7 +92,7 @@ export async function tokenRevokeCommand(name: string, opts: TokenTarget): Promi
 // ---------------------------------------------------------------------------------------------
 
 /** The server to go through, when --url or VIGIL_URL names one. */
-function apiTarget(opts: TokenTarget): { url: string; token: string } | undefined {
+export function apiTarget(opts: TokenTarget): { url: string; token: string } | undefined {
   const url = opts.url || process.env.VIGIL_URL;
   if (!url) return undefined;
   if (!/^https?:\/\//.test(url)) throw new UsageError(`--url expects an http(s) URL; got "${url}"`);
@@ -102,7 +102,7 @@ function apiTarget(opts: TokenTarget): { url: string; token: string } | undefine
 }
 
 /** One request to the server's token API; its error answers become the CLI's errors (exit 1). */
-async function callApi(api: { url: string; token: string }, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function callApi(api: { url: string; token: string }, method: string, path: string, body?: unknown): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(`${api.url}${path}`, {

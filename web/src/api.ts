@@ -1,7 +1,9 @@
 /**
- * The dashboard's client of this server's /api/v1: every request carries the bearer token, times
- * out after 10 s, and fails with one of three errors the page tells apart (the token was refused,
- * the server cannot be reached, the server answered an error). Nothing is sent with cookies.
+ * The dashboard's client of this server's /api/v1. Signed in with a token, every request carries
+ * it as a bearer token and no cookie; signed in with a name and password, every request carries
+ * the session cookie (same origin only) and the session's CSRF token in `X-CSRF-Token`. Requests
+ * time out after 10 s and fail with one of three errors the page tells apart (the sign-in was
+ * refused, the server cannot be reached, the server answered an error).
  */
 import type { Page } from './model.js';
 
@@ -23,11 +25,24 @@ export class HttpError extends Error {
   }
 }
 
+export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** The CSRF header state-changing requests made with the session cookie carry. */
+export const CSRF_HEADER = 'X-CSRF-Token';
+
+/** How a request proves who is asking: the bearer token, else the cookie and the CSRF token. */
+export function authHeaders(token: string | null, csrf: string | null): { headers: Record<string, string>; credentials: RequestCredentials } {
+  if (token) return { headers: { authorization: `Bearer ${token}` }, credentials: 'omit' };
+  return { headers: csrf ? { [CSRF_HEADER]: csrf } : {}, credentials: 'same-origin' };
+}
+
 export interface ApiClient {
-  /** The token sent as `Authorization: Bearer`; null before sign-in. */
+  /** The token sent as `Authorization: Bearer`; null before sign-in or when signed in by password. */
   token: string | null;
+  /** The session's CSRF token when signed in by password (the browser holds the cookie). */
+  csrf: string | null;
   /** A JSON request under /api/v1; resolves with the parsed body. */
-  request<T>(path: string, opts?: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown }): Promise<T>;
+  request<T>(path: string, opts?: { method?: Method; body?: unknown }): Promise<T>;
   /** Pages through a list endpoint (at most `maxPages`); the items and whether more remain. */
   listAll<T>(path: string, maxPages: number): Promise<{ items: T[]; more: boolean }>;
   /** Forgets requests under way: their 401s no longer sign anyone out. */
@@ -43,24 +58,26 @@ export function createApiClient(onUnauthorized: () => void): ApiClient {
 
   const client: ApiClient = {
     token: null,
+    csrf: null,
 
-    async request<T>(path: string, { method = 'GET', body }: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown } = {}): Promise<T> {
+    async request<T>(path: string, { method = 'GET', body }: { method?: Method; body?: unknown } = {}): Promise<T> {
       const gen = generation;
       const ctl = new AbortController();
       const timer = setTimeout(() => ctl.abort(), TIMEOUT_MS);
       let res: Response;
+      const auth = authHeaders(client.token, client.csrf);
       try {
         res = await fetch(`${API}${path}`, {
           method,
           headers: {
-            authorization: `Bearer ${client.token ?? ''}`,
+            ...auth.headers,
             accept: 'application/json',
             ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
           },
           ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
           signal: ctl.signal,
           cache: 'no-store',
-          credentials: 'omit',
+          credentials: auth.credentials,
         });
       } catch (e) {
         throw new NetworkError(e instanceof Error && e.name === 'AbortError' ? `the server did not answer within ${TIMEOUT_MS / 1000} s` : 'the server cannot be reached');

@@ -7,10 +7,11 @@
  * 5th the 24 h chart; the site plans once per session. A failed tick shows the banner and the loop
  * goes on; the next good tick hides it. A 401 anywhere signs out with the reason.
  */
-import { AuthError, createApiClient, HttpError, NetworkError } from './api.js';
+import { AuthError, authHeaders, createApiClient, HttpError, NetworkError, type Method } from './api.js';
 import { BANDS, bandOf, STATUS_FILTERS, type Action, type Band, type Incident, type IncidentSummary, type Page, type SiteItem, type StatusFilter } from './model.js';
-import { loadToken, readFragment, saveToken, writeFragment } from './session.js';
-import { applyFilters, followStream, noticeIncidents, patchFilters, resetAnnouncements, type TriageFilters } from './triage.js';
+import { onLive as listenLive, setStreamOpener } from './live-stream.js';
+import { applyFilters, noticeIncidents, patchFilters, resetAnnouncements, type TriageFilters } from './triage.js';
+import { endSession, loadToken, markSession, passwordLogin, sessionMarked, readFragment, saveToken, setupLogin, whoAmI, writeFragment, type SessionAnswer, type SessionInfo } from './session.js';
 
 export const POLL_MS = 3000;
 
@@ -40,6 +41,10 @@ export interface DashboardState {
   busy: boolean;
   /** The page shown under the header: the incident queue or one of the investigation pages. */
   page: PageId;
+  /** Who is signed in (name, role, sites; by password or token), once the server said so. */
+  user: SessionInfo | null;
+  /** The first-run setup link's one-time code, while the setup form shows. */
+  setupCode: string | null;
 }
 
 /** The dashboard's pages (the tabs under the header). */
@@ -56,6 +61,7 @@ export const PAGES = [
   { id: 'demo-inbox', label: 'Demo inbox' },
   { id: 'map', label: 'Map' },
   { id: 'guard', label: 'My patrol' },
+  { id: 'users', label: 'Users' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');
@@ -81,6 +87,8 @@ let state: DashboardState = {
   action: null,
   busy: false,
   page: 'incidents',
+  user: null,
+  setupCode: null,
 };
 
 const listeners = new Set<() => void>();
@@ -101,7 +109,7 @@ function set(patch: Partial<DashboardState>): void {
   for (const fn of listeners) fn();
 }
 
-const api = createApiClient(() => signOut('The token was refused (unknown or revoked). Sign in again.'));
+const api = createApiClient(() => signOut('The sign-in was refused (an unknown, revoked or expired token, or a session that ended). Sign in again.'));
 
 // ---------------------------------------------------------------------------------------------
 // Banner and status line
@@ -131,7 +139,7 @@ let generation = 0;
 let autoSelect = true;
 let detailSig = '';
 
-let live: AbortController | undefined;
+let liveOff: (() => void) | undefined;
 let liveTimer: ReturnType<typeof setTimeout> | undefined;
 let liveDetailTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -159,8 +167,8 @@ export function onLiveEvent(fn: (kind: string, data: Record<string, unknown>) =>
 
 function stop(): void {
   running = false;
-  live?.abort();
-  live = undefined;
+  liveOff?.();
+  liveOff = undefined;
   generation++;
   api.reset();
   clearTimeout(timer);
@@ -170,11 +178,17 @@ function start(): void {
   stop();
   running = true;
   ticks = 0;
-  set({ screen: 'app', loginMessage: '' });
+  set({ screen: 'app', loginMessage: '', setupCode: null });
   resetAnnouncements();
-  live = new AbortController();
-  void followStream(() => api.token, onLive, live.signal);
+  liveOff = listenLive((m) => onLive(m.kind, m.data));
   void tick();
+  // Who is signed in (the Users page is for admins only).
+  if (!state.user) {
+    const gen = generation;
+    void whoAmI(api.token).then((r) => {
+      if (gen === generation && r.ok) set({ user: r.session });
+    });
+  }
 }
 
 function showLogin(message = ''): void {
@@ -190,14 +204,64 @@ export function signIn(raw: string): void {
   }
   saveToken(token);
   api.token = token;
+  api.csrf = null;
+  set({ user: null });
   start();
 }
 
-/** Forgets the token and shows the login with `message`. */
-export function signOut(message: string): void {
-  stop();
+/** What the login form says when the server refused a sign-in. */
+function refusal(r: Exclude<SessionAnswer, { ok: true }>): string {
+  if (r.status === 429) return `Too many failed sign-ins. Try again in ${r.retryAfter ?? 60} s.`;
+  if (r.status === 401) return 'The name or password is wrong (or the user is disabled).';
+  return r.message;
+}
+
+/** Signed in by the session cookie: keep its CSRF token and start. */
+function startSession(session: SessionInfo): void {
   saveToken(null);
   api.token = null;
+  api.csrf = session.csrfToken;
+  markSession(true);
+  set({ user: session });
+  start();
+}
+
+/** Signs in with a name and password typed into the form. */
+export async function signInWithPassword(name: string, password: string): Promise<void> {
+  if (!name.trim() || !password) {
+    set({ loginMessage: 'Enter your name and password.' });
+    return;
+  }
+  set({ loginMessage: 'Signing in…' });
+  const r = await passwordLogin(name.trim(), password);
+  if (!r.ok) set({ loginMessage: refusal(r) });
+  else startSession(r.session);
+}
+
+/** First run: creates the first admin user with the setup link's code, and signs in. */
+export async function completeSetup(name: string, password: string, repeat: string): Promise<void> {
+  if (password !== repeat) {
+    set({ loginMessage: 'The two passwords differ.' });
+    return;
+  }
+  const code = state.setupCode;
+  if (!code) return;
+  const r = await setupLogin(code, name.trim(), password);
+  if (!r.ok) {
+    // A used or expired link will not work again: fall back to the ordinary sign-in.
+    set({ loginMessage: r.message, ...(r.status === 403 || r.status === 409 ? { setupCode: null } : {}) });
+  } else startSession(r.session);
+}
+
+/** Forgets the token (or ends the session) and shows the login with `message`. */
+export function signOut(message: string): void {
+  stop();
+  if (api.csrf) void endSession(api.csrf);
+  markSession(false);
+  saveToken(null);
+  api.token = null;
+  api.csrf = null;
+  set({ user: null });
   showLogin(message);
 }
 
@@ -398,6 +462,7 @@ export async function act(id: string, a: Action, note: string, outcome = ''): Pr
 export function boot(): void {
   const frag = readFragment();
   if (frag.token) saveToken(frag.token);
+  if (frag.setup) set({ setupCode: frag.setup });
   set({ page: pageOf(frag.page) });
   if (frag.incident) {
     // Loaded by the first tick, once the token is known.
@@ -408,6 +473,10 @@ export function boot(): void {
 
   window.addEventListener('hashchange', () => {
     const f = readFragment();
+    if (f.setup && !running) {
+      set({ setupCode: f.setup });
+      showLogin();
+    }
     if (f.token) {
       saveToken(f.token);
       api.token = f.token;
@@ -415,14 +484,25 @@ export function boot(): void {
       start();
     }
     if (pageOf(f.page) !== state.page) set({ page: pageOf(f.page) });
-    if (f.incident && f.incident !== state.selectedId && api.token) select(f.incident, { focus: true });
+    if (f.incident && f.incident !== state.selectedId && running) select(f.incident, { focus: true });
   });
   window.addEventListener('online', () => {
     if (running) void tick();
   });
 
   if (api.token) start();
-  else showLogin();
+  else if (state.setupCode) showLogin();
+  else if (!sessionMarked()) showLogin();
+  else {
+    // A session cookie from an earlier sign-in (the page cannot see it; the server can).
+    void whoAmI(null).then((r) => {
+      if (r.ok && r.session.via === 'session') startSession(r.session);
+      else {
+        markSession(false);
+        showLogin();
+      }
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -438,7 +518,7 @@ export function setPage(page: PageId): void {
  * A request for the pages and cards that load their own data: the session's token, and a 401 signs
  * out like everywhere else. Errors are thrown for the caller to show where the data would be.
  */
-export function request<T>(path: string, opts?: { method?: 'GET' | 'POST' | 'PATCH'; body?: unknown }): Promise<T> {
+export function request<T>(path: string, opts?: { method?: Method; body?: unknown }): Promise<T> {
   return api.request<T>(path, opts);
 }
 
@@ -458,18 +538,21 @@ export function refreshSelected(): void {
 /**
  * Opens the live stream (`GET /api/v1/stream`, server-sent events) with the session's token; the
  * caller reads the body. EventSource cannot send the bearer token, so the stream is read through
- * fetch (views/live.ts parses it).
+ * fetch (live-stream.ts reads it).
  */
 export function openStream(signal: AbortSignal): Promise<Response> {
-  return fetch('/api/v1/stream', { headers: { authorization: `Bearer ${api.token ?? ''}`, accept: 'text/event-stream' }, signal, cache: 'no-store', credentials: 'same-origin' });
+  const auth = authHeaders(api.token, api.csrf);
+  return fetch('/api/v1/stream', { headers: { ...auth.headers, accept: 'text/event-stream' }, signal, cache: 'no-store', credentials: auth.credentials });
 }
+setStreamOpener(openStream);
 
 /**
  * Downloads a file from the API (a report as PDF, HTML, CSV or JSON): fetched with the token, then
  * saved through a temporary link, so the token never goes into an address.
  */
 export async function download(path: string, filename: string): Promise<void> {
-  const res = await fetch(`/api/v1${path}`, { headers: { authorization: `Bearer ${api.token ?? ''}` }, cache: 'no-store', credentials: 'omit' });
+  const auth = authHeaders(api.token, api.csrf);
+  const res = await fetch(`/api/v1${path}`, { headers: auth.headers, cache: 'no-store', credentials: auth.credentials });
   if (!res.ok) {
     let message = res.statusText;
     try {

@@ -14,6 +14,7 @@ import { Queue } from './queue.js';
 import { RiskPage } from './risk-matrix.js';
 import { SiteMapPage } from './site-map-page.js';
 import { TasksBoard } from './tasks-board.js';
+import { UsersPage } from './users.js';
 import { WeeklyPage } from './weekly.js';
 
 export function App() {
@@ -35,7 +36,7 @@ export function App() {
       <div id="banner" class="banner" role="alert" hidden={!s.banner}>
         {s.banner ?? ''}
       </div>
-      <Login shown={s.screen === 'login'} message={s.loginMessage} generation={s.loginShown} />
+      <Login shown={s.screen === 'login'} message={s.loginMessage} generation={s.loginShown} setupCode={s.setupCode} />
       <div id="app" class="app" hidden={s.screen !== 'app'}>
         {s.page === 'guard' ? null : <Header state={s} />}
         <Tabs state={s} />
@@ -56,7 +57,7 @@ function Tabs({ state: s }: { state: DashboardState }) {
   const demo = useDemoMode(s.screen === 'app');
   return (
     <nav class="tabs" aria-label="Pages">
-      {PAGES.filter((p) => p.id !== 'demo-inbox' || demo || s.page === 'demo-inbox').map((p) => (
+      {PAGES.filter((p) => (p.id !== 'demo-inbox' || demo || s.page === 'demo-inbox') && (p.id !== 'users' || s.user?.role === 'admin')).map((p) => (
         <button key={p.id} type="button" class="tab" data-page={p.id} aria-current={s.page === p.id ? 'page' : undefined} onClick={() => setPage(p.id)}>
           {p.label}
         </button>
@@ -87,6 +88,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <SiteMapPage state={s} />;
     case 'guard':
       return <GuardPage state={s} />;
+    case 'users':
+      return s.user?.role === 'admin' ? <UsersPage state={s} /> : null;
     default:
       return null;
   }

@@ -28,6 +28,11 @@ export function Header({ state: s }: { state: DashboardState }) {
       </figure>
 
       <div class="session">
+        {s.user ? (
+          <span class="muted small" id="signed-in-as">
+            {s.user.name} · {s.user.role}
+          </span>
+        ) : null}
         <button type="button" id="sign-out" class="ghost" onClick={() => signOut('Signed out.')}>
           Sign out
         </button>

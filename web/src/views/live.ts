@@ -1,7 +1,5 @@
 /**
- * The live stream for the map and the guard view: one connection to `GET /api/v1/stream` shared by
- * every subscriber (opened with the first, closed with the last), reconnecting 3 s after a drop.
- * And `useSiteLive(site)`: a site's guards, patrols, zone and asset risk and high-risk assets,
+ * `useSiteLive(site)`: a site's guards, patrols, zone and asset risk and high-risk assets,
  * loaded from the API, kept current by `guard.updated` and `patrol.updated` messages, and
  * reloaded every 20 s in case a message was missed while disconnected.
  */
@@ -9,102 +7,11 @@ import { useEffect, useState } from 'preact/hooks';
 import type { GuardView } from '../../../src/store/read/guards.js';
 import type { PatrolView } from '../../../src/store/read/patrols.js';
 import type { RiskItem } from '../investigation-model.js';
+import { onLive } from '../live-stream.js';
 import type { Page } from '../model.js';
-import { openStream, request } from '../store.js';
+import { request } from '../store.js';
 
-/** A stream message: its event name and its JSON data (always with `site`). */
-export interface LiveMessage {
-  kind: string;
-  data: Record<string, unknown> & { site?: string; incidentId?: string | null };
-}
-type Handler = (m: LiveMessage) => void;
-
-const handlers = new Set<Handler>();
-const stateListeners = new Set<(connected: boolean) => void>();
-let controller: AbortController | null = null;
-let connected = false;
-
-function setConnected(v: boolean): void {
-  if (connected === v) return;
-  connected = v;
-  for (const fn of stateListeners) fn(v);
-}
-
-/** Parses one SSE block ("event: x\ndata: {...}") into a message; comments and pings give null. */
-export function parseSseBlock(block: string): LiveMessage | null {
-  let kind = 'message';
-  const data: string[] = [];
-  for (const line of block.split('\n')) {
-    if (line.startsWith('event:')) kind = line.slice(6).trim();
-    else if (line.startsWith('data:')) data.push(line.slice(5).replace(/^ /, ''));
-  }
-  if (data.length === 0) return null;
-  try {
-    const parsed = JSON.parse(data.join('\n')) as unknown;
-    return parsed && typeof parsed === 'object' ? { kind, data: parsed as LiveMessage['data'] } : null;
-  } catch {
-    return null;
-  }
-}
-
-async function run(ctl: AbortController): Promise<void> {
-  while (!ctl.signal.aborted) {
-    try {
-      const res = await openStream(ctl.signal);
-      if (res.status === 401 || res.status === 403) return; // signed out, or no read permission: nothing to listen to
-      if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
-      setConnected(true);
-      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
-      let buf = '';
-      for (;;) {
-        const { value, done } = await reader.read();
-        if (done) break;
-        buf += value.replace(/\r\n?/g, '\n');
-        let i: number;
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const m = parseSseBlock(buf.slice(0, i));
-          buf = buf.slice(i + 2);
-          if (m) for (const h of handlers) h(m);
-        }
-      }
-    } catch {
-      /* dropped, refused or aborted: retried below unless aborted */
-    }
-    setConnected(false);
-    if (ctl.signal.aborted) return;
-    await new Promise((r) => setTimeout(r, 3000));
-  }
-}
-
-/** Listens to the live stream; returns the unsubscribe function. */
-export function onLive(h: Handler): () => void {
-  handlers.add(h);
-  if (!controller) {
-    controller = new AbortController();
-    void run(controller);
-  }
-  return () => {
-    handlers.delete(h);
-    if (handlers.size === 0 && controller) {
-      controller.abort();
-      controller = null;
-      setConnected(false);
-    }
-  };
-}
-
-/** Whether the stream is connected now, kept current. */
-export function useLiveConnected(): boolean {
-  const [v, setV] = useState(connected);
-  useEffect(() => {
-    stateListeners.add(setV);
-    setV(connected);
-    return () => {
-      stateListeners.delete(setV);
-    };
-  }, []);
-  return v;
-}
+export { useLiveConnected } from '../live-stream.js';
 
 /** Patrol statuses still under way (a guard is sent and has not finished). */
 export const ACTIVE_PATROL = new Set(['assigned', 'acknowledged', 'en_route', 'on_site']);
