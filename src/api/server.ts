@@ -39,6 +39,7 @@ import { reportRoutes } from './routes/reports.js';
 import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { riskRoutes } from './routes/risk.js';
 import { siteRoutes } from './routes/sites.js';
+import { sourceRoutes } from './routes/sources.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { weeklyReportRoutes } from './routes/weekly-reports.js';
@@ -62,7 +63,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, sourceRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 
