@@ -49,6 +49,7 @@ export const PAGES = [
   { id: 'equipment', label: 'Equipment' },
   { id: 'weekly', label: 'Weekly report' },
   { id: 'archive', label: 'Archive' },
+  { id: 'sources', label: 'Sources' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');

@@ -22,6 +22,9 @@ const source = z.object({
   detail: z.record(z.string(), z.unknown()),
 });
 
+/** One item of GET /api/v1/sources (the dashboard's sources page reads it). */
+export type SourceItem = z.infer<typeof source>;
+
 /** Source routes. */
 export const sourceRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => {
   const { service } = deps;
