@@ -224,3 +224,51 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('a silent Frigate source on $name'
     await until('the cameras back online', async () => (await silenceEvents()).filter((e) => e.type === 'online').length === 2);
   });
 });
+
+describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Vigil away while Frigate publishes, on $name', (store) => {
+  const broker = new PrivateMosquitto();
+  let dataDir: string | undefined;
+  let databaseUrl: string | undefined;
+  let drop: () => Promise<void> = async () => {};
+  let cleanup = async () => {};
+  const prefix = `frig-away-${store.name}-${Math.random().toString(36).slice(2, 8)}`;
+  const open = () => createService({ config: config(broker.url, prefix, { sources: { silentAfterSeconds: 3600, checkEverySeconds: 60 } }), ...(dataDir ? { dataDir } : {}), ...(databaseUrl ? { databaseUrl } : {}), startRunner: true });
+
+  beforeAll(async () => {
+    await broker.start();
+    const s = await store.fresh();
+    drop = s.drop;
+    databaseUrl = s.databaseUrl;
+    if (store.name === 'pglite') {
+      // A store on disk, so a second service opens what the first wrote.
+      const { mkdtemp, rm } = await import('node:fs/promises');
+      const { tmpdir } = await import('node:os');
+      const { join } = await import('node:path');
+      dataDir = await mkdtemp(join(tmpdir(), 'vigil-frigate-away-'));
+      cleanup = () => rm(dataDir!, { recursive: true, force: true });
+    }
+  });
+  afterAll(async () => {
+    await broker.dispose();
+    await drop();
+    await cleanup();
+  });
+
+  it('the persistent session keeps what Frigate published while Vigil was stopped, and the restarted service stores it once', async () => {
+    const first = await open();
+    await until('the first service to connect', () => first.sources.list()[0]?.state === 'connected');
+    await first.close();
+    const c = await publisher(broker.url);
+    const ids = Array.from({ length: 8 }, (_, i) => `1763450000.${String(i).padStart(6, '0')}-away`);
+    for (const [i, id] of ids.entries()) await pub(c, `${prefix}/events`, withType('new', { id, start_time: 1763450000 + i }));
+    await c.endAsync();
+    const second = await open();
+    try {
+      const stored = async () => Number((await second.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE 'frigate-%-away'`)).rows[0]!.n);
+      await until('every event published while away', async () => (await stored()) === ids.length);
+      expect(second.sources.list()[0]!.counts.accepted).toBe(ids.length);
+    } finally {
+      await second.close();
+    }
+  });
+});
