@@ -181,3 +181,21 @@ describe('topics and links', () => {
     expect(mapper().handle('other/events', buf(exampleText), at).kind).toBe('invalid');
   });
 });
+
+describe('hostile messages', () => {
+  it('no payload on any topic throws; every outcome is one of the five kinds', async () => {
+    const fc = (await import('fast-check')).default;
+    const m = mapper();
+    const topics = ['frig/events', 'frig/reviews', 'frig/available', 'frig/stats', 'frig/front_door/motion', 'frig/back/recordings/state', 'frig/x/y/z'];
+    const kinds = new Set(['events', 'repeat', 'ignored', 'alive', 'invalid']);
+    const mutated = fc.record({ type: fc.oneof(fc.constantFrom('new', 'update', 'end'), fc.anything()), before: fc.anything(), after: fc.oneof(fc.anything(), fc.dictionary(fc.constantFrom('id', 'camera', 'label', 'start_time', 'frame_time', 'current_zones', 'entered_zones', 'stationary', 'data', 'severity'), fc.anything())) });
+    fc.assert(
+      fc.property(fc.constantFrom(...topics), fc.oneof(fc.uint8Array({ maxLength: 200 }), fc.json().map((j) => Buffer.from(j)), mutated.map((o) => buf(o))), (topic, payload) => {
+        const o = m.handle(topic, payload, at);
+        expect(kinds.has(o.kind)).toBe(true);
+        if (o.kind === 'events') for (const e of o.events) expect(e.site).toBe('store-101');
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
