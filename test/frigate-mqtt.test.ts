@@ -16,6 +16,7 @@ import { buildServer } from '../src/api/server.js';
 import { BUNDLED, parseConfig } from '../src/config/loader.js';
 import type { Config } from '../src/config/schema.js';
 import { createService, type Service } from '../src/service.js';
+import { FrigateSource } from '../src/sources/live/frigate-mqtt.js';
 import { MOSQUITTO, PrivateMosquitto } from './helpers/mosquitto.js';
 import { TEST_STORES } from './helpers/stores.js';
 
@@ -270,5 +271,57 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Vigil away while Frigate publishe
     } finally {
       await second.close();
     }
+  });
+});
+
+describe.skipIf(!MOSQUITTO).each(TEST_STORES)('the store failing under the Frigate source, on $name', (store) => {
+  const broker = new PrivateMosquitto();
+  let service: Service;
+  let source: FrigateSource;
+  let drop: () => Promise<void> = async () => {};
+  const prefix = `frig-fail-${store.name}-${Math.random().toString(36).slice(2, 8)}`;
+  let failures = 0;
+
+  beforeAll(async () => {
+    await broker.start();
+    const s = await store.fresh();
+    drop = s.drop;
+    const cfg = config(broker.url, prefix, { sources: { silentAfterSeconds: 3600, checkEverySeconds: 60 } });
+    service = await createService({ config: { ...cfg, sources: {} }, dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+    // The store refuses the first three commits for a reason of its own (not the events').
+    source = new FrigateSource(cfg.sources.frigate!, {
+      org: service.org,
+      refs: service.pipeline.refs,
+      ingest: async (events) => {
+        if (failures < 3) {
+          failures++;
+          throw new Error('connection to the store lost');
+        }
+        return service.pipeline.ingest(events);
+      },
+      log: service.log,
+      policy: cfg.policy,
+    });
+    await source.start();
+    await until('the source to connect', () => source.tracker.status().state === 'connected');
+  });
+  afterAll(async () => {
+    await source?.stop();
+    await service?.close();
+    await broker.dispose();
+    await drop();
+  });
+
+  it('retries the message until it is stored, and the messages behind it wait: nothing lost, nothing twice', async () => {
+    const c = await publisher(broker.url);
+    const ids = ['1763460000.000001-fail', '1763460000.000002-fail', '1763460000.000003-fail'];
+    for (const id of ids) await pub(c, `${prefix}/events`, withType('new', { id }));
+    await c.endAsync();
+    const stored = async () => (await service.db.query<{ source_event_id: string }>(`SELECT source_event_id FROM events WHERE source_event_id LIKE 'frigate-%-fail' ORDER BY seq`)).rows.map((r) => r.source_event_id);
+    await until('all three stored', async () => (await stored()).length === 3);
+    expect(failures).toBe(3);
+    // In the order they were published, once each.
+    expect(await stored()).toEqual(ids.map((id) => `frigate-${id}`));
+    expect(source.tracker.status().counts).toEqual({ accepted: 3, duplicate: 0, rejected: 0 });
   });
 });
