@@ -325,3 +325,28 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('the store failing under the Friga
     expect(source.tracker.status().counts).toEqual({ accepted: 3, duplicate: 0, rejected: 0 });
   });
 });
+
+describe.skipIf(!MOSQUITTO)('a broker that refuses the Frigate source', () => {
+  // No anonymous clients and no password file: every connection is refused.
+  const broker = new PrivateMosquitto(['allow_anonymous false']);
+  let service: Service;
+
+  beforeAll(async () => {
+    await broker.start();
+    service = await createService({ config: config(`mqtt://vigil:wrong-pw@127.0.0.1:${broker.port}`, 'frig-refused', { sources: { silentAfterSeconds: 3600, checkEverySeconds: 60 } }), dataDir: 'memory://', startRunner: true });
+  });
+  afterAll(async () => {
+    await service?.close();
+    await broker.dispose();
+  });
+
+  it('reads failed with the reason, without the password, and the service runs on', async () => {
+    const s = await until('the refusal', () => {
+      const st = service.sources.list()[0]!;
+      return st.state === 'failed' ? st : undefined;
+    });
+    expect(s.reason).toMatch(/not authori[sz]ed/i);
+    expect(JSON.stringify(s)).not.toContain('wrong-pw');
+    expect((await service.db.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }]);
+  });
+});

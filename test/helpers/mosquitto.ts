@@ -39,6 +39,9 @@ export class PrivateMosquitto {
   private dir = '';
   private proc: ChildProcess | undefined;
 
+  /** `extra`: more configuration lines (they come after the defaults, e.g. `allow_anonymous false`). */
+  constructor(private readonly extra: string[] = []) {}
+
   get url(): string {
     return `mqtt://127.0.0.1:${this.port}`;
   }
@@ -52,7 +55,7 @@ export class PrivateMosquitto {
       this.port = await freePort();
       await writeFile(
         join(this.dir, 'mosquitto.conf'),
-        [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${this.dir}/`, 'log_dest none', ''].join('\n'),
+        [`listener ${this.port} 127.0.0.1`, ...(this.extra.some((l) => l.startsWith('allow_anonymous')) ? [] : ['allow_anonymous true']), 'persistence true', `persistence_location ${this.dir}/`, 'log_dest none', ...this.extra, ''].join('\n'),
       );
     }
     this.proc = spawn(MOSQUITTO, ['-c', join(this.dir, 'mosquitto.conf')], { stdio: 'ignore' });

@@ -93,6 +93,8 @@ export class FrigateSource implements LiveSource {
       reconnectPeriod: RECONNECT_MIN_MS,
       connectTimeout: 10_000,
       resubscribe: true,
+      // A refused connection (credentials, client id) is retried with the same backoff.
+      reconnectOnConnackError: true,
     });
     this.client = client;
     // One message at a time; the QoS 1 acknowledgement goes out when the callback is called.
@@ -121,7 +123,9 @@ export class FrigateSource implements LiveSource {
       });
     });
     client.on('reconnect', () => {
-      this.tracker.setState('reconnecting', this.tracker.status().reason ?? 'connection lost');
+      // A refusal stays `failed` (with its reason) until a connection succeeds.
+      const st = this.tracker.status();
+      if (st.state !== 'failed') this.tracker.setState('reconnecting', st.reason ?? 'connection lost');
     });
     client.on('close', () => {
       if (this.stopping) return;
