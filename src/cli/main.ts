@@ -36,6 +36,20 @@ program
   });
 
 program
+  .command('publish')
+  .description('publish event files to a NATS JetStream subject (each event once, deduplicated by its id) for a Vigil consuming it (sources.nats)')
+  .argument('<file...>', 'files to publish')
+  .requiredOption('--nats <url>', 'NATS server URL(s), comma-separated, e.g. nats://127.0.0.1:4222')
+  .requiredOption('--subject <subject>', 'subject to publish on (the consumer\'s sources.nats.subject), e.g. vigil.events')
+  .addOption(new Option('--format <format>', 'file format (default: from the file name and contents)').choices(['ndjson', 'csv', 'poslog', 'frigate']))
+  .option('--profile <name>', 'CSV mapping profile: vigil (default) or uci-online-retail')
+  .option('--site <id>', 'site for events whose file names no mapped site')
+  .option('--config <file>', 'check sites and zones against this configuration (default VIGIL_CONFIG; none: the consumer checks them)')
+  .action(async (files: string[], o) => {
+    process.exitCode = await (await import('./publish.js')).publishCommand(files, o);
+  });
+
+program
   .command('simulate')
   .description('write a deterministic synthetic event stream (NDJSON) for a chain')
   .option('--sites <n>', 'invent a chain of N sites instead of using the configuration', parseIntArg('--sites'))

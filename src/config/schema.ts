@@ -404,6 +404,51 @@ export const policySchema = z.object({
   }
 });
 
+/** A NATS subject: dot-separated tokens, `*` for one token and a final `>` for the rest. */
+const natsSubject = z.string().refine((s) => {
+  const tokens = s.split('.');
+  return tokens.every((t, i) => t.length > 0 && !/\s/.test(t) && (t === '*' || t === '>' || !/[*>]/.test(t)) && (t !== '>' || i === tokens.length - 1));
+}, 'expected a NATS subject like "vigil.events" or "vigil.events.>"');
+
+/** The NATS JetStream ingest bus (docs/sources.md): a durable pull consumer feeding the ingest pipeline. */
+export const natsSourceSchema = z
+  .object({
+    /** Server URL(s), comma-separated, e.g. `nats://127.0.0.1:4222`; credentials may ride in the URL and are never shown. */
+    url: z.string().min(1),
+    /** JetStream stream holding the events; created (capturing `subject`) when missing. */
+    stream: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a stream name of letters, digits, - and _'),
+    /** Subject the events are published on (may end in `>` to take a subtree). */
+    subject: natsSubject,
+    /** Durable consumer name: its position survives restarts. */
+    durable: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'expected a consumer name of letters, digits, - and _'),
+    /** Where refused messages go, with their problems; default `vigil.dead-letter.<durable>`. Must not be matched by `subject`. */
+    deadLetterSubject: natsSubject.refine((s) => !/[*>]/.test(s), 'expected a subject without wildcards').optional(),
+    /** Deliveries of a message that fails for another reason than validation (a store error) before it is dead-lettered. */
+    maxDeliver: z.number().int().min(1).max(1000).default(5),
+    /** Most messages fetched (and in flight to the store) at once. */
+    batch: z.number().int().min(1).max(1000).default(100),
+    /** How long the server waits for an acknowledgement before it redelivers (ms). */
+    ackWaitMs: z.number().int().min(1000).max(3_600_000).default(30_000),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    // A dead letter on a subject the consumer reads would come back to it, and be refused again.
+    if (c.deadLetterSubject && natsSubjectMatches(c.subject, c.deadLetterSubject)) {
+      ctx.addIssue({ code: 'custom', path: ['deadLetterSubject'], message: `expected a subject outside "${c.subject}" (the consumer would read its own dead letters)` });
+    }
+  });
+
+/** Whether the subject `pattern` (with `*` and `>`) matches the literal subject `subject`. */
+export function natsSubjectMatches(pattern: string, subject: string): boolean {
+  const p = pattern.split('.');
+  const s = subject.split('.');
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '>') return s.length > i;
+    if (i >= s.length || (p[i] !== '*' && p[i] !== s[i])) return false;
+  }
+  return p.length === s.length;
+}
+
 /** Frigate NVR over MQTT (docs/sources.md): which broker, and how Frigate's cameras and zones map to Vigil's. */
 export const frigateSourceSchema = z.object({
   /** The MQTT broker Frigate publishes to, like "mqtt://127.0.0.1:1883" (user and password may be in the URL; never shown). */
@@ -424,12 +469,6 @@ export const frigateSourceSchema = z.object({
   loiterSeconds: z.number().positive().default(120),
 });
 
-/** Live sources (broker connections that feed events). */
-export const sourcesSchema = z
-  .object({
-    frigate: frigateSourceSchema.optional(),
-  })
-  .default({});
 
 export const configSchema = z.object({
   organization: z.object({
@@ -449,8 +488,13 @@ export const configSchema = z.object({
       signingKey: z.string().min(1).optional(),
     })
     .default({}),
-  /** Live sources: Frigate over MQTT (docs/sources.md). */
-  sources: sourcesSchema,
+  /** Live sources: broker connections that feed events (docs/sources.md). */
+  sources: z
+    .object({
+      nats: natsSourceSchema.optional(),
+      frigate: frigateSourceSchema.optional(),
+    })
+    .default({}),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
 }).superRefine((cfg, ctx) => {
@@ -482,6 +526,8 @@ export type PersonConfig = z.infer<typeof personSchema>;
 export type GuardConfig = z.infer<typeof guardSchema>;
 export type ContactConfig = z.infer<typeof contactSchema>;
 export type FrigateSourceConfig = z.infer<typeof frigateSourceSchema>;
+/** The NATS JetStream source's configuration (`sources.nats`). */
+export type NatsSourceConfig = z.infer<typeof natsSourceSchema>;
 /** A contact's role (who is alerted for what: notify rules, escalation tiers). */
 export type ContactRole = z.infer<typeof contactRoleSchema>;
 
