@@ -19,6 +19,7 @@
  */
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import type { DemoReceivers } from '../demo/demo-mode.js';
 import type { Service } from '../service.js';
 import { Admission } from './admission.js';
 import { authHook, TokenAuth } from './auth.js';
@@ -30,6 +31,7 @@ import type { RouteDeps } from './route-deps.js';
 import { archiveRoutes } from './routes/archive.js';
 import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
+import { demoRoutes } from './routes/demo.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { incidentRoutes } from './routes/incidents.js';
@@ -57,6 +59,8 @@ export interface ServerOptions {
   timeouts?: Partial<HttpTimeouts>;
   /** The ingest route's admission budget (DEFAULT_ADMISSION for the rest). */
   admission?: Partial<AdmissionLimits>;
+  /** Demo mode's own receivers: mounts the demo inbox under /api/v1/demo/ (absent: those paths are 404, GET /api/v1/demo says so). */
+  demo?: DemoReceivers;
 }
 
 /** How often Node checks the request and header timeouts (its default, 30 s, would let a 20 s timeout run to 50 s). */
@@ -173,6 +177,7 @@ export async function buildServer(service: Service, opts: ServerOptions = {}): P
   await app.register(
     async (api) => {
       for (const routes of API_ROUTES) await api.register(routes, deps);
+      await api.register(demoRoutes, { ...deps, ...(opts.demo ? { demo: opts.demo } : {}) });
     },
     { prefix: '/api/v1' },
   );

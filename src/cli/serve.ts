@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Config } from '../config/schema.js';
 import { httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
+import { DemoReceivers } from '../demo/demo-mode.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
 import { createService } from '../service.js';
@@ -39,10 +40,14 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   // forgeable with them, so each data directory gets its own.
   if (demo) useDemoSecrets(config, store.dataDir);
   if (process.env.VIGIL_PUBLIC_URL && !config.publicUrlConfigured) config.publicUrl = process.env.VIGIL_PUBLIC_URL;
+  // The bundled demo delivers its alerts for real, to receivers of its own on loopback (free
+  // ports; the demo config is pointed at them before the service builds its providers).
+  const receivers = demo ? await DemoReceivers.start(config, { dataDir: store.dataDir }) : undefined;
   const generated = !process.env.VIGIL_ADMIN_TOKEN;
   const adminToken = process.env.VIGIL_ADMIN_TOKEN ?? randomBytes(18).toString('base64url');
   // Fault injection for the crash tests only: die the moment a provider accepted an SMS, before it is recorded.
   const killAfterSms = process.env.VIGIL_FAULT_KILL_AFTER_SMS_ACCEPT === '1';
+  // The receivers' sockets would keep a failed start alive: they go if the service cannot start.
   const service = await createService({
     config,
     ...store,
@@ -52,13 +57,17 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     startRunner: true,
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
+  }).catch(async (e: unknown) => {
+    await receivers?.stop();
+    throw e;
   });
-  const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics });
+  const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics, ...(receivers ? { demo: receivers } : {}) });
   const address = await app.listen({ port, host });
   const url = address.replace('[::1]', 'localhost');
   // Links in alerts lead to where this server answers, unless the configuration (or
   // VIGIL_PUBLIC_URL) says where people reach it (a proxy, a public name).
   if (!config.publicUrlConfigured && !process.env.VIGIL_PUBLIC_URL) config.publicUrl = url;
+  receivers?.attach(url);
   lock?.update({ url });
   const tokenLine = generated ? adminTokenLine(adminToken, store.dataDir) : '  Admin token: the value of VIGIL_ADMIN_TOKEN';
   const sim = runDemo ? new LiveSimulator(service, Number(opts.seed ?? process.env.VIGIL_SEED ?? Date.now() % 1_000_000)) : undefined;
@@ -71,6 +80,9 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       `  API:       ${url}/api/v1  (OpenAPI: ${url}/openapi.json)`,
       tokenLine,
       `  Log in on the dashboard with the token, or: curl -H "Authorization: Bearer <token>" ${url}/api/v1/incidents`,
+      ...(receivers
+        ? [`  Demo receivers (the demo's SMS and email arrive here; see the Demo inbox tab): SMS API ${receivers.sms.url}, SMTP ${receivers.smtp.url}`]
+        : []),
       '',
     ].join('\n'),
   );
@@ -82,6 +94,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     sim?.stop();
     await app.close().catch(() => undefined);
     await service.close().catch(() => undefined);
+    await receivers?.stop();
     lock?.release();
     process.exit(0);
   };

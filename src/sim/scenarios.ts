@@ -52,6 +52,176 @@ export function demoScenarioBurst(config: Config, at: Date, seed: number): Secur
 }
 
 // ---------------------------------------------------------------------------------------------
+// The live demo's alert cadence
+
+/** Shortest and longest wait between two alerts of the live demo (seconds). */
+export const ALERT_GAP_SECONDS: readonly [number, number] = [60, 120];
+
+/** One planned alert: a break-in at a zone of a site, its events in time order. */
+export interface PlannedAlert {
+  /** When it starts (ms): its first event. */
+  at: number;
+  site: string;
+  zone: string;
+  kind: 'forced_door' | 'intrusion_alarm';
+  events: SecurityEvent[];
+  /** How long it waited past its drawn time for a zone of the chain to clear (0 mostly). */
+  waitedMs: number;
+}
+
+/** A zone the cadence may break into, and whether it is restricted (restricted zones score higher). */
+interface AlertSlot {
+  ctx: SiteCtx;
+  zone: ZoneConfig;
+  adjacent: Set<string>;
+  door?: DeviceConfig;
+  sensor?: DeviceConfig;
+  assets: string[];
+}
+
+/**
+ * The live demo's steady stream of serious incidents: a break-in somewhere in the chain every
+ * ALERT_GAP_SECONDS (uniform, seeded), instead of one burst every ten minutes. Each is a door
+ * forced into a zone (when it has a reader or door contact) or an interior intrusion alarm, with
+ * a camera that sees the intruder seconds later: up to three independent sources naming the zone's
+ * most valuable assets, which the default policy scores high, or critical after hours.
+ *
+ * Correlation folds an event into an incident still open in the same or an adjacent zone of the
+ * site (policy correlation.windowMinutes after its last event), so an alert there would open
+ * nothing new. The cadence therefore only breaks into a zone clear of its own recent alerts (and of
+ * the scenarios the caller reports through `occupy`), choosing the one that leaves most of the
+ * chain free, then the site that waited longest, restricted zones three times as likely. When no
+ * zone of the chain is clear, the alert waits for the first to clear (`waitedMs`): the chain's
+ * zones bound the pace (docs/demo.md has the figures). Pure: the same (config, seed, start) and the
+ * same `occupy` calls give the same alerts.
+ */
+export class AlertCadence {
+  private readonly rng: Rng;
+  private readonly slots: AlertSlot[];
+  private readonly windowMs: number;
+  /** Site + zone -> last event of the cadence's alert there (ms). */
+  private readonly lastAt = new Map<string, number>();
+  /** Site -> when the cadence last alerted it (ms). */
+  private readonly siteLast = new Map<string, number>();
+  private nextAt: number;
+  private count = 0;
+
+  constructor(
+    config: Config,
+    private readonly seed: number,
+    start: Date,
+  ) {
+    const startMs = start.getTime();
+    if (!Number.isFinite(startMs)) throw new RangeError('AlertCadence: invalid start');
+    this.rng = new Rng(hashSeed(seed, 'cadence', startMs));
+    this.windowMs = config.policy.correlation.windowMinutes * MINUTE;
+    this.slots = [];
+    for (const site of config.sites) {
+      const ctx = new SiteCtx(site, config.organization.currency);
+      const adjacency = new Map<string, Set<string>>(site.zones.map((z) => [z.id, new Set(z.adjacent)]));
+      for (const z of site.zones) for (const a of z.adjacent) adjacency.get(a)?.add(z.id);
+      for (const zone of site.zones) {
+        const door = site.devices.find((d) => d.zone === zone.id && d.kind === 'card_reader') ?? site.devices.find((d) => d.zone === zone.id && d.kind === 'door_contact');
+        const sensor = site.devices.find((d) => d.zone === zone.id && d.kind === 'motion_sensor') ?? site.devices.find((d) => d.kind === 'alarm_panel');
+        const assets = (ctx.assetsByZone.get(zone.id) ?? []).slice(0, 2).map((a) => a.id);
+        // Worth breaking into: restricted, or holding assets; reachable by a door or an alarm sensor.
+        if (!(zone.restricted || assets.length > 0) || !(door || sensor)) continue;
+        this.slots.push({ ctx, zone, adjacent: adjacency.get(zone.id) ?? new Set(), door, sensor, assets });
+      }
+    }
+    this.nextAt = startMs + this.gap();
+  }
+
+  private gap(): number {
+    return this.rng.int(ALERT_GAP_SECONDS[0], ALERT_GAP_SECONDS[1]) * SECOND;
+  }
+
+  /** Marks a zone as alerted until `lastEventMs` (the opening burst's forced door, say). */
+  occupy(site: string, zone: string, lastEventMs: number): void {
+    this.lastAt.set(`${site}\u0000${zone}`, lastEventMs);
+    this.siteLast.set(site, Math.max(this.siteLast.get(site) ?? -Infinity, lastEventMs));
+  }
+
+  /** When the next alert starts (ms). */
+  get next(): number {
+    return this.nextAt;
+  }
+
+  /** Whether two slots of a site would fold into one incident (the same zone, or adjacent zones). */
+  private near(a: AlertSlot, site: string, zone: string): boolean {
+    return a.ctx.site.id === site && (a.zone.id === zone || a.adjacent.has(zone));
+  }
+
+  /** When an alert at this slot would open an incident of its own: no recent alert in the zone or next to it (ms). */
+  private clearFrom(slot: AlertSlot): number {
+    let from = -Infinity;
+    for (const [key, last] of this.lastAt) {
+      const [site, zone] = key.split('\u0000');
+      if (this.near(slot, site, zone)) from = Math.max(from, last + this.windowMs + MINUTE);
+    }
+    return from;
+  }
+
+  /**
+   * The alerts that start before `untilMs`, in order. An alert whose time comes while every zone of
+   * the chain still has an incident of the cadence open waits for the first zone to clear (its
+   * `waitedMs` says how long) rather than fold into an incident already alerted.
+   */
+  takeUntil(untilMs: number): PlannedAlert[] {
+    const out: PlannedAlert[] = [];
+    while (this.nextAt < untilMs && this.slots.length > 0) {
+      const due = this.nextAt;
+      const clearAt = Math.min(...this.slots.map((sl) => this.clearFrom(sl)));
+      const at = Math.max(due, clearAt);
+      if (at >= untilMs) break; // still waiting: asked again at the next step
+      out.push({ ...this.plan(at), waitedMs: at - due });
+      this.nextAt = at + this.gap();
+    }
+    return out;
+  }
+
+  private plan(at: number): Omit<PlannedAlert, 'waitedMs'> {
+    const free = this.slots.filter((sl) => this.clearFrom(sl) <= at);
+    // Packing: the zone that leaves most of the chain free (blocks the fewest other free zones),
+    // then the site that waited longest, then restricted zones three times as likely.
+    const blocks = (sl: AlertSlot) => free.filter((o) => o !== sl && this.near(o, sl.ctx.site.id, sl.zone.id)).length;
+    const fewest = Math.min(...free.map(blocks));
+    const packed = free.filter((sl) => blocks(sl) === fewest);
+    const siteWait = (sl: AlertSlot) => this.siteLast.get(sl.ctx.site.id) ?? -Infinity;
+    const longest = Math.min(...packed.map(siteWait));
+    const slot = this.rng.weighted(
+      packed.filter((sl) => siteWait(sl) === longest),
+      (sl) => (sl.zone.restricted ? 3 : 1),
+    );
+    const { ctx, zone, door, sensor, assets } = slot;
+    const site = ctx.site.id;
+    const timed: Timed[] = [];
+    const kind: PlannedAlert['kind'] = door && this.rng.chance(0.7) ? 'forced_door' : 'intrusion_alarm';
+    let t = at;
+    if (kind === 'forced_door' && door) {
+      timed.push(mk(t, 'access_control', 'door_forced', site, { zone: zone.id, device: door.id, assets }, { doorState: 'forced_open' }));
+      t += this.rng.int(4, 15) * SECOND;
+    }
+    if (sensor) timed.push(mk(t, 'alarm', 'intrusion', site, { zone: zone.id, device: sensor.id, assets }, { partition: 'interior', armed: true }));
+    const camAt = t + this.rng.int(8, 30) * SECOND;
+    const cams = ctx.camerasByZone.get(zone.id) ?? [];
+    if (cams.length > 0) {
+      const cam = this.rng.pick(cams);
+      timed.push(mk(camAt, 'cctv', 'person_detected', site, { zone: zone.id, device: cam.id, assets }, { label: 'person', confidence: round2(this.rng.float(0.8, 0.98)) }));
+    }
+    const k = this.count++;
+    const events = tag(timed, kind).map((x, i) => {
+      x.ev.sourceEventId = `sim-alert-${this.seed >>> 0}-${at}-${k}-${i}`;
+      return x.ev;
+    });
+    const lastMs = Math.max(...timed.map((x) => x.ms));
+    this.occupy(site, zone.id, lastMs);
+    this.siteLast.set(site, at);
+    return { at, site, zone: zone.id, kind, events };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Site model for the simulator (indexes built once per run)
 
 /** A generated event and its instant in ms (sorting by number is cheaper than by text). */

@@ -50,6 +50,8 @@ export const PAGES = [
   { id: 'weekly', label: 'Weekly report' },
   { id: 'archive', label: 'Archive' },
   { id: 'sources', label: 'Sources' },
+  // Shown only in demo mode (views/demo-inbox.tsx asks the server).
+  { id: 'demo-inbox', label: 'Demo inbox' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');

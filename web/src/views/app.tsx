@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { getState, PAGES, setPage, subscribe, type DashboardState } from '../store.js';
 import { ArchivePage } from './archive.js';
 import { SourcesPage } from './sources.js';
+import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
 import { EquipmentPage } from './equipment.js';
 import { Header } from './header.js';
 import { IncidentDetailPane } from './incident.js';
@@ -48,9 +49,10 @@ export function App() {
 }
 
 function Tabs({ state: s }: { state: DashboardState }) {
+  const demo = useDemoMode(s.screen === 'app');
   return (
     <nav class="tabs" aria-label="Pages">
-      {PAGES.map((p) => (
+      {PAGES.filter((p) => p.id !== 'demo-inbox' || demo || s.page === 'demo-inbox').map((p) => (
         <button key={p.id} type="button" class="tab" data-page={p.id} aria-current={s.page === p.id ? 'page' : undefined} onClick={() => setPage(p.id)}>
           {p.label}
         </button>
@@ -73,6 +75,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <ArchivePage state={s} />;
     case 'sources':
       return <SourcesPage state={s} />;
+    case 'demo-inbox':
+      return <DemoInboxPage state={s} />;
     default:
       return null;
   }
