@@ -12,7 +12,8 @@ import type { CheckpointSigner } from './domain/checkpoint.js';
 import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
-import { createMetrics, type Metrics } from './ops/metrics.js';
+import { createMetrics, watchSources, type Metrics } from './ops/metrics.js';
+import { FrigateSource } from './sources/live/frigate-mqtt.js';
 import { natsSource } from './sources/live/nats-jetstream.js';
 import { SourceRegistry } from './sources/live/source-status.js';
 import { syncAssets } from './store/assets.js';
@@ -244,6 +245,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   // Live sources from the configuration register here (one line each), and start with the runner.
   const sources = new SourceRegistry();
   if (opts.config.sources.nats) sources.add(natsSource(opts.config.sources.nats, pipeline, metrics, log));
+  if (opts.config.sources.frigate) sources.add(new FrigateSource(opts.config.sources.frigate, { org, refs: pipeline.refs, ingest: (e) => pipeline.ingest(e), log, metrics, policy, now }));
+  watchSources(metrics, () => sources.list(), now);
   // On the embedded store this is the only process: a step or run left running is an orphan of a crash.
   if (opts.startRunner && db.kind === 'pglite') {
     await runner.releaseOrphans();

@@ -43,6 +43,7 @@ import { responseRoutes, smsWebhookRoutes } from './routes/response.js';
 import { riskRoutes } from './routes/risk.js';
 import { sessionRoutes } from './routes/session.js';
 import { siteRoutes } from './routes/sites.js';
+import { sourceRoutes } from './routes/sources.js';
 import { taskRoutes } from './routes/tasks.js';
 import { tokenRoutes } from './routes/tokens.js';
 import { userRoutes } from './routes/users.js';
@@ -69,7 +70,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes, sessionRoutes, userRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes, sessionRoutes, userRoutes, sourceRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

@@ -13,7 +13,11 @@ const clip = z.object({
   to: z.string(),
   zones: z.array(z.string()).meta({ description: "the incident's zones the camera's field of view reaches" }),
   assets: z.array(z.string()).meta({ description: 'touched assets whose position the camera sees' }),
-  basis: z.enum(['geometry', 'declared']),
+  basis: z.enum(['geometry', 'declared', 'event']),
+  footage: z
+    .array(z.object({ eventId: z.string(), at: z.string(), nvrEventId: z.string(), clip: z.string().nullable(), snapshot: z.string().nullable() }))
+    .optional()
+    .meta({ description: "the NVR's own snapshot and clip of the incident's events from this camera (Frigate)" }),
   done: z.boolean(),
 });
 const badgeEvents = z.object({

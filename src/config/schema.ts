@@ -381,6 +381,15 @@ export const policySchema = z.object({
       }),
     ),
   }),
+  /** Live sources (docs/sources.md): when a silent source counts as down. */
+  sources: z
+    .object({
+      /** A connected source that has heard nothing for this long raises device.offline for its devices, once per silence. */
+      silentAfterSeconds: z.number().positive(),
+      /** How often silence is looked for. */
+      checkEverySeconds: z.number().positive(),
+    })
+    .default({ silentAfterSeconds: 600, checkEverySeconds: 30 }),
   veris: z.object({
     victim: z.object({
       /** NAICS code of the victim's industry (2 to 6 digits); 44 is retail trade. */
@@ -442,6 +451,27 @@ export function natsSubjectMatches(pattern: string, subject: string): boolean {
   return p.length === s.length;
 }
 
+/** Frigate NVR over MQTT (docs/sources.md): which broker, and how Frigate's cameras and zones map to Vigil's. */
+export const frigateSourceSchema = z.object({
+  /** The MQTT broker Frigate publishes to, like "mqtt://127.0.0.1:1883" (user and password may be in the URL; never shown). */
+  url: z.string().regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'expected a broker URL like "mqtt://127.0.0.1:1883"'),
+  /** Frigate's `mqtt.topic_prefix`. */
+  topicPrefix: z.string().regex(/^[^#+\s]+$/, 'expected a topic prefix without wildcards, like "frigate"').default('frigate'),
+  /** The MQTT client id of the persistent session (stable across restarts, so the broker keeps what arrived meanwhile). */
+  clientId: z.string().min(1).max(128).optional(),
+  /** Frigate camera name -> Vigil device id (a camera of a configured site). */
+  cameras: z.record(z.string().min(1), id).refine((m) => Object.keys(m).length > 0, 'expected at least one camera mapping'),
+  /** Frigate zone name -> Vigil zone id (at the site of the camera that saw it). */
+  zones: z.record(z.string().min(1), id).default({}),
+  /** Object labels that count as a person detection. */
+  labels: z.array(z.string().min(1)).min(1).default(['person']),
+  /** Frigate's HTTP address, like "http://frigate.local:5000": events then link their snapshot and clip. */
+  apiUrl: z.string().url().optional(),
+  /** Seconds an object must be stationary-tracked before it is loitering. */
+  loiterSeconds: z.number().positive().default(120),
+});
+
+
 export const configSchema = z.object({
   organization: z.object({
     name: z.string().min(1),
@@ -464,10 +494,27 @@ export const configSchema = z.object({
   sources: z
     .object({
       nats: natsSourceSchema.optional(),
+      frigate: frigateSourceSchema.optional(),
     })
     .default({}),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
+}).superRefine((cfg, ctx) => {
+  // Frigate's mapping names configured cameras, and zones at the sites of those cameras.
+  const f = cfg.sources.frigate;
+  if (!f) return;
+  const cameras = new Map(cfg.sites.flatMap((s) => s.devices.filter((d) => d.kind === 'camera').map((d) => [d.id, s] as const)));
+  const sites = new Set<(typeof cfg.sites)[number]>();
+  for (const [name, device] of Object.entries(f.cameras)) {
+    const site = cameras.get(device);
+    if (site) sites.add(site);
+    else ctx.addIssue({ code: 'custom', path: ['sources', 'frigate', 'cameras', name], message: `unknown camera "${device}": expected the id of a device of kind camera in a configured site` });
+  }
+  if (sites.size === 0) return;
+  const zoneIds = new Set([...sites].flatMap((s) => s.zones.map((z) => z.id)));
+  for (const [name, zone] of Object.entries(f.zones)) {
+    if (!zoneIds.has(zone)) ctx.addIssue({ code: 'custom', path: ['sources', 'frigate', 'zones', name], message: `unknown zone "${zone}": expected a zone of the sites of the mapped cameras (${[...zoneIds].join(', ')})` });
+  }
 });
 
 export type Policy = z.infer<typeof policySchema>;
@@ -480,6 +527,7 @@ export type DeviceConfig = z.infer<typeof deviceSchema>;
 export type PersonConfig = z.infer<typeof personSchema>;
 export type GuardConfig = z.infer<typeof guardSchema>;
 export type ContactConfig = z.infer<typeof contactSchema>;
+export type FrigateSourceConfig = z.infer<typeof frigateSourceSchema>;
 /** The NATS JetStream source's configuration (`sources.nats`). */
 export type NatsSourceConfig = z.infer<typeof natsSourceSchema>;
 /** A contact's role (who is alerted for what: notify rules, escalation tiers). */

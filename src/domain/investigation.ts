@@ -96,9 +96,55 @@ export interface ClipItem {
   zones: string[];
   /** Touched assets whose position the camera sees. */
   assets: string[];
-  /** geometry: field of view against the zone polygon / asset position; declared: the camera's configured zone/covers (no geometry to compute with). */
-  basis: 'geometry' | 'declared';
+  /** geometry: field of view against the zone polygon / asset position; declared: the camera's configured zone/covers (no geometry to compute with); event: the camera recorded one of the incident's events. */
+  basis: 'geometry' | 'declared' | 'event';
+  /** The NVR's own footage of the incident's events from this camera (Frigate's snapshot and clip), when the source links it. */
+  footage?: FootageRef[];
   done: boolean;
+}
+
+/** Footage an NVR holds for one event (links from the event's details). */
+export interface FootageRef {
+  eventId: string;
+  at: string;
+  /** The NVR's id of the event (Frigate's event id). */
+  nvrEventId: string;
+  clip: string | null;
+  snapshot: string | null;
+}
+
+/** An incident event that links footage: the camera and the event's `details.footage`. */
+export interface FootageEventInput {
+  eventId: string;
+  at: string;
+  device: string | null;
+  footage: unknown;
+}
+
+/**
+ * Puts the footage the incident's events link (details.footage: { frigateId, clip, snapshot }) on
+ * the clip item of the camera that recorded it; a camera without a clip item gets one for the
+ * window (basis `event`). Links that are not http(s) URLs are left out. Pure.
+ */
+export function withFootage(items: readonly ChecklistItem[], events: readonly FootageEventInput[], window: { from: string; to: string }): ChecklistItem[] {
+  const out = items.map((i) => (i.kind === 'clip' ? { ...i } : i));
+  for (const e of events) {
+    if (!e.device || typeof e.footage !== 'object' || e.footage === null) continue;
+    const f = e.footage as Record<string, unknown>;
+    const link = (v: unknown) => (typeof v === 'string' && /^https?:\/\//.test(v) ? v : null);
+    const clip = link(f.clip);
+    const snapshot = link(f.snapshot);
+    const nvrEventId = typeof f.frigateId === 'string' ? f.frigateId : typeof f.id === 'string' ? f.id : null;
+    if (!nvrEventId || (!clip && !snapshot)) continue;
+    let item = out.find((i): i is ClipItem => i.kind === 'clip' && i.camera === e.device);
+    if (!item) {
+      item = { id: `clip:${e.device}`, kind: 'clip', camera: e.device, from: window.from, to: window.to, zones: [], assets: [], basis: 'event', done: false };
+      out.push(item);
+    }
+    const list = (item.footage = [...(item.footage ?? [])]);
+    if (!list.some((r) => r.nvrEventId === nvrEventId)) list.push({ eventId: e.eventId, at: e.at, nvrEventId, clip, snapshot });
+  }
+  return out;
 }
 
 /** One badge event around the incident. */

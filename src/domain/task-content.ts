@@ -25,7 +25,10 @@ function checklistLines(items: readonly ChecklistItem[]): string[] {
     const box = i.done ? '[x]' : '[ ]';
     switch (i.kind) {
       case 'clip':
-        return `${box} clip from ${i.camera}, ${i.from} to ${i.to}${i.assets.length > 0 ? ` (sees ${i.assets.join(', ')})` : ''}`;
+        return [
+          `${box} clip from ${i.camera}, ${i.from} to ${i.to}${i.assets.length > 0 ? ` (sees ${i.assets.join(', ')})` : ''}`,
+          ...(i.footage ?? []).map((f) => `    footage of ${f.nvrEventId}: ${[f.clip ? `clip ${f.clip}` : '', f.snapshot ? `snapshot ${f.snapshot}` : ''].filter(Boolean).join(', ')}`),
+        ].join('\n');
       case 'badge_events':
         return `${box} ${i.count} badge event(s) in ${i.zones.join(', ')}, ${i.from} to ${i.to}`;
       case 'pos_transactions':

@@ -15,6 +15,8 @@ export interface Metrics {
   ingestBatchSeconds: Histogram;
   ingestShed: Counter<'reason'>;
   ingestInflightBytes: Gauge;
+  /** Messages of live sources by what they became (accepted, duplicate, rejected, ignored). */
+  sourceMessages: Counter<'source' | 'outcome'>;
 }
 
 /** Creates the metric set; `defaults` adds process metrics (memory, event loop). */
@@ -42,6 +44,48 @@ export function createMetrics(defaults = false): Metrics {
       registers: [registry],
     }),
     ingestInflightBytes: new Gauge({ name: 'vigil_ingest_inflight_bytes', help: 'Ingest request body bytes in flight (admission control counts them from the first byte to the answer)', registers: [registry] }),
+    sourceMessages: new Counter({ name: 'vigil_source_messages_total', help: 'Messages of live sources by outcome (accepted, duplicate, rejected, ignored)', labelNames: ['source', 'outcome'], registers: [registry] }),
     ingestShed: new Counter({ name: 'vigil_ingest_shed_total', help: 'Ingest requests refused with 503 by admission control, by budget (bytes, work, busy, events, delay)', labelNames: ['reason'], registers: [registry] }),
   };
+}
+
+/** What the source gauges read at each scrape (a live source's status, sources/live/source-status.ts). */
+export interface SourceGaugeInput {
+  id: string;
+  state: string;
+  lastMessageAt: string | null;
+}
+
+/** The states a source gauge reports (one series per state, 1 for the current one). */
+const SOURCE_GAUGE_STATES = ['connecting', 'connected', 'reconnecting', 'failed', 'stopped'];
+
+/**
+ * Adds the live sources' gauges, read at scrape time: `vigil_source_up{source,state}` (1 for the
+ * source's current state, 0 for the others) and `vigil_source_last_message_age_seconds{source}`
+ * (absent before the first message).
+ */
+export function watchSources(metrics: Metrics, list: () => readonly SourceGaugeInput[], now: () => Date = () => new Date()): void {
+  // A registry shared by a second service reads the newest one's sources.
+  for (const name of ['vigil_source_up', 'vigil_source_last_message_age_seconds']) if (metrics.registry.getSingleMetric(name)) metrics.registry.removeSingleMetric(name);
+  new Gauge({
+    name: 'vigil_source_up',
+    help: 'Live source state: 1 for the state the source is in, 0 for the others',
+    labelNames: ['source', 'state'],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      for (const s of list()) for (const st of SOURCE_GAUGE_STATES) this.set({ source: s.id, state: st }, s.state === st ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'vigil_source_last_message_age_seconds',
+    help: 'Seconds since the live source last received a message',
+    labelNames: ['source'],
+    registers: [metrics.registry],
+    collect() {
+      this.reset();
+      const t = now().getTime();
+      for (const s of list()) if (s.lastMessageAt) this.set({ source: s.id }, Math.max(0, (t - Date.parse(s.lastMessageAt)) / 1000));
+    },
+  });
 }

@@ -34,29 +34,37 @@ export interface FrigateOptions {
 
 type Obj = Record<string, unknown>;
 
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
-const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+/** A JSON object (not an array). */
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** The strings of a JSON array (nothing for anything else). */
+export const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+/** A finite JSON number, or undefined. */
+export const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 
 /** Epoch seconds (fractional) -> ISO instant with milliseconds; undefined beyond what a Date holds. */
-function epochToIso(s: number): string | undefined {
+export function epochToIso(s: number): string | undefined {
   const d = new Date(Math.round(s * 1000));
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-/** True when the object state shows a person stationary for at least `seconds`. */
-function loitering(state: Obj | undefined, seconds: number): boolean {
-  if (!state || state.label !== 'person' || state.stationary !== true) return false;
-  const start = num(state.start_time);
-  const now = num(state.frame_time) ?? num(state.end_time);
-  return start !== undefined && now !== undefined && now - start >= seconds;
+/** A `frigate/events` message whose tracked object has the fields every translation needs. */
+export interface TrackedObjectMessage {
+  type: 'new' | 'update' | 'end';
+  before: Obj | undefined;
+  after: Obj;
+  id: string;
+  camera: string;
+  label: string;
+  /** Epoch seconds the object was first tracked. */
+  start: number;
 }
 
 /**
- * Translates one `frigate/events` message into a raw event (to validate with `validateEvent`),
- * the problems that make it unusable, or a reason to skip it.
+ * Checks a `frigate/events` message (type, after.id, camera, label, start_time): the message, the
+ * problems that make it unusable (each with its path), or a reason to skip it (a review item, a
+ * false positive). Shared by the file translator and the live MQTT mapping.
  */
-export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Record<string, unknown>; problems: Problem[]; skip?: string } {
+export function readTrackedObject(msg: unknown): { message?: TrackedObjectMessage; problems: Problem[]; skip?: string } {
   const problems: Problem[] = [];
   if (!isObj(msg)) return { problems: [{ path: '', message: 'expected a frigate/events message (a JSON object with type, before, after)' }] };
   const type = msg.type;
@@ -77,11 +85,43 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
   if (start === undefined) problems.push({ path: 'after.start_time', message: 'expected epoch seconds, like 1607123955.475377' });
   if (problems.length > 0) return { problems };
   if (after.false_positive === true) return { problems, skip: 'false positive' };
-
   const before = isObj(msg.before) ? msg.before : undefined;
-  const id = after.id as string;
-  const camera = after.camera as string;
-  const label = after.label as string;
+  return { problems, message: { type: type as TrackedObjectMessage['type'], before, after, id: after.id as string, camera: after.camera as string, label: after.label as string, start: start! } };
+}
+
+/** What an event keeps of Frigate's tracked object (details), whichever way it arrived. */
+export function trackedObjectDetails(after: Obj): Record<string, unknown> {
+  const details: Record<string, unknown> = {
+    label: after.label,
+    score: num(after.score) ?? null,
+    topScore: num(after.top_score) ?? null,
+    hasClip: after.has_clip === true,
+    hasSnapshot: after.has_snapshot === true,
+    zones: strings(after.current_zones),
+    enteredZones: strings(after.entered_zones),
+    frigateId: after.id,
+  };
+  if (typeof after.stationary === 'boolean') details.stationary = after.stationary;
+  return details;
+}
+
+/** True when the object state shows an object of `labels` stationary and tracked for at least `seconds`. */
+export function isLoitering(state: Obj | undefined, seconds: number, labels: readonly string[] = ['person']): boolean {
+  if (!state || typeof state.label !== 'string' || !labels.includes(state.label) || state.stationary !== true) return false;
+  const start = num(state.start_time);
+  const now = num(state.frame_time) ?? num(state.end_time);
+  return start !== undefined && now !== undefined && now - start >= seconds;
+}
+
+/**
+ * Translates one `frigate/events` message into a raw event (to validate with `validateEvent`),
+ * the problems that make it unusable, or a reason to skip it.
+ */
+export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Record<string, unknown>; problems: Problem[]; skip?: string } {
+  const checked = readTrackedObject(msg);
+  if (!checked.message) return checked.skip !== undefined ? { problems: checked.problems, skip: checked.skip } : { problems: checked.problems };
+  const { type, before, after, id, camera, label, start } = checked.message;
+  const problems: Problem[] = [];
   const current = strings(after.current_zones);
   const entered = strings(after.entered_zones);
   const loiterSeconds = opts.loiterSeconds ?? DEFAULT_LOITER_SECONDS;
@@ -90,7 +130,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
   let trigger: 'new' | 'zone_entry' | 'loitering';
   let zones: string[];
   let idSuffix = '';
-  let at = start!;
+  let at = start;
   let atField = 'after.start_time';
   if (type === 'new') {
     eventType = label === 'person' ? 'person_detected' : 'motion';
@@ -98,11 +138,11 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
     zones = current.length > 0 ? current : entered;
   } else {
     // Updates and ends carry the time of the frame that changed things.
-    at = num(after.frame_time) ?? num(after.end_time) ?? start!;
+    at = num(after.frame_time) ?? num(after.end_time) ?? start;
     atField = num(after.frame_time) !== undefined ? 'after.frame_time' : num(after.end_time) !== undefined ? 'after.end_time' : atField;
     const seen = new Set(strings(before?.entered_zones));
     const newZones = entered.filter((z) => !seen.has(z));
-    if (loitering(after, loiterSeconds) && !loitering(before, loiterSeconds)) {
+    if (isLoitering(after, loiterSeconds) && !isLoitering(before, loiterSeconds)) {
       eventType = 'loitering';
       trigger = 'loitering';
       zones = current.length > 0 ? current : entered;
@@ -120,18 +160,7 @@ export function frigateToEvent(msg: unknown, opts: FrigateOptions): { raw?: Reco
   const occurredAt = epochToIso(at);
   if (occurredAt === undefined) return { problems: [{ path: atField, message: `expected epoch seconds of a real date, like 1607123955.475377, got ${at}` }] };
   const zone = opts.zoneOf?.(camera, zones) ?? (zones.length > 0 ? slugId(zones[0]) || undefined : undefined);
-  const details: Record<string, unknown> = {
-    label,
-    score: num(after.score) ?? null,
-    topScore: num(after.top_score) ?? null,
-    hasClip: after.has_clip === true,
-    hasSnapshot: after.has_snapshot === true,
-    zones: current,
-    enteredZones: entered,
-    trigger,
-    frigateId: id,
-  };
-  if (typeof after.stationary === 'boolean') details.stationary = after.stationary;
+  const details: Record<string, unknown> = { ...trackedObjectDetails(after), trigger };
   const raw: Record<string, unknown> = {
     source: 'cctv',
     type: eventType,

@@ -247,6 +247,16 @@ export interface PosEventRow {
 }
 
 /** The POS events of an incident, oldest first (at most `limit`). */
+/** An incident's camera events that link NVR footage (details.footage), oldest first. */
+export async function incidentFootageEvents(q: Queryable, incidentId: string, limit = 200): Promise<{ seq: number; occurred_at: Date; device: string | null; footage: unknown }[]> {
+  const r = await q.query<{ seq: number; occurred_at: Date; device: string | null; footage: unknown }>(
+    `SELECT seq, occurred_at, device, details->'footage' AS footage FROM events
+      WHERE incident_id = $1 AND source = 'cctv' AND details->'footage' IS NOT NULL ORDER BY occurred_at, seq LIMIT $2`,
+    [incidentId, limit],
+  );
+  return r.rows.map((x) => ({ ...x, seq: Number(x.seq) }));
+}
+
 export async function incidentPosEvents(q: Queryable, incidentId: string, limit = 1000): Promise<PosEventRow[]> {
   const r = await q.query<PosEventRow>(
     `SELECT seq, occurred_at, type, device, source_event_id, amount::text AS amount, currency, details FROM events

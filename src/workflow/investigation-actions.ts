@@ -17,6 +17,7 @@ import {
   posTransactionsItem,
   sameChecklist,
   slaHours,
+  withFootage,
   type BadgeEventsItem,
   type ChecklistItem,
 } from '../domain/investigation.js';
@@ -24,7 +25,7 @@ import { taskAssignedEmail, type TaskMailInput } from '../domain/task-content.js
 import type { OrgModel } from '../domain/site-model.js';
 import type { Queryable } from '../store/db.js';
 import { enqueue, type OutboxItem } from '../store/notifications.js';
-import { badgeEventsAround, incidentPosEvents, insertTask, nextRotationTurn, updateTask, type IncidentForTask, type TaskChange, type TaskRecord } from '../store/tasks.js';
+import { badgeEventsAround, incidentFootageEvents, incidentPosEvents, insertTask, nextRotationTurn, updateTask, type IncidentForTask, type TaskChange, type TaskRecord } from '../store/tasks.js';
 
 /** The deterministic id of the workflow's investigation task of an incident. */
 export const investigationTaskId = (incidentId: string): string => `task-${incidentId}`;
@@ -40,7 +41,11 @@ export async function gatherEvidence(tx: Queryable, org: OrgModel, inc: Incident
   const p = org.config.policy.investigation;
   const zones = inc.zones.length > 0 ? inc.zones : inc.zone ? [inc.zone] : [];
   const positions = new Map<string, Pt | undefined>(inc.touched.map((a) => [a, org.assets.get(a)?.position]));
-  const items: ChecklistItem[] = clipItems({ site: model, zones, assets: inc.touched, assetPositions: positions, firstEventAt: inc.first_event_at, lastEventAt: inc.last_event_at, clipPaddingMinutes: p.clipPaddingMinutes });
+  const clips = clipItems({ site: model, zones, assets: inc.touched, assetPositions: positions, firstEventAt: inc.first_event_at, lastEventAt: inc.last_event_at, clipPaddingMinutes: p.clipPaddingMinutes });
+  // The NVR's own footage of the incident's events (Frigate links it) goes on its camera's clip.
+  const pad = p.clipPaddingMinutes * 60_000;
+  const footage = (await incidentFootageEvents(tx, inc.id)).map((e) => ({ eventId: `evt-${e.seq}`, at: e.occurred_at.toISOString(), device: e.device, footage: e.footage }));
+  const items: ChecklistItem[] = withFootage(clips, footage, { from: new Date(inc.first_event_at.getTime() - pad).toISOString(), to: new Date(inc.last_event_at.getTime() + pad).toISOString() });
   if (zones.length > 0) {
     const near = badgeZones(model, zones);
     const w = badgeWindow(inc.first_event_at, inc.last_event_at, p.badgeWindowMinutes);

@@ -57,6 +57,7 @@ export const PAGES = [
   { id: 'archive', label: 'Archive' },
   { id: 'notifications', label: 'Notifications' },
   { id: 'guards', label: 'Guards' },
+  { id: 'sources', label: 'Sources' },
   // Shown only in demo mode (views/demo-inbox.tsx asks the server).
   { id: 'demo-inbox', label: 'Demo inbox' },
   { id: 'map', label: 'Map' },

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getState, PAGES, setPage, subscribe, type DashboardState } from '../store.js';
 import { ArchivePage } from './archive.js';
+import { SourcesPage } from './sources.js';
 import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
 import { EquipmentPage } from './equipment.js';
 import { GuardsPage } from './guards.js';
@@ -82,6 +83,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <NotificationsPage state={s} />;
     case 'guards':
       return <GuardsPage state={s} />;
+    case 'sources':
+      return <SourcesPage state={s} />;
     case 'demo-inbox':
       return <DemoInboxPage state={s} />;
     case 'map':
