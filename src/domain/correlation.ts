@@ -115,7 +115,8 @@ export class Correlator {
       if (!restricted && !isAfterHours(this.org, event.site, new Date(at)) && this.policy.correlation.ignoreBusinessHoursMotion) {
         return { kind: 'ignore', reason: 'noise' };
       }
-    } else if (rule.opens === 'posPattern') {
+    } else if (rule.opens === 'posPattern' && event.details.posException !== true) {
+      // A POS exception (domain/pos-exceptions.ts) is already a pattern: it opens by itself.
       const device = event.device ?? '-';
       const list = this.bucket(this.pending, `${event.site}|${device}`);
       const amountMinor = event.amount ? abs(toMinor(event.amount.value, event.amount.currency)) : 0n;
