@@ -32,6 +32,7 @@ import { assetRoutes } from './routes/assets.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
+import { importRoutes } from './routes/imports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { jobRoutes } from './routes/jobs.js';
 import { opsRoutes } from './routes/ops.js';
@@ -62,7 +63,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, importRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

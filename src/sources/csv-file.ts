@@ -115,7 +115,10 @@ async function* csvRecords(source: Readable): AsyncGenerator<CsvRecord | { line:
 /** Streams parsed rows of a CSV file with the profile named in the options. */
 export async function* parseCsvFile(file: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
   const profile = csvProfileOf(opts);
-  yield* parseCsvStream(createReadStream(file), profile, opts, stats);
+  const stream = createReadStream(file);
+  const onBytes = opts.onBytes;
+  if (onBytes) stream.on('data', () => onBytes(stream.bytesRead));
+  yield* parseCsvStream(stream, profile, opts, stats);
 }
 
 /** Streams parsed rows of CSV text (tests, HTTP uploads) with the profile named in the options. */

@@ -46,6 +46,8 @@ export interface ParseOptions {
   posExceptions?: PosExceptionPolicy;
   /** A site's IANA time zone (business days of POS exceptions, CSV timestamps without an offset). */
   timezoneOf?: (site: string) => string | undefined;
+  /** Told how many bytes of the file were read so far (progress; NDJSON, CSV and POSLog readers). */
+  onBytes?: (bytesRead: number) => void;
   /** CSV profiles from the configuration (`sources.csvProfiles`), besides the shipped ones. */
   csvProfiles?: Record<string, CsvProfileDef>;
 }

@@ -672,7 +672,9 @@ function* rowsOf(items: SplitItem[], opts: ParseOptions, stats: ParseStats, stat
 export async function* parsePoslogFile(file: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
   const splitter = new TransactionSplitter();
   const state = new ReaderState();
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  for await (const chunk of stream) {
+    opts.onBytes?.(stream.bytesRead);
     yield* rowsOf(splitter.push(chunk as string), opts, stats, state);
   }
   yield* rowsOf(splitter.end(), opts, stats, state);
