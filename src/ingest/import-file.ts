@@ -37,6 +37,8 @@ export interface ImportFileOptions {
   batchSize?: number;
   /** Called every few hundred rows with the counts so far (not yet committed) and the bytes of the file read. */
   onProgress?: (c: ImportCounts, bytesRead: number) => void;
+  /** The sites the caller may act for (a site-scoped token): a row for another site is rejected with its row. */
+  scope?: readonly string[] | null;
 }
 
 /** Imports a file; throws only for failures that are not the file's fault (the store). */
@@ -61,6 +63,9 @@ export async function importFile(pipeline: IngestPipeline, file: string, format:
       };
       for await (const row of parseFile(file, format, parseOpts, stats)) {
         c.read++;
+        if (row.event && o.scope && !o.scope.includes(row.event.site)) {
+          row.problems = [{ path: 'site', message: `this token may act for site(s) ${o.scope.join(', ')} only; got ${row.event.site}`, row: row.row }];
+        }
         if (row.problems.length > 0) {
           c.rejected++;
           for (const p of row.problems) if (problems.length < MAX_PROBLEMS) problems.push(p.row === undefined && row.row > 0 ? { ...p, row: row.row } : p);

@@ -58,7 +58,7 @@ describe('generic-access-control profile', () => {
     expect(rows[0].problems[0].message).toMatch(/expected columns among source, type/);
     expect(rows[0].problems[0].message).toMatch(/matches profile\(s\) generic-access-control: give --profile generic-access-control/);
     const pos = await rowsOf('Timestamp,Card,Door\n', { profile: 'generic-access-control', site: 'store-101' });
-    expect(pos.rows[0].problems[0].message).toMatch(/missing column\(s\) Result; expected columns Timestamp, Door, Result \(optional: Badge, Direction, Event ID\)/);
+    expect(pos.rows[0].problems[0].message).toMatch(/missing column\(s\) Result; expected columns Timestamp, Door, Result \(optional: Badge, Direction, Event ID, Site\)/);
     expect(pos.rows[0].problems[0].message).toMatch(/matches none of the known profiles/);
   });
 });

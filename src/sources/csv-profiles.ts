@@ -79,8 +79,8 @@ export const csvProfilesConfigSchema = z.record(z.string().regex(/^[a-z0-9][a-z0
 export const SHIPPED_PROFILES: Record<string, CsvProfileDef> = {
   'generic-access-control': {
     kind: 'access_control',
-    description: 'A generic access-control export: Timestamp, Badge, Door, Result, Direction (Event ID optional)',
-    columns: { timestamp: 'Timestamp', badge: 'Badge', door: 'Door', result: 'Result', direction: 'Direction', eventId: 'Event ID' },
+    description: 'A generic access-control export: Timestamp, Door, Result (Badge, Direction, Event ID, Site optional)',
+    columns: { timestamp: 'Timestamp', badge: 'Badge', door: 'Door', result: 'Result', direction: 'Direction', eventId: 'Event ID', site: 'Site' },
     results: {
       access_granted: ['granted', 'access granted', 'valid', 'valid access'],
       access_denied: ['denied', 'access denied', 'invalid', 'invalid badge', 'expired badge'],

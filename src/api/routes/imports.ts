@@ -225,6 +225,7 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
           view.progress.phase = 'reading';
           try {
             const out = await importFile(service.pipeline, file, format, opts, {
+              scope: principal.sites,
               onProgress: (c, read) => {
                 view.counts = c;
                 view.progress.rows = c.read;
