@@ -12,23 +12,11 @@ import type { ImportView } from '../src/api/routes/imports.js';
 import { buildServer } from '../src/api/server.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
+import { accessExport } from './helpers/access-export.js';
 import { TEST_STORES } from './helpers/stores.js';
 
 const ADMIN = 'imports-admin-token';
 const ROWS = 100_000;
-const RESULTS = ['Access Granted', 'GRANTED', 'granted', 'Denied'];
-
-/** A generic-access-control export: mostly granted badge reads at the stockroom in business hours, both directions. */
-export function accessExport(rows: number, idPrefix: string, badRow?: number): string {
-  const lines = ['Timestamp,Badge,Door,Result,Direction,Event ID'];
-  const start = Date.parse('2026-11-16T14:00:00Z');
-  for (let i = 0; i < rows; i++) {
-    const at = new Date(start + (i % 50_000) * 500).toISOString().replace('.000Z', 'Z');
-    const result = i + 2 === badRow ? 'Exploded' : RESULTS[i % 7 === 0 ? 3 : i % 3];
-    lines.push(`${at},B-${1000 + (i % 40)},cr-101-sr,${result},${i % 2 ? 'out' : 'in'},${idPrefix}${i}`);
-  }
-  return `${lines.join('\n')}\n`;
-}
 
 describe.each(TEST_STORES)('imports on $name', (store) => {
   let service: Service;

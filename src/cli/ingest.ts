@@ -60,7 +60,7 @@ export async function ingestCommand(files: string[], opts: IngestCommandOptions)
 
   const store = resolveStore();
   const holder = !opts.url && !store.databaseUrl ? storeOwner(store.dataDir) : undefined;
-  const serverUrl = opts.url ?? process.env.VIGIL_URL ?? holder?.url;
+  const serverUrl = opts.url || process.env.VIGIL_URL || holder?.url;
   if (opts.url || (holder && serverUrl)) {
     return ingestThroughServer(files, heads, opts, serverUrl!, holder ? `\`vigil ${holder.command}\` (pid ${holder.pid}) holds the embedded store` : undefined);
   }

@@ -2,6 +2,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { getState, PAGES, setPage, subscribe, type DashboardState } from '../store.js';
 import { ArchivePage } from './archive.js';
+import { ImportsPage } from './imports.js';
 import { EquipmentPage } from './equipment.js';
 import { Header } from './header.js';
 import { IncidentDetailPane } from './incident.js';
@@ -70,6 +71,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <WeeklyPage state={s} />;
     case 'archive':
       return <ArchivePage state={s} />;
+    case 'imports':
+      return <ImportsPage state={s} />;
     default:
       return null;
   }
