@@ -80,12 +80,12 @@ export async function listImports(q: Queryable, limit: number, sites: readonly s
 }
 
 /** Marks imports left `running` by a stopped server as failed (interrupted); returns how many. */
-export async function markInterruptedImports(q: Queryable, now: Date): Promise<number> {
+export async function markInterruptedImports(q: Queryable, now: Date, except: readonly string[] = []): Promise<number> {
   const r = await q.query(
     `UPDATE imports SET state = 'failed', finished_at = $1, accepted = 0, duplicates = 0, incidents_opened = 0,
         error = 'interrupted: the server stopped during the import; nothing of the file was written (its transaction never committed)'
-      WHERE state = 'running'`,
-    [now],
+      WHERE state = 'running' AND id <> ALL($2::text[])`,
+    [now, [...except]],
   );
   return r.rowCount;
 }

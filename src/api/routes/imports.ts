@@ -8,7 +8,7 @@
  * The upload is streamed to a private temporary file (bounded by MAX_IMPORT_BYTES), never held in
  * memory. Imports run one at a time per server. State and counts are kept in the imports table
  * (migration 0021), so a restart shows what happened: an import running when its server stopped is
- * marked failed (interrupted) at the next start, and nothing of it was written.
+ * marked failed (interrupted) when the next server starts, and nothing of it was written.
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
@@ -116,7 +116,22 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
   const running = new Set<Promise<void>>();
 
   // A server that starts finds the imports a stopped one left running: they never committed.
-  await markInterruptedImports(service.db, new Date());
+  // Done in the background (a server whose store is down still starts, and /healthz says so),
+  // and awaited by every import route; retried by the next request when the store failed.
+  let swept: Promise<boolean> | null = null;
+  const sweep = (): Promise<boolean> => {
+    // This process's own imports (live) are never swept.
+    swept ??= markInterruptedImports(service.db, new Date(), [...live.keys()]).then(
+      () => true,
+      (e: unknown) => {
+        service.log.warn({ err: e }, 'could not mark interrupted imports; retrying on the next import request');
+        swept = null;
+        return false;
+      },
+    );
+    return swept;
+  };
+  void sweep();
 
   // The body of an import is a file, whatever its type: handed over as a stream (multipart has its own parser).
   app.removeAllContentTypeParsers();
@@ -160,6 +175,7 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     },
     async (request: FastifyRequest, reply) => {
       const principal = principalOf(request);
+      await sweep();
       const q = request.query as z.output<typeof importQuery>;
       const dir = await mkdtemp(join(tmpdir(), 'vigil-import-'));
       const file = join(dir, 'upload');
@@ -291,6 +307,7 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     async (request) => {
       const principal = principalOf(request);
       const { id } = request.params as { id: string };
+      await sweep();
       const l = live.get(id);
       if (l) {
         if (!visible(principal.sites, principal.id, l.view, l.createdBy)) throw new NotFoundError(`import ${id}`);
@@ -314,6 +331,7 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
     },
     async (request) => {
       const principal = principalOf(request);
+      await sweep();
       const rows = await listImports(service.db, 50, null);
       const items = rows
         .filter((r) => visible(principal.sites, principal.id, r, r.created_by))
