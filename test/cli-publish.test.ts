@@ -55,7 +55,7 @@ beforeAll(async () => {
   nc = await connect({ servers: broker.url });
   const tag = randomBytes(4).toString('hex');
   cfg = natsSourceSchema.parse({ url: broker.url, stream: `P_${tag}`, subject: `vigil.p${tag}.events`, durable: `vigil-p${tag}` });
-  service = await createService({ config: { ...loadDemoConfig(), sources: { nats: cfg } }, dataDir: 'memory://', startRunner: true });
+  service = await createService({ config: { ...loadDemoConfig(), sources: { csvProfiles: {}, nats: cfg } }, dataDir: 'memory://', startRunner: true });
   await waitFor('the consumer to connect (and create its stream)', () => status().state === 'connected');
 });
 afterAll(async () => {

@@ -287,7 +287,7 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('the store failing under the Friga
     const s = await store.fresh();
     drop = s.drop;
     const cfg = config(broker.url, prefix, { sources: { silentAfterSeconds: 3600, checkEverySeconds: 60 } });
-    service = await createService({ config: { ...cfg, sources: {} }, dataDir: s.dataDir, databaseUrl: s.databaseUrl });
+    service = await createService({ config: { ...cfg, sources: { csvProfiles: {} } }, dataDir: s.dataDir, databaseUrl: s.databaseUrl });
     // The store refuses the first three commits for a reason of its own (not the events').
     source = new FrigateSource(cfg.sources.frigate!, {
       org: service.org,

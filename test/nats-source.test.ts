@@ -100,7 +100,7 @@ describe.each(TEST_STORES)('NATS JetStream source on $name', (store) => {
     const s = await store.fresh();
     drop = s.drop;
     cfg = natsConfig();
-    service = await createService({ config: { ...demo, sources: { nats: cfg } }, dataDir: s.dataDir, databaseUrl: s.databaseUrl, startRunner: true });
+    service = await createService({ config: { ...demo, sources: { csvProfiles: {}, nats: cfg } }, dataDir: s.dataDir, databaseUrl: s.databaseUrl, startRunner: true });
     streamsMade.push(cfg.stream, deadLetterStreamName(cfg.stream));
   });
   afterAll(async () => {
@@ -287,7 +287,7 @@ describe('NATS JetStream source across a broker restart', () => {
     const s = await TEST_STORES[0].fresh();
     const c = natsConfig();
     streamsMade.push(c.stream, deadLetterStreamName(c.stream));
-    const service = await createService({ config: { ...demo, sources: { nats: c } }, dataDir: s.dataDir, startRunner: true });
+    const service = await createService({ config: { ...demo, sources: { csvProfiles: {}, nats: c } }, dataDir: s.dataDir, startRunner: true });
     try {
       const status = () => service.sources.list().find((x) => x.id === 'nats')!;
       await waitFor('connected', () => status().state === 'connected');

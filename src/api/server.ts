@@ -34,6 +34,7 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { demoRoutes } from './routes/demo.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
+import { importRoutes } from './routes/imports.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { jobRoutes } from './routes/jobs.js';
 import { meRoutes } from './routes/me.js';
@@ -70,7 +71,7 @@ export interface ServerOptions {
 const TIMEOUT_CHECK_MS = 1000;
 
 /** Route modules mounted under /api/v1 (authenticated). */
-export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes, sessionRoutes, userRoutes, sourceRoutes];
+export const API_ROUTES: FastifyPluginAsync<RouteDeps>[] = [eventRoutes, incidentRoutes, reportRoutes, assetRoutes, responseRoutes, siteRoutes, jobRoutes, tokenRoutes, riskRoutes, taskRoutes, deviceRoutes, archiveRoutes, weeklyReportRoutes, meRoutes, sessionRoutes, userRoutes, sourceRoutes, importRoutes];
 
 const DEFAULT_BODY_LIMIT = 5 * 1024 * 1024;
 

@@ -28,9 +28,11 @@ program
   .description('import event files into the store and run them through the workflow (one transaction per file)')
   .argument('<file...>', 'files to import')
   .addOption(new Option('--format <format>', 'file format (default: from the file name and contents)').choices(['ndjson', 'csv', 'poslog', 'frigate']))
-  .option('--profile <name>', 'CSV mapping profile: vigil (default) or uci-online-retail')
+  .option('--profile <name>', 'CSV mapping profile: vigil (default), uci-online-retail, generic-access-control, generic-pos, or one of sources.csvProfiles')
   .option('--site <id>', 'site for events whose file names no mapped site')
   .option('--config <file>', 'configuration file')
+  .option('--url <base>', 'send the files to this running server (POST /api/v1/imports); default: the server holding the embedded store, if any')
+  .option('--token <token>', 'bearer token for the server (default VIGIL_TOKEN, then VIGIL_ADMIN_TOKEN)')
   .action(async (files: string[], o) => {
     process.exitCode = await (await import('./ingest.js')).ingestCommand(files, o);
   });

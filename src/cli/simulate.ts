@@ -14,6 +14,7 @@ import type { Config } from '../config/schema.js';
 import { inventChain } from '../sim/invent-chain.js';
 import { simulateStream } from '../sim/stream.js';
 import { resolveConfig, UsageError } from './common.js';
+import { Progress } from './progress.js';
 
 /** Options of `vigil simulate` (as commander parses them). */
 export interface SimulateCommandOptions {
@@ -66,7 +67,7 @@ export async function simulateCommand(opts: SimulateCommandOptions): Promise<voi
   }
 
   if (opts.url !== undefined) {
-    await feedService(opts.url, opts.token ?? process.env.VIGIL_TOKEN ?? process.env.VIGIL_ADMIN_TOKEN, simulateStream(config, { seed, start, end }));
+    await feedService(opts.url, opts.token ?? process.env.VIGIL_TOKEN ?? process.env.VIGIL_ADMIN_TOKEN, simulateStream(config, { seed, start, end }), { start, end });
     return;
   }
 
@@ -166,7 +167,12 @@ const EVENTS_PER_REQUEST = 500;
  * service's ingest backlog is full) is retried after its Retry-After; any other refusal stops the
  * feed with the service's own message.
  */
-export async function feedService(baseUrl: string, token: string | undefined, events: Iterable<unknown>): Promise<{ sent: number; accepted: number; duplicates: number }> {
+export async function feedService(
+  baseUrl: string,
+  token: string | undefined,
+  events: Iterable<unknown>,
+  span?: { start: Date; end: Date },
+): Promise<{ sent: number; accepted: number; duplicates: number }> {
   if (!/^https?:\/\//.test(baseUrl)) throw new UsageError(`simulate: --url expects http(s)://host:port, got "${baseUrl}"`);
   if (!token) throw new UsageError('simulate: --url needs a token (--token, VIGIL_TOKEN or VIGIL_ADMIN_TOKEN)');
   const url = `${baseUrl.replace(/\/+$/, '')}/api/v1/events`;
@@ -193,15 +199,30 @@ export async function feedService(baseUrl: string, token: string | undefined, ev
       throw new Error(`simulate: ${url} answered ${res.status}: ${body.error?.message ?? 'no message'}`);
     }
   };
+  // Progress in simulated time (the stream is in time order); a bar on a terminal, lines otherwise.
+  const progress = new Progress('simulate');
+  const totalMin = span ? Math.max(1, Math.round((span.end.getTime() - span.start.getTime()) / 60_000)) : undefined;
   let lines: string[] = [];
-  for (const ev of events) {
-    lines.push(JSON.stringify(ev));
-    if (lines.length >= EVENTS_PER_REQUEST) {
-      await post(lines);
-      lines = [];
+  let lastAt: string | undefined;
+  const tick = () => {
+    const doneMin = span && lastAt ? Math.max(0, Math.round((Date.parse(lastAt) - span.start.getTime()) / 60_000)) : 0;
+    progress.update({ done: Math.min(doneMin, totalMin ?? doneMin), ...(totalMin !== undefined ? { total: totalMin } : {}), unit: 'min simulated', note: `${totals.sent} events sent, ${totals.accepted} accepted` });
+  };
+  try {
+    for (const ev of events) {
+      lines.push(JSON.stringify(ev));
+      const at = (ev as { occurredAt?: unknown }).occurredAt;
+      if (typeof at === 'string') lastAt = at;
+      if (lines.length >= EVENTS_PER_REQUEST) {
+        await post(lines);
+        lines = [];
+        tick();
+      }
     }
+    if (lines.length > 0) await post(lines);
+  } finally {
+    progress.done();
   }
-  if (lines.length > 0) await post(lines);
   process.stderr.write(`simulate: sent ${totals.sent} events to ${url}: ${totals.accepted} accepted, ${totals.duplicates} duplicate(s)\n`);
   return totals;
 }

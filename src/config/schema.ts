@@ -4,6 +4,7 @@
  */
 import { Cron } from 'croner';
 import { z } from 'zod';
+import { csvProfilesConfigSchema, SHIPPED_PROFILES } from '../sources/csv-profiles.js';
 import { ASSET_STATUSES } from '../domain/asset-status.js';
 import { OUTCOMES } from '../domain/case-notes.js';
 import { isValidTimeZone } from '../domain/local-time.js';
@@ -192,6 +193,18 @@ export const policySchema = z.object({
     windowMinutes: z.number().positive(),
     ignoreBusinessHoursMotion: z.boolean(),
     pos: z.object({ spreeCount: z.number().int().min(1), spreeMinutes: z.number().positive(), singleAmount: decimal }),
+  }),
+  pos: z.object({
+    exceptions: z.object({
+      enabled: z.boolean(),
+      voidRate: z.object({ threshold: z.number().min(0).max(1), minLines: z.number().int().min(1) }),
+      noSales: z.object({ max: z.number().int().min(0) }),
+      refundsWithoutReceipt: z.object({ max: z.number().int().min(0) }),
+      ownSaleRefunds: z.object({ max: z.number().int().min(0) }),
+      priceOverrides: z.object({ max: z.number().int().min(0) }),
+      managerOverrides: z.object({ max: z.number().int().min(0) }),
+      paidOuts: z.object({ max: z.number().int().min(0), maxAmount: decimal }),
+    }),
   }),
   eventRules: z.record(z.string().regex(/^[a-z_]+\.[a-z_]+$/, 'expected "source.type"'), eventRuleSchema),
   incidentTypePriority: z.array(z.enum(INCIDENT_TYPES)).length(INCIDENT_TYPES.length),
@@ -495,8 +508,14 @@ export const configSchema = z.object({
     .object({
       nats: natsSourceSchema.optional(),
       frigate: frigateSourceSchema.optional(),
+      /** CSV column-mapping profiles (docs/imports.md). */
+      csvProfiles: csvProfilesConfigSchema
+        .refine((p) => !Object.keys(p).some((n) => n in SHIPPED_PROFILES || n === 'vigil' || n === 'uci-online-retail'), {
+          message: 'a configured CSV profile may not reuse the name of a shipped one',
+        })
+        .default({}),
     })
-    .default({}),
+    .default({ csvProfiles: {} }),
   /** Overrides of the default policy (deep-merged, then validated as a whole). */
   policy: z.record(z.string(), z.unknown()).default({}),
 }).superRefine((cfg, ctx) => {

@@ -34,6 +34,12 @@ export interface IncidentAggregate {
   /** Money carried by events per event type, in minor units as a string (JSON-safe). */
   amounts: Record<string, { count: number; currency: string; minor: string }>;
   recoveries: { description: string; currency: string; minor: string }[];
+  /**
+   * Keys of the POS lines whose money is already in `amounts` ("store/workstation/sequence/line",
+   * domain/pos-exceptions.ts posLineKey): a line event and a POS exception covering that line
+   * count its money once.
+   */
+  posLines?: string[];
   firstEventAt: string;
   lastEventAt: string;
 }
@@ -63,6 +69,49 @@ const addUnique = (list: string[], v: string | undefined, cap = 200) => {
   if (v !== undefined && !list.includes(v) && list.length < cap) list.push(v);
 };
 
+const MAX_POS_LINES = 5000;
+
+/** The POS line an event is, when its details name one (POSLog line events). */
+function posLineOf(event: SecurityEvent): string | undefined {
+  const d = event.details;
+  const parts = [d.store, d.workstation, d.sequence, d.lineSequence];
+  return parts.every((p) => typeof p === 'string' && p !== '') ? parts.join('/') : undefined;
+}
+
+/** True when the event's line money is already counted (an exception covered it); otherwise notes the line. */
+function countedPosLine(agg: IncidentAggregate, event: SecurityEvent): boolean {
+  if (event.source !== 'pos') return false;
+  const key = posLineOf(event);
+  if (!key) return false;
+  const lines = (agg.posLines ??= []);
+  if (lines.includes(key)) return true;
+  if (lines.length < MAX_POS_LINES) lines.push(key);
+  return false;
+}
+
+/** Folds a POS exception's evidence lines (each line's money once per incident) into the amounts. */
+function foldPosEvidence(agg: IncidentAggregate, event: SecurityEvent): void {
+  const currency = event.amount?.currency;
+  if (!currency) return;
+  const lines = (agg.posLines ??= []);
+  for (const item of event.details.evidence as unknown[]) {
+    if (!item || typeof item !== 'object') continue;
+    const { key, amount } = item as { key?: unknown; amount?: unknown };
+    if (typeof key !== 'string' || typeof amount !== 'string' || lines.includes(key)) continue;
+    let minor: bigint;
+    try {
+      minor = toMinor(amount, currency);
+    } catch {
+      continue;
+    }
+    if (lines.length < MAX_POS_LINES) lines.push(key);
+    const slot: { count: number; currency: string; minor: string } = (agg.amounts[event.type] ??= { count: 0, currency, minor: '0' });
+    if (slot.currency !== currency) continue;
+    slot.count += 1;
+    slot.minor = String(BigInt(slot.minor) + (minor < 0n ? -minor : minor));
+  }
+}
+
 /** Folds one event into the aggregate (mutates it). */
 export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, org: OrgModel, policy: Policy, type: IncidentType): void {
   agg.eventCount += 1;
@@ -88,7 +137,9 @@ export function foldEvent(agg: IncidentAggregate, event: SecurityEvent, org: Org
   }
   if (event.occurredAt < agg.firstEventAt) agg.firstEventAt = event.occurredAt;
   if (event.occurredAt > agg.lastEventAt) agg.lastEventAt = event.occurredAt;
-  if (event.amount) {
+  const exception = event.source === 'pos' && event.details.posException === true && Array.isArray(event.details.evidence);
+  if (exception) foldPosEvidence(agg, event);
+  else if (event.amount && !countedPosLine(agg, event)) {
     const minor = toMinor(event.amount.value, event.amount.currency);
     const recovered = event.details.recovered === true;
     if (recovered) {

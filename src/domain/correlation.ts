@@ -120,7 +120,8 @@ export class Correlator {
 
     let attach: string[] = [];
     let firstAt = at;
-    if (rule.opens === 'posPattern') {
+    if (rule.opens === 'posPattern' && event.details.posException !== true) {
+      // A POS exception (domain/pos-exceptions.ts) is already a pattern: it opens by itself.
       const device = event.device ?? '-';
       const list = this.bucket(this.pending, `${event.site}|${device}`);
       const amountMinor = event.amount ? abs(toMinor(event.amount.value, event.amount.currency)) : 0n;

@@ -13,6 +13,7 @@ import { parse, type CsvError } from 'csv-parse';
 import { InvalidError, type Problem } from '../domain/errors.js';
 import { absDecimal, isDecimal, mulDecimal, signOfDecimal } from '../domain/money.js';
 import { validateEvent } from './event-input.js';
+import { compileProfile, headerMatches, profileColumns, profileDef, SHIPPED_PROFILES, type CompiledProfile, type CsvProfileDef } from './csv-profiles.js';
 import {
   DEFAULT_CURRENCY,
   isoWithZone,
@@ -20,19 +21,46 @@ import {
   zonedTimeToIso,
   type ParsedRow,
   type ParseOptions,
+  noteSkip,
   type ParseStats,
 } from './file-formats.js';
 
-/** The CSV mapping profiles that ship with the product. */
-export const CSV_PROFILES = ['vigil', 'uci-online-retail'] as const;
-/** A CSV mapping profile name. */
-export type CsvProfile = (typeof CSV_PROFILES)[number];
+/** The CSV mapping profiles that ship with the product (code ones, then the column-mapping ones of csv-profiles.ts). */
+export const CSV_PROFILES = ['vigil', 'uci-online-retail', ...Object.keys(SHIPPED_PROFILES)] as const;
+/** A CSV mapping profile name: "vigil", "uci-online-retail", or a column-mapping profile (shipped or configured). */
+export type CsvProfile = string;
+
+/** Column-mapping profiles known to a parse: shipped ones, then the configuration's (which may not reuse a shipped name). */
+function mappingProfiles(opts: ParseOptions): Record<string, CsvProfileDef> {
+  return { ...opts.csvProfiles, ...SHIPPED_PROFILES };
+}
+
+/** Every profile name a parse knows. */
+export function knownProfiles(opts: ParseOptions): string[] {
+  return [...new Set(['vigil', 'uci-online-retail', ...Object.keys(mappingProfiles(opts))])];
+}
 
 /** Returns the profile named by the options (default "vigil"); InvalidError listing the known ones otherwise. */
 export function csvProfileOf(opts: ParseOptions): CsvProfile {
   const name = opts.profile ?? 'vigil';
-  if ((CSV_PROFILES as readonly string[]).includes(name)) return name as CsvProfile;
-  throw new InvalidError([{ path: 'profile', message: `unknown CSV profile ${JSON.stringify(name)}; expected one of ${CSV_PROFILES.join(', ')}` }]);
+  if (knownProfiles(opts).includes(name)) return name;
+  throw new InvalidError([{ path: 'profile', message: `unknown CSV profile ${JSON.stringify(name)}; expected one of ${knownProfiles(opts).join(', ')}` }]);
+}
+
+/** The profiles whose columns a header holds (for the message when it does not match the one chosen). */
+export function profilesMatchingHeader(header: readonly string[], opts: ParseOptions): string[] {
+  const out: string[] = [];
+  if (checkVigilHeader([...header], { ...opts, site: opts.site ?? 'x' }) === undefined) out.push('vigil');
+  if (checkUciHeader([...header]) === undefined) out.push('uci-online-retail');
+  for (const [name, def] of Object.entries(mappingProfiles(opts))) if (headerMatches(profileDef(def), header)) out.push(name);
+  return out;
+}
+
+function withMatches(message: string, header: readonly string[], profile: string, opts: ParseOptions): string {
+  const matching = profilesMatchingHeader(header, opts).filter((p) => p !== profile);
+  return matching.length > 0
+    ? `${message}. The header matches profile(s) ${matching.join(', ')}: give --profile ${matching[0]}`
+    : `${message}. The header matches none of the known profiles (${knownProfiles(opts).join(', ')})`;
 }
 
 /** Columns of the "vigil" profile, i.e. the fields of a SecurityEvent. */
@@ -87,7 +115,10 @@ async function* csvRecords(source: Readable): AsyncGenerator<CsvRecord | { line:
 /** Streams parsed rows of a CSV file with the profile named in the options. */
 export async function* parseCsvFile(file: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
   const profile = csvProfileOf(opts);
-  yield* parseCsvStream(createReadStream(file), profile, opts, stats);
+  const stream = createReadStream(file);
+  const onBytes = opts.onBytes;
+  if (onBytes) stream.on('data', () => onBytes(stream.bytesRead));
+  yield* parseCsvStream(stream, profile, opts, stats);
 }
 
 /** Streams parsed rows of CSV text (tests, HTTP uploads) with the profile named in the options. */
@@ -97,12 +128,14 @@ export async function* parseCsvText(text: string, opts: ParseOptions, stats: Par
 }
 
 async function* parseCsvStream(source: Readable, profile: CsvProfile, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
-  if (profile === 'uci-online-retail' && !opts.site) {
+  if ((profile === 'uci-online-retail') && !opts.site) {
     // Every row would fail the same way; one file-level problem says it once.
     source.destroy();
     yield { row: 0, problems: [{ path: 'site', message: 'expected --site for profile uci-online-retail (the export names no store)' }] };
     return;
   }
+  const defs = mappingProfiles(opts);
+  const mapping: CompiledProfile | undefined = defs[profile] ? compileProfile(profile, defs[profile]) : undefined;
   let header: string[] | undefined;
   for await (const rec of csvRecords(source)) {
     if ('problem' in rec) {
@@ -111,10 +144,10 @@ async function* parseCsvStream(source: Readable, profile: CsvProfile, opts: Pars
     }
     if (!header) {
       header = rec.cells.map((c) => c.trim());
-      const bad = profile === 'vigil' ? checkVigilHeader(header, opts) : checkUciHeader(header);
+      const bad = mapping ? checkMappingHeader(mapping, header) : profile === 'vigil' ? checkVigilHeader(header, opts) : checkUciHeader(header);
       if (bad) {
         source.destroy();
-        yield { row: rec.line, problems: [{ path: 'header', message: bad, row: rec.line }] };
+        yield { row: rec.line, problems: [{ path: 'header', message: withMatches(bad, header, profile, opts), row: rec.line }] };
         return;
       }
       continue;
@@ -127,15 +160,41 @@ async function* parseCsvStream(source: Readable, profile: CsvProfile, opts: Pars
       };
       continue;
     }
-    if (profile === 'vigil') {
+    if (mapping) {
+      const cells: Record<string, string> = {};
+      header.forEach((h, i) => (cells[h] = rec.cells[i]));
+      const r = mapping.rowToRaw(cellsByColumn(mapping, cells), rec.line, opts);
+      if ('skip' in r) noteSkip(stats, r.skip, rec.line);
+      else if ('problems' in r) yield { row: rec.line, problems: r.problems };
+      else yield { row: rec.line, ...validateEvent(r.raw, '', rec.line, opts.refs) };
+    } else if (profile === 'vigil') {
       yield vigilRow(header, rec, opts);
     } else {
       const r = uciRowToRaw(rec.cells, rec.line, opts);
-      if ('skip' in r) stats.skipped++;
+      if ('skip' in r) noteSkip(stats, r.skip, rec.line);
       else if ('problems' in r) yield { row: rec.line, problems: r.problems };
       else yield { row: rec.line, ...validateEvent(r.raw, '', rec.line, opts.refs) };
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column-mapping profiles (csv-profiles.ts)
+
+function checkMappingHeader(p: CompiledProfile, header: string[]): string | undefined {
+  if (headerMatches(p.def, header)) return undefined;
+  const { required, optional } = profileColumns(p.def);
+  const have = new Set(header.map((h) => h.toLowerCase()));
+  const missing = required.filter((c) => !have.has(c.toLowerCase()));
+  return `the header does not match profile ${p.name}: missing column(s) ${missing.join(', ')}; expected columns ${required.join(', ')}${optional.length > 0 ? ` (optional: ${optional.join(', ')})` : ''}`;
+}
+
+/** The record's cells keyed by the profile's column names (header names compared case-insensitively). */
+function cellsByColumn(p: CompiledProfile, cells: Record<string, string>): Record<string, string> {
+  const byLower = new Map(Object.entries(cells).map(([k, v]) => [k.toLowerCase(), v]));
+  const out: Record<string, string> = {};
+  for (const c of Object.values(p.def.columns as Record<string, string | undefined>)) if (c) out[c] = byLower.get(c.toLowerCase()) ?? '';
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -5,7 +5,10 @@
  * module.
  */
 import { extname } from 'node:path';
+import type { Config } from '../config/schema.js';
 import { InvalidError } from '../domain/errors.js';
+import type { CsvProfileDef } from './csv-profiles.js';
+import type { KnownRefs } from './event-input.js';
 import { checkParseOptions, type ParsedRow, type ParseOptions, type ParseStats } from './file-formats.js';
 import { parseCsvFile } from './csv-file.js';
 import { parseFrigateFile } from './frigate.js';
@@ -13,6 +16,29 @@ import { parseNdjsonFile } from './ndjson-file.js';
 import { parsePoslogFile } from './poslog.js';
 
 export type { ParsedRow, ParseOptions, ParseStats } from './file-formats.js';
+
+/**
+ * The parse options a configured Vigil gives every file translator: the organisation's currency,
+ * the sites' time zones, the devices' zones, the known sites and zones, the POS exception rules
+ * and the configured CSV profiles. `vigil ingest` and `POST /api/v1/imports` read files the same way.
+ */
+export function parseOptionsFor(
+  config: Config,
+  ctx: { zoneOf: (device: string) => string | undefined; refs?: KnownRefs },
+  choice: { site?: string; profile?: string },
+): ParseOptions {
+  const zones = new Map(config.sites.map((s) => [s.id, s.timezone]));
+  return {
+    ...(choice.site ? { site: choice.site } : {}),
+    ...(choice.profile ? { profile: choice.profile } : {}),
+    currency: config.organization.currency,
+    zoneOf: ctx.zoneOf,
+    ...(ctx.refs ? { refs: ctx.refs } : {}),
+    timezoneOf: (site) => zones.get(site),
+    posExceptions: config.policy.pos.exceptions,
+    csvProfiles: (config as { sources?: { csvProfiles?: Record<string, CsvProfileDef> } }).sources?.csvProfiles ?? {},
+  };
+}
 
 /** The file formats `vigil ingest --format` accepts. */
 export type FileFormat = 'ndjson' | 'csv' | 'poslog' | 'frigate';

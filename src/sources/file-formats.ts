@@ -13,7 +13,9 @@ import { open } from 'node:fs/promises';
 import { InvalidError, type Problem } from '../domain/errors.js';
 import { isValidTimeZone, wallClockToInstant, type WallClock } from '../domain/local-time.js';
 import type { SecurityEvent } from '../domain/types.js';
+import type { PosExceptionPolicy } from '../domain/pos-exceptions.js';
 import type { KnownRefs } from './event-input.js';
+import type { CsvProfileDef } from './csv-profiles.js';
 
 /**
  * One input record that maps to an event, or is invalid. `row` is the 1-based line (NDJSON, CSV),
@@ -40,12 +42,42 @@ export interface ParseOptions {
   zoneOf?: (device: string) => string | undefined;
   /** The configured sites and zones: a record naming another is refused with its other problems, in one list. */
   refs?: KnownRefs;
+  /** POS exception rules to evaluate per operator per business day (POSLog); none when absent. */
+  posExceptions?: PosExceptionPolicy;
+  /** A site's IANA time zone (business days of POS exceptions, CSV timestamps without an offset). */
+  timezoneOf?: (site: string) => string | undefined;
+  /** Told how many bytes of the file were read so far (progress; NDJSON, CSV and POSLog readers). */
+  onBytes?: (bytesRead: number) => void;
+  /** CSV profiles from the configuration (`sources.csvProfiles`), besides the shipped ones. */
+  csvProfiles?: Record<string, CsvProfileDef>;
 }
 
 /** Counters a parse fills in besides the rows it yields. */
 export interface ParseStats {
   /** Records read that are not events (normal sales, sign-ons, Frigate updates...). */
   skipped: number;
+  /** What the file held, by kind (POSLog: transactions, line voids, cancels, no-sales...); filled by translators that know. */
+  kinds?: Record<string, number>;
+  /** Why records were skipped: reason -> how many, and the first rows (translators that say). */
+  skippedWhy?: Record<string, { count: number; rows: number[] }>;
+  /** The same kinds per operator (POSLog: operator id -> kind -> count). */
+  byOperator?: Record<string, Record<string, number>>;
+}
+
+/** Counts a skipped record with its reason (and keeps its row among the first 20 of that reason). */
+export function noteSkip(stats: ParseStats, reason: string, row: number): void {
+  stats.skipped++;
+  const why = (stats.skippedWhy ??= {});
+  const r = (why[reason] ??= { count: 0, rows: [] });
+  r.count++;
+  if (r.rows.length < 20) r.rows.push(row);
+}
+
+/** Adds to a kind counter of the file summary. */
+export function noteKind(stats: ParseStats, kind: string, n = 1): void {
+  if (n === 0) return;
+  const k = (stats.kinds ??= {});
+  k[kind] = (k[kind] ?? 0) + n;
 }
 
 /** Currency used when neither the record nor the options name one. */

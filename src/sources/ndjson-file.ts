@@ -163,15 +163,17 @@ export async function* parseNdjsonFile(file: string, opts: ParseOptions, _stats:
     }
     return;
   }
-  for await (const l of readJsonLines(file)) {
+  for await (const l of readJsonLines(file, opts.onBytes)) {
     if ('problem' in l) yield { row: l.line, problems: [{ path: '', message: l.problem, row: l.line }] };
     else yield { row: l.line, ...validateEvent(applyDefaults(l.value, opts), '', l.line, opts.refs) };
   }
 }
 
 /** Reads a file as JSON lines: each non-blank line parsed, or its problem, with its line number. */
-export async function* readJsonLines(file: string): AsyncGenerator<{ line: number; value: unknown } | { line: number; problem: string }> {
-  for await (const l of splitLines(createReadStream(file))) {
+export async function* readJsonLines(file: string, onBytes?: (bytesRead: number) => void): AsyncGenerator<{ line: number; value: unknown } | { line: number; problem: string }> {
+  const stream = createReadStream(file);
+  if (onBytes) stream.on('data', () => onBytes(stream.bytesRead));
+  for await (const l of splitLines(stream)) {
     if (l.problem !== undefined) {
       yield { line: l.line, problem: l.problem };
       continue;

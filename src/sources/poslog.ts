@@ -16,11 +16,15 @@
 import { createReadStream } from 'node:fs';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Problem } from '../domain/errors.js';
+import { localTime } from '../domain/local-time.js';
 import { absDecimal, isDecimal } from '../domain/money.js';
+import { evaluatePosExceptions, posLineKey, type PosException, type PosLine, type PosTxFact } from '../domain/pos-exceptions.js';
 import { validateEvent } from './event-input.js';
 import {
   DEFAULT_CURRENCY,
   isoWithZone,
+  noteKind,
+  noteSkip,
   slugId,
   type ParsedRow,
   type ParseOptions,
@@ -323,7 +327,7 @@ export function transactionToRaws(
   tx: Node,
   row: number,
   opts: ParseOptions,
-): { raws: { raw: Record<string, unknown>; path: string }[]; problems: Problem[] } {
+): { raws: { raw: Record<string, unknown>; path: string }[]; problems: Problem[]; fact?: PosTxFact; kinds?: Record<string, number>; skipReason?: string } {
   const at = (p: string) => `Transaction[${row}].${p}`;
   const problems: Problem[] = [];
   const need = (field: string): string | undefined => {
@@ -360,6 +364,29 @@ export function transactionToRaws(
   const site = opts.site ?? `store-${slugId(store)}`;
   const zone = opts.zoneOf?.(device);
   const out: { raw: Record<string, unknown>; path: string }[] = [];
+  const txId = `${store}/${workstation}/${sequence}`;
+  const businessDay = text(tx.BusinessDayDate) || localTime(new Date(occurredAt), opts.timezoneOf?.(site) ?? opts.timezone ?? 'UTC').date;
+  const fact: PosTxFact = {
+    id: txId,
+    operator: operator ?? '',
+    businessDay,
+    site,
+    device,
+    occurredAt,
+    currency,
+    linesRung: 0,
+    voids: [],
+    noSale: false,
+    refunds: [],
+    priceOverrides: [],
+    paidOuts: [],
+  };
+  const kinds: Record<string, number> = { transactions: 1 };
+  const kind = (k: string, n = 1) => {
+    if (n > 0) kinds[k] = (kinds[k] ?? 0) + n;
+  };
+  const kind_ = kind; // `kind` is the line kind inside the line-item loop
+  let skipReason: string | undefined;
   // `path` names the element the event comes from, for validation messages.
   const emit = (type: string, path: string, lineSeq: string, amount: string | undefined, details: Record<string, unknown>) => {
     const raw: Record<string, unknown> = {
@@ -396,7 +423,11 @@ export function transactionToRaws(
       ...(supervisor ? { supervisor } : {}),
       ...(cancelled || isTrue(rt['@CancelFlag']) ? { cancelled: true } : {}),
     };
+    kind('retail transactions');
+    if (flags.cancelled) kind('cancels');
+    if (override) kind('overrides');
     const items = list(rt.LineItem);
+    const moneyLines: PosLine[] = [];
     items.forEach((li, i) => {
       const lineSeq = text(li.SequenceNumber) || String(i + 1);
       const kind = LINE_KINDS.find((k) => k in li);
@@ -409,20 +440,40 @@ export function transactionToRaws(
         ...(text(body.Description) ? { description: text(body.Description) } : {}),
         ...(text(body.Quantity) ? { quantity: text(body.Quantity) } : {}),
       };
+      const key = posLineKey(store, workstation, sequence, lineSeq);
+      if (kind === 'Sale' || kind === 'Return') fact.linesRung++;
       if (isTrue(li['@VoidFlag'])) {
         const amount = kind === 'Tender' ? money(body.Amount, `${path}.Tender.Amount`) : money(body.ExtendedAmount, `${path}.${kind ?? ''}.ExtendedAmount`);
         emit('void', path, lineSeq, amount, { ...item, ...flags });
+        kind_('line voids');
+        fact.voids.push({ key, ...(amount !== undefined ? { amount } : {}) });
+        moneyLines.push({ key, ...(amount !== undefined ? { amount } : {}) });
         return;
       }
       if (kind === 'Return') {
-        emit('refund', path, lineSeq, money(body.ExtendedAmount, `${path}.Return.ExtendedAmount`), { ...item, ...flags, ...(text(body.Reason) ? { reason: text(body.Reason) } : {}) });
+        const amount = money(body.ExtendedAmount, `${path}.Return.ExtendedAmount`);
+        const link = obj(find(body, 'TransactionLink')) ?? obj(find(li, 'TransactionLink'));
+        const original = link && text(link.SequenceNumber) ? `${text(link.RetailStoreID) || store}/${text(link.WorkstationID) || workstation}/${text(link.SequenceNumber)}` : undefined;
+        emit('refund', path, lineSeq, amount, {
+          ...item,
+          ...flags,
+          ...(text(body.Reason) ? { reason: text(body.Reason) } : {}),
+          ...(original ? { originalTransaction: original } : { withoutReceipt: true }),
+        });
+        kind_('returns');
+        fact.refunds.push({ key, ...(amount !== undefined ? { amount } : {}), ...(original ? { original } : {}) });
+        moneyLines.push({ key, ...(amount !== undefined ? { amount } : {}) });
         return;
       }
       const modifiers = list(body.RetailPriceModifier);
       const replaced = modifiers.some((m) => obj(m.Amount)?.['@Action'] === 'Replace');
       if (modifiers.length > 0 && (override || replaced)) {
         const m = modifiers[0];
-        emit('price_override', path, lineSeq, money(m.Amount, `${path}.${kind}.RetailPriceModifier.Amount`), {
+        const amount = money(m.Amount, `${path}.${kind}.RetailPriceModifier.Amount`);
+        kind_('price overrides');
+        fact.priceOverrides.push({ key, ...(amount !== undefined ? { amount } : {}) });
+        moneyLines.push({ key, ...(amount !== undefined ? { amount } : {}) });
+        emit('price_override', path, lineSeq, amount, {
           ...item,
           ...flags,
           ...(text(m.PreviousPrice) ? { previousPrice: text(m.PreviousPrice) } : {}),
@@ -433,16 +484,48 @@ export function transactionToRaws(
     });
     if (out.length === 0 && flags.cancelled) {
       const grand = list(rt.Total).find((t) => t['@TotalType'] === 'TransactionGrandAmount');
-      emit('void', '', 'txn', grand ? money(grand, 'Total[@TotalType=TransactionGrandAmount]') : undefined, { ...flags, voidScope: 'transaction' });
+      const amount = grand ? money(grand, 'Total[@TotalType=TransactionGrandAmount]') : undefined;
+      emit('void', '', 'txn', amount, { ...flags, voidScope: 'transaction', lineSequence: 'txn' });
+      const key = posLineKey(store, workstation, sequence, 'txn');
+      fact.voids.push({ key, ...(amount !== undefined ? { amount } : {}) });
+      moneyLines.push({ key, ...(amount !== undefined ? { amount } : {}) });
     }
-  } else if (ct && 'NoSale' in ct) {
-    emit('no_sale', 'ControlTransaction.NoSale', 'nosale', undefined, {
-      ...(text(ct.ReasonCode) ? { reasonCode: text(ct.ReasonCode) } : {}),
-      ...(cancelled ? { cancelled: true } : {}),
-    });
+    if (override) fact.managerOverride = moneyLines;
+    if (out.length === 0) skipReason = 'sale with no void, return, price override or cancel';
+  } else if (ct) {
+    kind('control transactions');
+    if ('NoSale' in ct) {
+      kind('no-sales');
+      fact.noSale = true;
+      emit('no_sale', 'ControlTransaction.NoSale', 'nosale', undefined, {
+        ...(text(ct.ReasonCode) ? { reasonCode: text(ct.ReasonCode) } : {}),
+        ...(cancelled ? { cancelled: true } : {}),
+      });
+    } else {
+      const what = Object.keys(ct).find((k) => !k.startsWith('@') && k !== '#text' && k !== 'ReasonCode');
+      skipReason = `control transaction${what ? ` (${what})` : ''}: not a loss-prevention signal`;
+    }
+  } else {
+    const tct = obj(tx.TenderControlTransaction);
+    if (tct) {
+      kind('tender control transactions');
+      const paidOut = find(tct, 'PaidOut');
+      if (paidOut !== undefined) {
+        kind('paid-outs');
+        const amount = money(find(paidOut, 'Amount') ?? find(tct, 'Amount'), 'TenderControlTransaction.PaidOut.Amount');
+        fact.paidOuts.push({ key: posLineKey(store, workstation, sequence, 'paidout'), ...(amount !== undefined ? { amount } : {}) });
+        skipReason = 'paid-out: counted for the paid-out rule, not an event by itself';
+      } else {
+        const what = Object.keys(tct).find((k) => !k.startsWith('@') && k !== '#text' && /^[A-Z]/.test(k) && !['TenderID', 'Amount', 'Reason', 'ReasonCode'].includes(k));
+        skipReason = `tender control transaction${what ? ` (${what})` : ''}: not a loss-prevention signal`;
+      }
+    } else {
+      const what = Object.keys(tx).find((k) => /Transaction$/.test(k));
+      skipReason = `transaction of another kind${what ? ` (${what})` : ''}: not a loss-prevention signal`;
+    }
   }
   if (problems.length > 0) return { raws: [], problems };
-  return { raws: out, problems: [] };
+  return { raws: out, problems: [], fact, kinds, ...(skipReason && out.length === 0 ? { skipReason } : {}) };
 }
 
 /** XML 1.0 `Char`: what a character reference may name. Anything else makes the document not XML. */
@@ -483,7 +566,7 @@ function badCharacterReferences(xml: string, row: number): Problem[] {
 }
 
 /** Parses one transaction's XML and maps it to validated rows; an empty list means "not an event". */
-function transactionRows(xml: string, row: number, opts: ParseOptions): ParsedRow[] {
+function transactionRows(xml: string, row: number, opts: ParseOptions, state: ReaderState, stats: ParseStats): ParsedRow[] {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     return [{ row, problems: [{ path: `Transaction[${row}]`, message: `malformed XML: ${valid.err.msg}`, row }] }];
@@ -491,35 +574,118 @@ function transactionRows(xml: string, row: number, opts: ParseOptions): ParsedRo
   const refs = badCharacterReferences(xml, row);
   if (refs.length > 0) return [{ row, problems: refs }];
   const tx = obj((parser.parse(xml) as Node).Transaction) ?? {};
-  const { raws, problems } = transactionToRaws(tx, row, opts);
+  const { raws, problems, fact, kinds, skipReason } = transactionToRaws(tx, row, opts);
   if (problems.length > 0) return [{ row, problems }];
+  if (kinds) {
+    for (const [k, n] of Object.entries(kinds)) noteKind(stats, k, n);
+    const op = fact?.operator || '(none)';
+    const per = ((stats.byOperator ??= {})[op] ??= {});
+    for (const [k, n] of Object.entries(kinds)) per[k] = (per[k] ?? 0) + n;
+  }
+  if (fact && opts.posExceptions?.enabled) state.add(fact, row);
+  if (raws.length === 0) {
+    noteSkip(stats, skipReason ?? 'not a loss-prevention signal', row);
+    return [];
+  }
   return raws.map(({ raw, path }) => ({ row, ...validateEvent(raw, path, row, opts.refs) }));
 }
 
+/**
+ * What a POSLog read remembers for the exception rules: the transactions that carry a signal in
+ * full, and for the others only who rang them and how many lines (memory stays small for a
+ * chain-wide export).
+ */
+class ReaderState {
+  readonly facts: PosTxFact[] = [];
+  readonly owners = new Map<string, string>();
+  fatal = false;
+  private readonly lines = new Map<string, PosTxFact>();
+  lastRow = 0;
+  add(f: PosTxFact, row: number): void {
+    this.lastRow = row;
+    if (f.operator) this.owners.set(f.id, f.operator);
+    const signal = f.voids.length > 0 || f.refunds.length > 0 || f.priceOverrides.length > 0 || f.noSale || f.managerOverride !== undefined || f.paidOuts.length > 0;
+    if (signal) {
+      this.facts.push(f);
+      return;
+    }
+    if (f.linesRung === 0 || !f.operator) return;
+    const k = `${f.site}\u0000${f.operator}\u0000${f.businessDay}`;
+    const carrier = this.lines.get(k);
+    if (carrier) carrier.linesRung += f.linesRung;
+    else {
+      const c: PosTxFact = { ...f, id: `lines:${k}`, voids: [], refunds: [], priceOverrides: [], paidOuts: [] };
+      this.lines.set(k, c);
+      this.facts.push(c);
+    }
+  }
+}
+
+/** The pos event an exception becomes (before validation). */
+export function exceptionToRaw(x: PosException, opts: ParseOptions): Record<string, unknown> {
+  const raw: Record<string, unknown> = {
+    source: 'pos',
+    type: x.type,
+    sourceEventId: `posx-${slugId(x.rule)}-${slugId(x.site)}-${slugId(x.operator)}-${x.businessDay}`,
+    occurredAt: x.occurredAt,
+    site: x.site,
+    device: x.device,
+    details: {
+      posException: true,
+      rule: x.rule,
+      operator: x.operator,
+      businessDay: x.businessDay,
+      observed: x.observed,
+      threshold: x.threshold,
+      counts: x.counts,
+      transactions: x.transactions,
+      evidence: x.evidence,
+    },
+  };
+  const zone = opts.zoneOf?.(x.device);
+  if (zone) raw.zone = zone;
+  if (x.amount) raw.amount = x.amount;
+  return raw;
+}
+
+/** The exception rows of a finished read (row: the last transaction read). */
+function exceptionRows(state: ReaderState, opts: ParseOptions, stats: ParseStats): ParsedRow[] {
+  if (!opts.posExceptions?.enabled) return [];
+  const found = evaluatePosExceptions(state.facts, opts.posExceptions, state.owners);
+  noteKind(stats, 'exceptions', found.length);
+  return found.map((x) => ({ row: state.lastRow, ...validateEvent(exceptionToRaw(x, opts), `exception[${x.rule}]`, state.lastRow, opts.refs) }));
+}
+
 /** Runs split items through the mapping, counting transactions without events as skipped. */
-function* rowsOf(items: SplitItem[], opts: ParseOptions, stats: ParseStats): Generator<ParsedRow> {
+function* rowsOf(items: SplitItem[], opts: ParseOptions, stats: ParseStats, state: ReaderState): Generator<ParsedRow> {
   for (const it of items) {
     if (it.kind === 'fatal') {
+      state.fatal = true;
       yield { row: 0, problems: [{ path: 'document', message: it.message }] };
       continue;
     }
-    const rows = transactionRows(it.xml, it.ordinal, opts);
-    if (rows.length === 0) stats.skipped++;
-    yield* rows;
+    yield* transactionRows(it.xml, it.ordinal, opts, state, stats);
   }
 }
 
 /** Streams parsed rows of a POSLog file (row = 1-based transaction ordinal; 0 = the document). */
 export async function* parsePoslogFile(file: string, opts: ParseOptions, stats: ParseStats): AsyncGenerator<ParsedRow> {
   const splitter = new TransactionSplitter();
-  for await (const chunk of createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 })) {
-    yield* rowsOf(splitter.push(chunk as string), opts, stats);
+  const state = new ReaderState();
+  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 256 * 1024 });
+  for await (const chunk of stream) {
+    opts.onBytes?.(stream.bytesRead);
+    yield* rowsOf(splitter.push(chunk as string), opts, stats, state);
   }
-  yield* rowsOf(splitter.end(), opts, stats);
+  yield* rowsOf(splitter.end(), opts, stats, state);
+  if (!state.fatal) yield* exceptionRows(state, opts, stats);
 }
 
 /** Parses POSLog text held in memory (HTTP uploads, tests); same rows as `parsePoslogFile`. */
 export function parsePoslogText(xml: string, opts: ParseOptions, stats: ParseStats): ParsedRow[] {
   const splitter = new TransactionSplitter();
-  return [...rowsOf([...splitter.push(xml), ...splitter.end()], opts, stats)];
+  const state = new ReaderState();
+  const rows = [...rowsOf([...splitter.push(xml), ...splitter.end()], opts, stats, state)];
+  if (!state.fatal) rows.push(...exceptionRows(state, opts, stats));
+  return rows;
 }

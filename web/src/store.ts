@@ -63,6 +63,7 @@ export const PAGES = [
   { id: 'map', label: 'Map' },
   { id: 'guard', label: 'My patrol' },
   { id: 'users', label: 'Users' },
+  { id: 'imports', label: 'Imports' },
 ] as const;
 export type PageId = (typeof PAGES)[number]['id'];
 const pageOf = (v: string | null): PageId => (PAGES.find((p) => p.id === v)?.id ?? 'incidents');
@@ -534,6 +535,11 @@ export function errorText(e: unknown): string {
 export function refreshSelected(): void {
   detailSig = '';
   if (state.selectedId) void refreshDetail().catch(reportError);
+}
+
+/** The signed-in token (uploads that need their own request, like the import page's). */
+export function apiToken(): string {
+  return api.token ?? '';
 }
 
 /**

@@ -4,6 +4,7 @@ import { getState, PAGES, setPage, subscribe, type DashboardState } from '../sto
 import { ArchivePage } from './archive.js';
 import { SourcesPage } from './sources.js';
 import { DemoInboxPage, useDemoMode } from './demo-inbox.js';
+import { ImportsPage } from './imports.js';
 import { EquipmentPage } from './equipment.js';
 import { GuardsPage } from './guards.js';
 import { GuardPage, useMe } from './guard.js';
@@ -93,6 +94,8 @@ function PageView({ state: s }: { state: DashboardState }) {
       return <GuardPage state={s} />;
     case 'users':
       return s.user?.role === 'admin' ? <UsersPage state={s} /> : null;
+    case 'imports':
+      return <ImportsPage state={s} />;
     default:
       return null;
   }
