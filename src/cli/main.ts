@@ -21,6 +21,7 @@ program
   .option('--host <addr>', 'address to listen on (default HOST or 127.0.0.1)')
   .option('--demo', 'run the simulator even with --config')
   .option('--seed <n>', 'simulator seed')
+  .option('--role <role>', 'api (HTTP API only), worker (workflow, dispatchers, monitors; /healthz and /metrics on the port) or all (default); api and worker need DATABASE_URL')
   .action(async (o) => (await import('./serve.js')).serveCommand(o));
 
 program
