@@ -94,6 +94,18 @@ export class SmsReceiver {
     return d;
   }
 
+  /** Messages with the same recipient and text as an earlier one (any SMS, incident link or not). */
+  repeats(): number {
+    const seen = new Set<string>();
+    let r = 0;
+    for (const m of this.messages) {
+      const k = `${m.to}\u0000${m.body}`;
+      if (seen.has(k)) r++;
+      seen.add(k);
+    }
+    return r;
+  }
+
   /** The first SMS arrival per incident. */
   firstPerIncident(): Map<string, number> {
     const first = new Map<string, number>();
@@ -137,7 +149,7 @@ export async function freshDatabase(url: string, prefix = 'vigil_scaleout'): Pro
 
 /** A `vigil serve --role ...` child process. */
 export interface RoleProcess {
-  role: 'api' | 'worker';
+  role: 'api' | 'worker' | 'all';
   url: string;
   child: ChildProcess;
   output(): string;
@@ -145,7 +157,7 @@ export interface RoleProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-function spawnRole(role: 'api' | 'worker', configFile: string, env: Record<string, string>, timeoutMs = 90_000): Promise<RoleProcess> {
+function spawnRole(role: 'api' | 'worker' | 'all', configFile: string, env: Record<string, string>, timeoutMs = 90_000): Promise<RoleProcess> {
   const child = spawn(process.execPath, [BIN, 'serve', '--role', role, '--port', '0', '--config', configFile], {
     env: { ...process.env, VIGIL_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -154,7 +166,7 @@ function spawnRole(role: 'api' | 'worker', configFile: string, env: Record<strin
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const pattern = role === 'api' ? /Dashboard: (http:\/\/[^/\s]+)\// : /Health: (http:\/\/[^/\s]+)\/healthz/;
+  const pattern = role !== 'worker' ? /Dashboard: (http:\/\/[^/\s]+)\// : /Health: (http:\/\/[^/\s]+)\/healthz/;
   return new Promise<RoleProcess>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`vigil serve --role ${role} did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const check = () => {
@@ -195,7 +207,7 @@ export interface Cluster {
 }
 
 /** Starts a fresh database, the receiver, one API process and `workers` worker processes. */
-export async function startCluster(p: { serverUrl: string; workers: number; sites?: number }): Promise<Cluster> {
+export async function startCluster(p: { serverUrl: string; workers: number; sites?: number; apiRole?: 'api' | 'all' }): Promise<Cluster> {
   const database = await freshDatabase(p.serverUrl);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-scaleout-'));
   const receiver = await new SmsReceiver().start();
@@ -218,7 +230,7 @@ export async function startCluster(p: { serverUrl: string; workers: number; site
   };
   try {
     // The API first: it migrates the fresh database and makes the signing key.
-    const api = await spawnRole('api', configFile, env);
+    const api = await spawnRole(p.apiRole ?? 'api', configFile, env);
     started.push(api);
     const workers: RoleProcess[] = [];
     for (const w of await Promise.all(Array.from({ length: p.workers }, () => spawnRole('worker', configFile, env)))) {
@@ -257,8 +269,9 @@ export function loadEvents(cluster: Pick<Cluster, 'sites'>, tag: string, n: numb
 }
 
 /** Posts the events open loop at `rate` per second; returns each one's send time and the HTTP statuses. */
-export async function offer(cluster: Pick<Cluster, 'api' | 'token'>, events: readonly { id: string; body: string }[], rate: number, during?: { atFraction: number; run: () => void }): Promise<{ sent: Map<string, number>; statuses: Map<number, number>; elapsedMs: number }> {
+export async function offer(cluster: Pick<Cluster, 'api' | 'token'>, events: readonly { id: string; body: string }[], rate: number, during?: { atFraction: number; run: () => void }): Promise<{ sent: Map<string, number>; acked: Map<string, number>; statuses: Map<number, number>; elapsedMs: number }> {
   const sent = new Map<string, number>();
+  const acked = new Map<string, number>();
   const statuses = new Map<number, number>();
   const url = `${cluster.api.url}/api/v1/events`;
   const headers = { 'content-type': 'application/json', authorization: `Bearer ${cluster.token}` };
@@ -283,6 +296,7 @@ export async function offer(cluster: Pick<Cluster, 'api' | 'token'>, events: rea
             const res = await fetch(url, { method: 'POST', headers, body: e.body });
             await res.arrayBuffer();
             statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+            if (res.status === 202) acked.set(e.id, performance.now());
             if (res.status === 202 || res.status === 200 || (res.status >= 400 && res.status < 500 && res.status !== 429)) return;
           } catch {
             statuses.set(0, (statuses.get(0) ?? 0) + 1);
@@ -293,7 +307,7 @@ export async function offer(cluster: Pick<Cluster, 'api' | 'token'>, events: rea
     );
   }
   await Promise.all(pending);
-  return { sent, statuses, elapsedMs: performance.now() - started };
+  return { sent, acked, statuses, elapsedMs: performance.now() - started };
 }
 
 /** Waits until every critical incident of the tag was alerted and all their workflow steps are finished (or the deadline passes). */
@@ -315,6 +329,8 @@ export async function settle(cluster: Cluster, tag: string, criticals: number, d
 }
 
 export interface ScaleOutPhase {
+  /** The first process's role: `all` is the one-process baseline (no workers). */
+  apiRole: 'api' | 'all';
   workers: number;
   killed: boolean;
   rate: number;
@@ -327,6 +343,11 @@ export interface ScaleOutPhase {
   p50: number;
   p99: number;
   max: number;
+  /** From the 202 (the commit) to the incident's first SMS: what handing delivery to another process adds. */
+  commitToSmsP50: number;
+  commitToSmsP99: number;
+  /** Requests answered 503 (shed by admission control; the load generator retried them). */
+  shed: number;
   /** From the end of the load until every step of the phase's incidents finished. */
   drainMs: number;
   /** Steps finished per second from the start of the load until the drain ended. */
@@ -341,14 +362,15 @@ function quantile(sorted: number[], q: number): number {
 }
 
 /** One phase on a fresh cluster: load, wait for the workers to finish, measure; optionally SIGKILL one worker halfway. */
-export async function runPhase(p: { serverUrl: string; workers: number; rate: number; seconds: number; kill?: boolean; log: (s: string) => void }): Promise<ScaleOutPhase> {
-  const cluster = await startCluster({ serverUrl: p.serverUrl, workers: p.workers });
+export async function runPhase(p: { serverUrl: string; workers: number; apiRole?: 'api' | 'all'; rate: number; seconds: number; kill?: boolean; log: (s: string) => void }): Promise<ScaleOutPhase> {
+  const apiRole = p.apiRole ?? 'api';
+  const cluster = await startCluster({ serverUrl: p.serverUrl, workers: p.workers, apiRole });
   try {
-    const tag = `so-${p.workers}${p.kill ? 'k' : ''}`;
+    const tag = `so-${apiRole}-${p.workers}${p.kill ? 'k' : ''}`;
     const n = Math.round(p.rate * p.seconds);
     const events = loadEvents(cluster, tag, n);
     const criticals = events.filter((e) => e.critical).length;
-    p.log(`scale-out: ${p.workers} worker${p.workers === 1 ? '' : 's'}${p.kill ? ', one killed halfway' : ''}: ${p.rate} events/s for ${p.seconds} s (${n} events, ${criticals} critical)`);
+    p.log(`scale-out: ${apiRole === 'all' ? 'one --role all process (baseline)' : `${p.workers} worker${p.workers === 1 ? '' : 's'}`}${p.kill ? ', one killed halfway' : ''}: ${p.rate} events/s for ${p.seconds} s (${n} events, ${criticals} critical)`);
     const started = performance.now();
     const r = await offer(cluster, events, p.rate, p.kill ? { atFraction: 0.5, run: () => void cluster.workers[0].stop('SIGKILL') } : undefined);
     // A killed worker's claims come free when their leases run out (the runner's 60 s, the dispatcher's 30 s).
@@ -360,12 +382,14 @@ export async function runPhase(p: { serverUrl: string; workers: number; rate: nu
       [`${tag}-%`],
     );
     const lat = firstEvent.rows.map((x) => (first.get(x.incident_id) ?? NaN) - (r.sent.get(x.sid) ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
+    const afterCommit = firstEvent.rows.map((x) => (first.get(x.incident_id) ?? NaN) - (r.acked.get(x.sid) ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
     const counts = await cluster.db.query<{ stored: number; steps: number }>(
       `SELECT (SELECT count(*)::int FROM events WHERE source_event_id LIKE $1) AS stored,
               (SELECT count(*)::int FROM workflow_steps WHERE status IN ('done', 'skipped', 'failed')) AS steps`,
       [`${tag}-%`],
     );
     const res: ScaleOutPhase = {
+      apiRole,
       workers: p.workers,
       killed: p.kill === true,
       rate: p.rate,
@@ -378,13 +402,16 @@ export async function runPhase(p: { serverUrl: string; workers: number; rate: nu
       p50: quantile(lat, 0.5),
       p99: quantile(lat, 0.99),
       max: lat[lat.length - 1] ?? NaN,
+      commitToSmsP50: quantile(afterCommit, 0.5),
+      commitToSmsP99: quantile(afterCommit, 0.99),
+      shed: r.statuses.get(503) ?? 0,
       drainMs: Math.max(0, totalMs - r.elapsedMs),
       stepsPerSec: counts.rows[0].steps / (totalMs / 1000),
       duplicates: cluster.receiver.duplicates(),
       openSteps: s.openSteps,
     };
     p.log(
-      `scale-out: HTTP ${JSON.stringify([...r.statuses])}; ${res.stored}/${n} stored at ${res.achievedRate.toFixed(0)}/s; ${res.alerted}/${criticals} alerted, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms; drained ${(res.drainMs / 1000).toFixed(1)} s after the load, ${res.stepsPerSec.toFixed(1)} steps/s; ${res.duplicates} duplicate SMS; ${res.openSteps} steps still open`,
+      `scale-out: HTTP ${JSON.stringify([...r.statuses])}; ${res.stored}/${n} stored at ${res.achievedRate.toFixed(0)}/s; ${res.alerted}/${criticals} alerted, p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms (202 to SMS p50 ${res.commitToSmsP50.toFixed(1)}, p99 ${res.commitToSmsP99.toFixed(1)} ms); drained ${(res.drainMs / 1000).toFixed(1)} s after the load, ${res.stepsPerSec.toFixed(1)} steps/s; ${res.duplicates} duplicate SMS; ${res.openSteps} steps still open`,
     );
     return res;
   } finally {
@@ -392,26 +419,28 @@ export async function runPhase(p: { serverUrl: string; workers: number; rate: nu
   }
 }
 
-/** The whole benchmark: 1 worker, 2 workers, 2 workers with one killed. */
+/** The whole benchmark: the one-process baseline, 1 worker, 2 workers, 2 workers with one killed. */
 export async function benchScaleOut(p: { serverUrl: string; rate: number; seconds: number; log: (s: string) => void }): Promise<ScaleOutPhase[]> {
   const out: ScaleOutPhase[] = [];
-  for (const [workers, kill] of [
-    [1, false],
-    [2, false],
-    [2, true],
+  for (const [apiRole, workers, kill] of [
+    ['all', 0, false],
+    ['api', 1, false],
+    ['api', 2, false],
+    ['api', 2, true],
   ] as const)
-    out.push(await runPhase({ serverUrl: p.serverUrl, workers, rate: p.rate, seconds: p.seconds, kill, log: p.log }));
+    out.push(await runPhase({ serverUrl: p.serverUrl, apiRole, workers, rate: p.rate, seconds: p.seconds, kill, log: p.log }));
   return out;
 }
 
 /** The PostgreSQL scale-out section of BENCHMARKS.md: a table of the phases, the speed-up, the duplicates, and how. */
 export function scaleOutSection(phases: readonly ScaleOutPhase[], command: string): string[] {
+  const base = phases.find((x) => x.apiRole === 'all');
   const one = phases.find((x) => x.workers === 1 && !x.killed);
   const two = phases.find((x) => x.workers === 2 && !x.killed);
   const killed = phases.find((x) => x.killed);
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d }) : 'n/a');
   const row = (x: ScaleOutPhase) =>
-    `| ${x.workers}${x.killed ? ' (one killed with SIGKILL halfway)' : ''} | ${f(x.rate)}/s for ${x.seconds} s | ${f(x.achievedRate)} events/s, ${f(x.stored)}/${f(x.events)} stored | ${f(x.p50, 1)} / ${f(x.p99, 1)} / ${f(x.max, 1)} ms (${f(x.alerted)}/${f(x.incidents)} incidents) | ${f(x.stepsPerSec, 1)} steps/s, done ${f(x.drainMs / 1000, 1)} s after the load | ${x.duplicates} |`;
+    `| ${x.apiRole === 'all' ? 'none: one `--role all` process (baseline)' : `1 api + ${x.workers} worker${x.workers === 1 ? '' : 's'}${x.killed ? ' (one killed with SIGKILL halfway)' : ''}`} | ${f(x.rate)}/s for ${x.seconds} s | ${f(x.achievedRate)} events/s, ${f(x.stored)}/${f(x.events)} stored, ${f(x.shed)} answers 503 (retried) | ${f(x.p50, 1)} / ${f(x.p99, 1)} / ${f(x.max, 1)} ms (${f(x.alerted)}/${f(x.incidents)} incidents) | ${f(x.commitToSmsP50, 1)} / ${f(x.commitToSmsP99, 1)} ms | ${f(x.stepsPerSec, 1)} steps/s, done ${f(x.drainMs / 1000, 1)} s after the load | ${x.duplicates} |`;
   const speedUp = one && two ? two.stepsPerSec / one.stepsPerSec : NaN;
   const latencyRatio = one && two ? one.p99 / two.p99 : NaN;
   const ok = (x?: ScaleOutPhase) => !!x && x.duplicates === 0 && x.stored === x.events && x.alerted === x.incidents && x.openSteps === 0;
@@ -420,11 +449,11 @@ export function scaleOutSection(phases: readonly ScaleOutPhase[], command: strin
     '',
     `Measured by \`${command}\`: one \`vigil serve --role api\` and 1, then 2 \`vigil serve --role worker\` processes on a fresh PostgreSQL database each (${cpus().length} cores shared by all of them, the load generator and the SMS receiver, and by PostgreSQL itself).`,
     '',
-    '| workers | offered | ingest (API) | detection to SMS p50 / p99 / max | workflow throughput | duplicate SMS |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| processes | offered | ingest (API) | detection to SMS p50 / p99 / max | 202 to SMS p50 / p99 | workflow throughput | duplicate SMS |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     ...phases.map(row),
     '',
-    `- Speed-up from 1 to 2 workers: ${f(speedUp, 2)}x in workflow throughput (steps finished per second, from the start of the load to the last step), ${f(latencyRatio, 2)}x in detection-to-SMS p99. Duplicate SMS: ${phases.map((x) => x.duplicates).join(', ')} (${phases.every((x) => x.duplicates === 0) ? 'none, as required' : 'NOT zero'}).`,
+    `- Speed-up from 1 to 2 workers: ${f(speedUp, 2)}x in workflow throughput (steps finished per second, from the start of the load to the last step), ${f(latencyRatio, 2)}x in detection-to-SMS p99. What handing delivery to a worker adds (202 to SMS, p50): ${base && one ? `${f(one.commitToSmsP50 - base.commitToSmsP50, 1)} ms over the one-process baseline` : 'n/a'}. Duplicate SMS: ${phases.map((x) => x.duplicates).join(', ')} (${phases.every((x) => x.duplicates === 0) ? 'none, as required' : 'NOT zero'}).`,
     `- Kill -9 of one of two workers halfway through the load: ${killed ? (ok(killed) ? 'every event stored, every incident alerted, every step finished by the surviving worker once the killed one\'s leases ran out, nobody alerted twice' : `NOT clean: ${killed.stored}/${killed.events} stored, ${killed.alerted}/${killed.incidents} alerted, ${killed.openSteps} steps open, ${killed.duplicates} duplicates`) : 'not run'}.`,
     `- How: the load generator posts one event per request at the offered rate (open loop) to the API process; one event in ${CRITICAL_EVERY} is a forced door that opens a new critical incident (SMS to two people), the rest are badge swipes. The API process commits each event, runs the inline steps (the assessment and the emergency-SMS decision) in that transaction and wakes the workers with a PostgreSQL notification at commit; a worker's dispatcher sends the SMS to a Twilio-compatible receiver in the load generator's process, which notes the arrival. Detection to SMS is from the start of the POST to the incident's first SMS. Duplicates are SMS beyond the first per incident per recipient, counted at the receiver. With two cores for everything, a second worker adds no CPU: what it shows is that the work is shared safely, not more speed (docs/deployment.md).`,
     '',
