@@ -355,7 +355,10 @@ export interface ScaleOutPhase {
   /** The workers' capacity: a burst of BURST new critical incidents at once, steps finished per second until all were done. */
   stepsPerSec: number;
   burstMs: number;
+  /** SMS with the same text to the same recipient as an earlier one (the same alert delivered twice), over the load and the burst. */
   duplicates: number;
+  /** Most SMS one recipient got about one incident (an alert and, e.g., a management notice are two). */
+  perIncidentRecipientMax: number;
   openSteps: number;
 }
 
@@ -371,34 +374,33 @@ export async function runPhase(p: { serverUrl: string; workers: number; apiRole?
   try {
     const tag = `so-${apiRole}-${p.workers}${p.kill ? 'k' : ''}`;
     // An unreported warm-up (JIT, connection pools, caches), as a server that has been up would be.
-    const warm = loadEvents(cluster, `${tag}-warm`, p.rate * 2, 100_000);
+    const warm = loadEvents(cluster, `${tag}-w`, p.rate * 2, 100_000);
     await offer(cluster, warm, p.rate);
-    await settle(cluster, `${tag}-warm`, warm.filter((e) => e.critical).length, 60_000);
+    await settle(cluster, `${tag}-w`, warm.filter((e) => e.critical).length, 60_000);
     cluster.receiver.messages.length = 0;
     const n = Math.round(p.rate * p.seconds);
-    const events = loadEvents(cluster, tag, n);
+    const events = loadEvents(cluster, `${tag}-m`, n);
     const criticals = events.filter((e) => e.critical).length;
     p.log(`scale-out: ${apiRole === 'all' ? 'one --role all process (baseline)' : `${p.workers} worker${p.workers === 1 ? '' : 's'}`}${p.kill ? ', one killed halfway' : ''}: ${p.rate} events/s for ${p.seconds} s (${n} events, ${criticals} critical)`);
     const started = performance.now();
     const r = await offer(cluster, events, p.rate, p.kill ? { atFraction: 0.5, run: () => void cluster.workers[0].stop('SIGKILL') } : undefined);
     // A killed worker's claims come free when their leases run out (the runner's 60 s, the dispatcher's 30 s).
-    const s = await settle(cluster, tag, criticals, p.kill ? 180_000 : 120_000);
+    const s = await settle(cluster, `${tag}-m`, criticals, p.kill ? 180_000 : 120_000);
     const totalMs = performance.now() - started;
     const first = cluster.receiver.firstPerIncident();
     const firstEvent = await cluster.db.query<{ incident_id: string; sid: string }>(
       `SELECT DISTINCT ON (incident_id) incident_id, source_event_id AS sid FROM events WHERE source_event_id LIKE $1 AND incident_id IS NOT NULL ORDER BY incident_id, seq`,
-      [`${tag}-%`],
+      [`${tag}-m-%`],
     );
     const lat = firstEvent.rows.map((x) => (first.get(x.incident_id) ?? NaN) - (r.sent.get(x.sid) ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
     const afterCommit = firstEvent.rows.map((x) => (first.get(x.incident_id) ?? NaN) - (r.acked.get(x.sid) ?? NaN)).filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-    const counts = await cluster.db.query<{ stored: number }>(`SELECT count(*)::int AS stored FROM events WHERE source_event_id LIKE $1`, [`${tag}-%`]);
-    const duplicates = cluster.receiver.duplicates();
+    const counts = await cluster.db.query<{ stored: number }>(`SELECT count(*)::int AS stored FROM events WHERE source_event_id LIKE $1`, [`${tag}-m-%`]);
     // The workers' capacity: BURST new critical incidents offered at once (every event a forced door).
     const before = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_steps WHERE status IN ('done', 'skipped', 'failed')`);
-    const burst = loadEvents(cluster, `${tag}-burst`, BURST, 200_000, 1);
+    const burst = loadEvents(cluster, `${tag}-b`, BURST, 200_000, 1);
     const burstStarted = performance.now();
     await offer(cluster, burst, 1000);
-    const b = await settle(cluster, `${tag}-burst`, BURST, 120_000);
+    const b = await settle(cluster, `${tag}-b`, BURST, 120_000);
     const burstMs = performance.now() - burstStarted;
     const after = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM workflow_steps WHERE status IN ('done', 'skipped', 'failed')`);
     const res: ScaleOutPhase = {
@@ -421,7 +423,8 @@ export async function runPhase(p: { serverUrl: string; workers: number; apiRole?
       drainMs: Math.max(0, totalMs - r.elapsedMs),
       stepsPerSec: (after.rows[0].n - before.rows[0].n) / (burstMs / 1000),
       burstMs,
-      duplicates: duplicates + cluster.receiver.duplicates(),
+      duplicates: cluster.receiver.repeats(),
+      perIncidentRecipientMax: Math.max(0, ...cluster.receiver.perIncidentRecipient().values()),
       openSteps: s.openSteps + b.openSteps,
     };
     p.log(
@@ -469,7 +472,7 @@ export function scaleOutSection(phases: readonly ScaleOutPhase[], command: strin
     '',
     `- Speed-up from 1 to 2 workers: ${f(speedUp, 2)}x in workflow throughput (steps finished per second while a burst of ${BURST} new critical incidents is worked off), ${f(latencyRatio, 2)}x in detection-to-SMS p99. What handing delivery to a worker adds (202 to SMS, p50): ${base && one ? `${f(one.commitToSmsP50 - base.commitToSmsP50, 1)} ms over the one-process baseline` : 'n/a'}. Duplicate SMS: ${phases.map((x) => x.duplicates).join(', ')} (${phases.every((x) => x.duplicates === 0) ? 'none, as required' : 'NOT zero'}).`,
     `- Kill -9 of one of two workers halfway through the load: ${killed ? (ok(killed) ? 'every event stored, every incident alerted, every step finished by the surviving worker once the killed one\'s leases ran out, nobody alerted twice' : `NOT clean: ${killed.stored}/${killed.events} stored, ${killed.alerted}/${killed.incidents} alerted, ${killed.openSteps} steps open, ${killed.duplicates} duplicates`) : 'not run'}.`,
-    `- How: the load generator posts one event per request at the offered rate (open loop) to the API process; one event in ${CRITICAL_EVERY} is a forced door that opens a new critical incident (SMS to two people), the rest are badge swipes. The API process commits each event, runs the inline steps (the assessment and the emergency-SMS decision) in that transaction and wakes the workers with a PostgreSQL notification at commit; a worker's dispatcher sends the SMS to a Twilio-compatible receiver in the load generator's process, which notes the arrival. Detection to SMS is from the start of the POST to the incident's first SMS; each phase starts with an unreported two-second warm-up and ends with the burst, after the load's figures were taken. Duplicates are SMS beyond the first per incident per recipient, counted at the receiver. With two cores for everything, a second worker adds no CPU: what it shows is that the work is shared safely, not more speed (docs/deployment.md).`,
+    `- How: the load generator posts one event per request at the offered rate (open loop) to the API process; one event in ${CRITICAL_EVERY} is a forced door that opens a new critical incident (SMS to two people), the rest are badge swipes. The API process commits each event, runs the inline steps (the assessment and the emergency-SMS decision) in that transaction and wakes the workers with a PostgreSQL notification at commit; a worker's dispatcher sends the SMS to a Twilio-compatible receiver in the load generator's process, which notes the arrival. Detection to SMS is from the start of the POST to the incident's first SMS; each phase starts with an unreported two-second warm-up and ends with the burst, after the load's figures were taken. Duplicates are SMS with the same text to the same recipient as an earlier one (the same alert twice), counted at the receiver over the load and the burst. With two cores for everything, a second worker adds no CPU: what it shows is that the work is shared safely, not more speed (docs/deployment.md).`,
     '',
   ];
 }
