@@ -464,7 +464,7 @@ export function scaleOutSection(phases: readonly ScaleOutPhase[], command: strin
   return [
     '## Scale-out on PostgreSQL',
     '',
-    `Measured by \`${command}\`: one \`vigil serve --role api\` and 1, then 2 \`vigil serve --role worker\` processes on a fresh PostgreSQL database each (${cpus().length} cores shared by all of them, the load generator and the SMS receiver, and by PostgreSQL itself).`,
+    `Measured by \`${command}\`: one \`vigil serve\` (\`--role all\`) process as the baseline, then one \`vigil serve --role api\` with 1, then 2 \`vigil serve --role worker\` processes, on a fresh PostgreSQL database each (${cpus().length} cores shared by all of them, the load generator and the SMS receiver, and by PostgreSQL itself).`,
     '',
     '| processes | offered | ingest (API) | detection to SMS p50 / p99 / max | 202 to SMS p50 / p99 | workflow throughput | duplicate SMS |',
     '| --- | --- | --- | --- | --- | --- | --- |',
