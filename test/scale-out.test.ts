@@ -4,7 +4,9 @@
  * of the load; afterwards every event is stored once, every critical incident alerted, every
  * workflow step finished by the surviving worker, and nobody got the same incident's SMS twice
  * (counted at the Twilio-compatible receiver). PostgreSQL only: skipped without
- * VIGIL_TEST_DATABASE_URL. Needs the compiled CLI (`npm run build`).
+ * VIGIL_TEST_DATABASE_URL. Needs the compiled CLI (`npm run build`). The first worker also dies on
+ * its own right after a provider accepted one of its SMS (the crash tests' fault switch), so the
+ * lease and the settling with the provider's message list are always exercised.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadEvents, offer, settle, startCluster, type Cluster } from '../src/bench/scale-out.js';
@@ -15,7 +17,9 @@ describe.skipIf(!serverUrl)('scale-out on PostgreSQL: api and worker processes',
   let cluster: Cluster;
 
   beforeAll(async () => {
-    cluster = await startCluster({ serverUrl: serverUrl!, workers: 2, sites: 20 });
+    // The first worker also kills itself (SIGKILL) the moment the provider accepted an SMS it sent,
+    // before recording it: the worst moment for a crash, which the other worker has to settle.
+    cluster = await startCluster({ serverUrl: serverUrl!, workers: 2, sites: 20, workerEnv: (i): Record<string, string> => (i === 0 ? { VIGIL_FAULT_KILL_AFTER_SMS_ACCEPT: '1' } : {}) });
   }, 240_000);
 
   afterAll(async () => {
@@ -47,6 +51,7 @@ describe.skipIf(!serverUrl)('scale-out on PostgreSQL: api and worker processes',
       },
     });
     expect(killed).toBe(true);
+    expect(cluster.workers[0].child.signalCode).toBe('SIGKILL');
     expect(r.statuses.get(202)).toBe(events.length);
     // The killed worker's claims come free when their leases run out (60 s at most).
     const s = await settle(cluster, tag, criticals, 200_000);

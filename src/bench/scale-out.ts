@@ -209,7 +209,7 @@ export interface Cluster {
 }
 
 /** Starts a fresh database, the receiver, one API process and `workers` worker processes. */
-export async function startCluster(p: { serverUrl: string; workers: number; sites?: number; apiRole?: 'api' | 'all' }): Promise<Cluster> {
+export async function startCluster(p: { serverUrl: string; workers: number; sites?: number; apiRole?: 'api' | 'all'; workerEnv?: (i: number) => Record<string, string> }): Promise<Cluster> {
   const database = await freshDatabase(p.serverUrl);
   const dir = mkdtempSync(join(tmpdir(), 'vigil-scaleout-'));
   const receiver = await new SmsReceiver().start();
@@ -235,7 +235,7 @@ export async function startCluster(p: { serverUrl: string; workers: number; site
     const api = await spawnRole(p.apiRole ?? 'api', configFile, env);
     started.push(api);
     const workers: RoleProcess[] = [];
-    for (const w of await Promise.all(Array.from({ length: p.workers }, () => spawnRole('worker', configFile, env)))) {
+    for (const w of await Promise.all(Array.from({ length: p.workers }, (_, i) => spawnRole('worker', configFile, { ...env, ...p.workerEnv?.(i) })))) {
       started.push(w);
       workers.push(w);
     }
