@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listenWorkerOps, roleParts } from './serve-role.js';
 import type { Config } from '../config/schema.js';
 import { httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
@@ -14,7 +15,6 @@ import { createService } from '../service.js';
 import { LiveSimulator } from '../sim/live.js';
 import { acquireStore, ensurePrivateDir } from '../store/lock.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
-import { listenWorkerOps, roleParts } from './serve-role.js';
 
 export interface ServeOptions {
   config?: string;
