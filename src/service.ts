@@ -21,6 +21,8 @@ import { openDb, type Db } from './store/db.js';
 import { latestCheckpoint } from './store/transparency-log.js';
 import { syncGuards } from './store/guards.js';
 import { ensureWeeklyRollup } from './store/weekly-reports.js';
+import { ensureEventPartitions } from './store/partitions.js';
+import { listenForWork, notifyWorkers, type WorkKind, type WorkListener } from './store/work-notify.js';
 import { incidentSite } from './store/read/incidents.js';
 import { EquipmentMonitor } from './workflow/equipment-monitor.js';
 import { ALERTING_STEPS, BUILT_INCIDENT_STEPS, BUILT_SCHEDULED_JOBS } from './workflow/incident-response.js';
@@ -167,6 +169,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     log.warn({ logKey: signedBy, ownKey: logSigner.keyId }, 'the transparency log was signed with another key than this process has: give every process the same key (archive.signingKey), or vigil verify will name these checkpoints');
   // The weekly report's pre-aggregate follows the organisation's time zone (rebuilt when it changed).
   await ensureWeeklyRollup(db, opts.config.organization.timezone);
+  // The event log's monthly partitions for this month and the next ones (made ahead; see store/partitions.ts).
+  await ensureEventPartitions(db, now());
   const onIngest = new Set<(r: IngestResult) => void>();
   const policy = opts.config.policy;
   const bus = new EventEmitter();
@@ -230,6 +234,13 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         at,
       );
       const decided = done.get('send-emergency-sms') ?? [];
+      // An API-only process (serve --role api) leaves the rest to the workers: it wakes them when this commits.
+      if (db.kind === 'postgres' && (!opts.startRunner || !deliversNow)) {
+        const wake: WorkKind[] = [];
+        if (!opts.startRunner) wake.push('steps');
+        if (!deliversNow && decided.length > 0) wake.push('outbox');
+        await notifyWorkers(tx, wake);
+      }
       return deliversNow && decided.length > 0 ? dispatcher.claim(tx, { incidentIds: decided, channel: 'sms' }) : [];
     },
     ...opts.ingest,
@@ -257,6 +268,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     scheduler.start();
     equipment.start();
     await sources.startAll();
+  }
+  // Workers sharing a PostgreSQL server with API processes wake on their notifications (store/work-notify.ts),
+  // and keep the event log's partitions made ahead once a day.
+  let listener: WorkListener | undefined;
+  let partitionTimer: NodeJS.Timeout | undefined;
+  if (db.kind === 'postgres' && opts.databaseUrl && (opts.startRunner || opts.startDelivery))
+    listener = listenForWork(opts.databaseUrl, (kind) => (kind === 'outbox' ? opts.startDelivery && dispatcher.kick() : opts.startRunner && runner.kick()), log);
+  if (opts.startRunner) {
+    partitionTimer = setInterval(() => void ensureEventPartitions(db, now()).catch((e) => log.error({ err: (e as Error).message }, 'making event partitions failed')), 24 * 3600_000);
+    partitionTimer.unref();
   }
   if (opts.startDelivery) {
     // On the embedded store this is the only process: a notification left `sending` is an orphan
@@ -287,6 +308,8 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     onIngest,
     sources,
     async close() {
+      clearInterval(partitionTimer);
+      await listener?.close();
       await sources.stopAll();
       await monitor.stop();
       await taskMonitor.stop();

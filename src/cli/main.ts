@@ -21,6 +21,7 @@ program
   .option('--host <addr>', 'address to listen on (default HOST or 127.0.0.1)')
   .option('--demo', 'run the simulator even with --config')
   .option('--seed <n>', 'simulator seed')
+  .option('--role <role>', 'api (HTTP API only), worker (workflow, dispatchers, monitors; /healthz and /metrics on the port) or all (default); api and worker need DATABASE_URL')
   .action(async (o) => (await import('./serve.js')).serveCommand(o));
 
 program
@@ -156,6 +157,8 @@ program
   .option('--quick', 'a short run (smaller data set) for a quick look')
   .option('--out <file>', 'where to write the table (default BENCHMARKS.md; with --only, only when given)')
   .option('--only <names>', 'run only these benchmarks, comma-separated: ingest, alert-latency, overload, weekly-report')
+  .option('--postgres', 'only the scale-out benchmark on PostgreSQL: 1 and 2 worker processes, speed-up, duplicates, a worker killed (a full run includes it when VIGIL_TEST_DATABASE_URL or DATABASE_URL is set)')
+  .option('--database-url <url>', 'the PostgreSQL server for --postgres (default VIGIL_TEST_DATABASE_URL, then DATABASE_URL); each phase makes and drops its own database')
   .action(async (o) => (await import('./bench.js')).benchCommand(o));
 
 function parseIntArg(name: string) {

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { listenWorkerOps, roleParts } from './serve-role.js';
 import type { Config } from '../config/schema.js';
 import { httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
@@ -24,6 +25,8 @@ export interface ServeOptions {
   host?: string;
   demo?: boolean;
   seed?: string;
+  /** api | worker | all (default): see serve-role.ts. */
+  role?: string;
 }
 
 /** Runs the service until SIGINT/SIGTERM. */
@@ -34,6 +37,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const { config, demo } = resolveConfig(opts.config);
   const runDemo = opts.demo ?? demo;
   const store = resolveStore();
+  const parts = roleParts(opts.role, store.databaseUrl !== undefined);
+  if (!parts.api) return serveWorker(opts, port, host, parts.role);
   // Timeouts, the ingest admission budget and /metrics access (checked before anything starts).
   const limits = httpLimitsFromEnv(process.env);
   const log = createLogger();
@@ -56,8 +61,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     adminToken,
     log,
     metrics: createMetrics(true),
-    startRunner: true,
-    startDelivery: true,
+    startRunner: parts.runner,
+    startDelivery: parts.delivery,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   }).catch(async (e: unknown) => {
     await receivers?.stop();
@@ -145,4 +150,36 @@ export function useDemoSecrets(config: Config, dataDir: string): void {
     chmodSync(file, 0o600);
   }
   sms.authToken = secrets.smsAuthToken;
+}
+
+/** `serve --role worker`: the runner, scheduler, dispatchers, monitors and sources; /healthz and /metrics on the port. */
+async function serveWorker(opts: ServeOptions, port: number, host: string, role: string): Promise<void> {
+  const { config } = resolveConfig(opts.config);
+  const store = resolveStore();
+  const limits = httpLimitsFromEnv(process.env);
+  const log = createLogger();
+  if (process.env.VIGIL_PUBLIC_URL && !config.publicUrlConfigured) config.publicUrl = process.env.VIGIL_PUBLIC_URL;
+  const killAfterSms = process.env.VIGIL_FAULT_KILL_AFTER_SMS_ACCEPT === '1';
+  const service = await createService({
+    config,
+    ...store,
+    log,
+    metrics: createMetrics(true),
+    startRunner: true,
+    startDelivery: true,
+    ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
+  });
+  const ops = await listenWorkerOps(service, { port, host, metrics: limits.metrics });
+  process.stdout.write(`Vigil ${role} is running on PostgreSQL at ${service.db.location}.\n  Health: ${ops.url}/healthz  Metrics: ${ops.url}/metrics\n`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping');
+    await new Promise((r) => ops.server.close(r));
+    await service.close().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
 }

@@ -1,24 +1,35 @@
 /**
- * The `events` table: the stored event log. Written by the ingest path only, in the batch's
- * transaction; `(source, source_event_id)` is unique, so the insert is also the duplicate check.
+ * The `events` table: the stored event log, partitioned by month (see partitions.ts). Written by
+ * the ingest path only, in the batch's transaction; `(source, source_event_id)` is unique through
+ * `event_keys`, so the insert is also the duplicate check.
  */
 import type { SecurityEvent } from '../domain/types.js';
 import type { Db, Queryable } from './db.js';
 
 /**
- * Inserts events in one multi-row statement, skipping those whose (source, sourceEventId) is
- * already stored. Returns the stored rows' sequence numbers with their keys, in input order for
- * the events without a key (an INSERT ... SELECT over unnest keeps the order).
+ * Inserts events in one statement, skipping those whose (source, sourceEventId) is already stored.
+ * `events` is partitioned by time (migration 0023), so the duplicate check is the insert into the
+ * unpartitioned `event_keys` in the same statement: each input row takes its sequence number
+ * first (in input order), a keyed row is stored only when its key was new. Returns the stored
+ * rows' sequence numbers with their keys, in input order for the events without a key.
+ * Expects no key twice in one call (storeEvents drops repeats first).
  */
 export async function insertEvents(tx: Queryable, events: readonly SecurityEvent[]): Promise<{ seq: number; source: string; source_event_id: string | null }[]> {
   const r = await tx.query<{ seq: number; source: string; source_event_id: string | null }>(
-    `INSERT INTO events (source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details)
-     SELECT source, type, sid, at, site, zone, device, badge,
+    `WITH x AS MATERIALIZED (
+       SELECT nextval('events_seq_seq') AS seq, *
+         FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+                     $8::text[], $9::text[], $10::numeric[], $11::text[], $12::jsonb[]) WITH ORDINALITY
+           AS u(source, type, sid, at, site, zone, device, badge, assets, amount, currency, details, ord)),
+     keyed AS (
+       INSERT INTO event_keys (source, source_event_id, seq)
+       SELECT source, sid, seq FROM x WHERE sid IS NOT NULL ORDER BY ord
+       ON CONFLICT (source, source_event_id) DO NOTHING
+       RETURNING seq)
+     INSERT INTO events (seq, source, type, source_event_id, occurred_at, site, zone, device, badge, assets, amount, currency, details)
+     SELECT seq, source, type, sid, at, site, zone, device, badge,
             CASE WHEN assets IS NULL THEN NULL ELSE string_to_array(assets, ',') END, amount, currency, details
-       FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
-                   $8::text[], $9::text[], $10::numeric[], $11::text[], $12::jsonb[])
-         AS x(source, type, sid, at, site, zone, device, badge, assets, amount, currency, details)
-     ON CONFLICT (source, source_event_id) DO NOTHING
+       FROM x WHERE sid IS NULL OR seq IN (SELECT seq FROM keyed) ORDER BY ord
      RETURNING seq, source, source_event_id`,
     [
       events.map((e) => e.source),
@@ -41,8 +52,8 @@ export async function insertEvents(tx: Queryable, events: readonly SecurityEvent
 /** Sequence numbers of stored events by (source, sourceEventId), keyed `${source}\0${sourceEventId}`. */
 export async function storedEventSeqs(tx: Queryable, keys: readonly { source: string; sourceEventId: string }[]): Promise<Map<string, number>> {
   const r = await tx.query<{ seq: number; source: string; source_event_id: string }>(
-    `SELECT e.seq, e.source, e.source_event_id FROM events e
-       JOIN unnest($1::text[], $2::text[]) AS k(source, sid) ON e.source = k.source AND e.source_event_id = k.sid`,
+    `SELECT k.seq, k.source, k.source_event_id FROM event_keys k
+       JOIN unnest($1::text[], $2::text[]) AS u(source, sid) ON k.source = u.source AND k.source_event_id = u.sid`,
     [keys.map((k) => k.source), keys.map((k) => k.sourceEventId)],
   );
   return new Map(r.rows.map((x) => [`${x.source}\u0000${x.source_event_id}`, Number(x.seq)]));
