@@ -124,7 +124,7 @@ program
   .description('run the benchmarks, print a table and write BENCHMARKS.md')
   .option('--quick', 'a short run (smaller data set) for a quick look')
   .option('--out <file>', 'where to write the table (default BENCHMARKS.md; with --only, only when given)')
-  .option('--only <names>', 'run only these benchmarks, comma-separated: ingest, alert-latency, overload, weekly-report')
+  .option('--only <names>', 'run only these benchmarks, comma-separated: ingest, alert-latency, overload, weekly-report, serve-memory')
   .action(async (o) => (await import('./bench.js')).benchCommand(o));
 
 function parseIntArg(name: string) {

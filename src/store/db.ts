@@ -3,7 +3,10 @@
  * The same SQL runs on both; results are normalised so that int8 comes back as a number,
  * numeric as a decimal string and timestamptz as a Date on either store.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -51,8 +54,31 @@ export async function openDb(opts: OpenOptions): Promise<Db> {
   return db;
 }
 
+/**
+ * Creates a fresh embedded store (PGlite's initdb) in a child process that exits. Creating a store
+ * leaves the process that did it several hundred MB higher than one that opens an existing store
+ * (WebAssembly memory is never given back), so the serving process only ever reopens. A directory
+ * that already holds a store (PG_VERSION) is left alone.
+ */
+export function createPgliteApart(dataDir: string): boolean {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return false;
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(process.argv[1]);
+PGlite.create(process.argv[2]).then((db) => db.query('SELECT 1').then(() => db.close())).then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });`;
+  try {
+    execFileSync(process.execPath, ['-e', script, entry, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(`could not create the embedded store in ${dataDir}: ${stderr || (e as Error).message}`);
+  }
+  return true;
+}
+
 async function openPglite(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) ensurePrivateDir(dataDir);
+  if (!dataDir.startsWith('memory://')) {
+    ensurePrivateDir(dataDir);
+    createPgliteApart(dataDir);
+  }
   const lite = await PGlite.create(dataDir);
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
