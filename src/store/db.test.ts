@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPgliteApart, openDb } from './db.js';
+import { createPgliteApart, openDb, pgliteSharedBuffers } from './db.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-db-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,5 +31,29 @@ describe('embedded store created in a child process', () => {
     const file = join(root, 'not-a-dir');
     writeFileSync(file, 'x');
     expect(() => createPgliteApart(file)).toThrow(/could not create the embedded store in .*not-a-dir/);
+  });
+});
+
+describe('VIGIL_STORE_SHARED_BUFFERS', () => {
+  it("keeps PGlite's default when unset, takes a size, and names the variable for anything else", () => {
+    expect(pgliteSharedBuffers({})).toBeUndefined();
+    expect(pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16MB' })).toBe('16MB');
+    expect(() => pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16 MB; DROP' })).toThrow(/VIGIL_STORE_SHARED_BUFFERS: expected a size/);
+  });
+
+  it('is the buffer cache the store runs with', async () => {
+    const before = process.env.VIGIL_STORE_SHARED_BUFFERS;
+    process.env.VIGIL_STORE_SHARED_BUFFERS = '16MB';
+    try {
+      const db = await openDb({ dataDir: join(root, 'small-cache') });
+      try {
+        expect((await db.query<{ shared_buffers: string }>('SHOW shared_buffers')).rows[0].shared_buffers).toBe('16MB');
+      } finally {
+        await db.close();
+      }
+    } finally {
+      if (before === undefined) delete process.env.VIGIL_STORE_SHARED_BUFFERS;
+      else process.env.VIGIL_STORE_SHARED_BUFFERS = before;
+    }
   });
 });
