@@ -1,28 +1,35 @@
 /**
  * Overload benchmark: what POST /api/v1/events does when offered ten times what it sustains. The
- * server runs in-process on a fresh embedded store with the default admission budget; a load
- * generator in a worker thread first measures the sustainable rate (closed loop: a few clients,
- * each posting its next batch when the last was answered), then offers ten times that rate open
- * loop. Recorded: the share of requests shed (503 with Retry-After), the latency of the accepted
- * ones, /healthz latency meanwhile, the process's peak resident memory (server and load generator
- * together), and whether every event of every 202 was stored.
+ * server runs in this process on a fresh embedded store with the default admission budget; a load
+ * generator in its own process (overload-client.ts) first measures the sustainable rate (closed
+ * loop: a few clients, each posting its next batch when the last was answered), then offers ten
+ * times that rate open loop over a bounded pool of keep-alive connections, while a third process
+ * asks /healthz every 100 ms on a new connection each time. Recorded: the share of requests shed
+ * (503 with Retry-After), the latency of the accepted ones at the client and in the server,
+ * /healthz latency at the prober and in the server, the server process's peak resident memory,
+ * and whether every event of every 202 was stored.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { Worker } from 'node:worker_threads';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { DEFAULT_ADMISSION, httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
 import { createService } from '../service.js';
 import { inventChain } from '../sim/invent-chain.js';
-import type { OverloadPhase, OverloadPhaseResult } from './overload-worker.js';
+import type { ClientMessage, OverloadPhase, OverloadPhaseResult, ProbeResult } from './overload-client.js';
 
 /** Events per request. */
 export const OVERLOAD_BATCH = 100;
 /** How many times the sustainable rate is offered. */
 export const OVERLOAD_FACTOR = 10;
+/** Keep-alive connections the load generator opens at most (a load balancer's upstream pool). */
+export const OVERLOAD_CONNECTIONS = 256;
+/** Requests the load generator keeps waiting at most (sent or waiting for a connection); more are not sent. */
+export const OVERLOAD_MAX_WAITING = 4000;
 
 export interface OverloadResult {
   sustainableEventsPerSec: number;
@@ -42,6 +49,22 @@ export interface OverloadResult {
   healthServerMax: number;
   /** The load generator's event-loop delay, max (ms). */
   clientLoopDelayMax: number;
+  /** The longest /healthz from the server taking its connection (accept) to its answer. */
+  healthAcceptedMax: number;
+  /** The longest time a /healthz probe took to connect (the kernel's handshake, not the server's accept). */
+  healthConnectMax: number;
+  /** 503s at the client, p50 (ms): how long a refusal took to come back. */
+  refusedP50: number;
+  /** New connections the server took during the overload. */
+  newConnections: number;
+  /** The load generator's keep-alive connections at most. */
+  connections: number;
+  /** The load generator's peak resident memory (its own process). */
+  clientPeakRssBytes: number;
+  /** /healthz probes that failed (no answer in 5 s, a refused connection or not 200). */
+  healthFailures: number;
+  /** Most requests the load generator had waiting at once. */
+  maxWaiting: number;
   peakRssBytes: number;
   baselineRssBytes: number;
   acceptedEvents: number;
@@ -61,7 +84,7 @@ function quantile(xs: number[], q: number): number {
 }
 
 /** Runs the overload benchmark: `seconds` to measure the sustainable rate, then `seconds` at ten times it. */
-export async function benchOverload(seconds: number, log: (s: string) => void): Promise<OverloadResult> {
+export async function benchOverload(seconds: number, log: (s: string) => void, opts: { connections?: number } = {}): Promise<OverloadResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-overload-'));
   const doc = inventChain(200, 3) as Record<string, unknown>;
   doc.notify = { webhooks: [] };
@@ -79,20 +102,37 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
     if (measuring && reply.statusCode === 202 && request.url === '/api/v1/events') serverSide.push(reply.elapsedTime);
     if (measuring && request.url === '/healthz') healthServerSide.push(reply.elapsedTime);
   });
+  const acceptedAt = new WeakMap<object, number>();
+  const healthSinceAccept: number[] = [];
+  // And of each /healthz from the moment the server took its connection (accept) to its answer.
+  app.addHook('onResponse', async (request) => {
+    if (measuring && request.url === '/healthz') healthSinceAccept.push(performance.now() - (acceptedAt.get(request.raw.socket) ?? NaN));
+  });
   const shedByReason = async () => Object.fromEntries((await service.metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
   const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
-  const worker = new Worker(new URL('./overload-worker.js', import.meta.url));
-  const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));
-  worker.postMessage({ kind: 'init', url, token, sites });
-  await new Promise((resolve) => worker.once('message', resolve));
-  const run = (phase: OverloadPhase) =>
-    new Promise<OverloadPhaseResult>((resolve) => {
-      worker.once('message', resolve);
-      worker.postMessage({ kind: 'run', phase });
+  // New connections the server took during the overload: a client that keeps its connections makes few.
+  let connections = 0;
+  app.server.on('connection', (socket) => {
+    if (measuring) connections++;
+    acceptedAt.set(socket, performance.now());
+  });
+  const script = fileURLToPath(new URL('./overload-client.js', import.meta.url));
+  const client = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const prober = fork(script, ['--probe'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const ask = <T>(child: ChildProcess, m: ClientMessage | { kind: 'start'; url: string }) =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (r) => resolve(r as T));
+      child.once('exit', (code) => reject(new Error(`the overload benchmark's ${child === prober ? 'prober' : 'load generator'} exited (${code})`)));
+      child.send(m);
     });
+  const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));
+  await ask(client, { kind: 'init', url, token, sites });
+  const run = (phase: OverloadPhase) => ask<OverloadPhaseResult>(client, { kind: 'run', phase });
+  const pool = { connections: opts.connections ?? OVERLOAD_CONNECTIONS, maxWaiting: OVERLOAD_MAX_WAITING };
   try {
+    log(`overload: server at ${url}`);
     log(`overload: measuring the sustainable rate (closed loop, 8 clients, ${OVERLOAD_BATCH} events per request, ${seconds} s)`);
-    const base = await run({ kind: 'closed', clients: 8, requestsPerSec: 0, seconds, batchSize: OVERLOAD_BATCH, prefix: 'sustain' });
+    const base = await run({ kind: 'closed', clients: 8, requestsPerSec: 0, seconds, batchSize: OVERLOAD_BATCH, prefix: 'sustain', ...pool });
     const sustainable = base.acceptedEvents / base.elapsed;
     const shedBefore = await shedByReason();
     const offered = sustainable * OVERLOAD_FACTOR;
@@ -106,8 +146,11 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
     const lag = monitorEventLoopDelay({ resolution: 10 });
     lag.enable();
     measuring = true;
+    let probed: ProbeResult;
     try {
-      r = await run({ kind: 'open', clients: 0, requestsPerSec: offered / OVERLOAD_BATCH, seconds, batchSize: OVERLOAD_BATCH, prefix: 'over' });
+      await ask(prober, { kind: 'start', url });
+      r = await run({ kind: 'open', clients: 0, requestsPerSec: offered / OVERLOAD_BATCH, seconds, batchSize: OVERLOAD_BATCH, prefix: 'over', ...pool });
+      probed = await ask<ProbeResult>(prober, { kind: 'stop' });
     } finally {
       clearInterval(sampler);
       lag.disable();
@@ -128,9 +171,17 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
       acceptedP50: quantile(r.accepted, 0.5),
       acceptedP99: quantile(r.accepted, 0.99),
       serverP99: quantile(serverSide, 0.99),
-      healthP50: quantile(r.health, 0.5),
-      healthP99: quantile(r.health, 0.99),
-      healthMax: Math.max(...r.health),
+      healthP50: quantile(probed.health, 0.5),
+      healthP99: quantile(probed.health, 0.99),
+      healthMax: Math.max(...probed.health),
+      healthFailures: probed.failures,
+      healthAcceptedMax: Math.max(0, ...healthSinceAccept),
+      healthConnectMax: Math.max(0, ...probed.connect),
+      refusedP50: quantile(r.refused, 0.5),
+      newConnections: connections,
+      connections: pool.connections,
+      clientPeakRssBytes: r.peakRssBytes,
+      maxWaiting: r.maxInflight,
       healthServerMax: Math.max(0, ...healthServerSide),
       clientLoopDelayMax: r.loopDelayMax,
       peakRssBytes: peak,
@@ -142,13 +193,13 @@ export async function benchOverload(seconds: number, log: (s: string) => void): 
       loopDelayMax: lag.max / 1e6,
       shedReasons,
     };
-    log(`overload: statuses ${JSON.stringify(r.statuses)}, shed by ${JSON.stringify(shedReasons)}, ${r.skipped} not sent (client bound), at most ${r.maxInflight} waiting at once, 503s answered in p50 ${quantile(r.refused, 0.5).toFixed(0)} ms p99 ${quantile(r.refused, 0.99).toFixed(0)} ms`);
+    log(`overload: /healthz from the server's accept to its answer max ${Math.max(0, ...healthSinceAccept).toFixed(0)} ms; the ${probed.health.length} probes in order ${probed.health.map(Math.round).join(' ')} ms; connect p50 ${quantile(probed.connect, 0.5).toFixed(0)} ms max ${Math.max(0, ...probed.connect).toFixed(0)} ms; ${connections} new connections, statuses ${JSON.stringify(r.statuses)}, shed by ${JSON.stringify(shedReasons)}, ${r.skipped} not sent (client bound), at most ${r.maxInflight} waiting at once, 503s answered in p50 ${quantile(r.refused, 0.5).toFixed(0)} ms p99 ${quantile(r.refused, 0.99).toFixed(0)} ms`);
     log(
-      `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms (in the server: max ${res.healthServerMax.toFixed(0)} ms), event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms (the load generator's: max ${res.clientLoopDelayMax.toFixed(0)} ms), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
+      `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms (in the server: max ${res.healthServerMax.toFixed(0)} ms), event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms (the load generator's: max ${res.clientLoopDelayMax.toFixed(0)} ms), server peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), the load generator's ${(res.clientPeakRssBytes / 2 ** 20).toFixed(0)} MiB, /healthz failures ${res.healthFailures}, ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
     );
     return res;
   } finally {
-    worker.postMessage({ kind: 'stop' });
+    for (const child of [client, prober]) if (child.exitCode === null) child.kill();
     await app.close();
     await service.close();
     rmSync(dir, { recursive: true, force: true });

@@ -3,7 +3,10 @@
  * The same SQL runs on both; results are normalised so that int8 comes back as a number,
  * numeric as a decimal string and timestamptz as a Date on either store.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
@@ -51,9 +54,46 @@ export async function openDb(opts: OpenOptions): Promise<Db> {
   return db;
 }
 
+/**
+ * Creates a fresh embedded store (PGlite's initdb) in a child process that exits. Creating a store
+ * leaves the process that did it several hundred MB higher than one that opens an existing store
+ * (WebAssembly memory is never given back), so the serving process only ever reopens. A directory
+ * that already holds a store (PG_VERSION) is left alone.
+ */
+export function createPgliteApart(dataDir: string): boolean {
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return false;
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(process.argv[1]);
+PGlite.create(process.argv[2]).then((db) => db.query('SELECT 1').then(() => db.close())).then(() => process.exit(0), (e) => { process.stderr.write(String(e && e.stack || e)); process.exit(1); });`;
+  try {
+    execFileSync(process.execPath, ['-e', script, entry, dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString().trim();
+    throw new Error(`could not create the embedded store in ${dataDir}: ${stderr || (e as Error).message}`);
+  }
+  return true;
+}
+
+/**
+ * The embedded store's buffer cache (PostgreSQL's shared_buffers) from VIGIL_STORE_SHARED_BUFFERS
+ * (a number and kB, MB or GB); undefined keeps PGlite's default, 128MB. The cache is WebAssembly
+ * memory that is never given back once touched: 16MB keeps a scanned store about 170 MB smaller,
+ * at a cost in latency not yet measured on a quiet machine (docs/performance.md).
+ */
+export function pgliteSharedBuffers(env: Record<string, string | undefined>): string | undefined {
+  const raw = env.VIGIL_STORE_SHARED_BUFFERS;
+  if (raw === undefined || raw === '') return undefined;
+  if (!/^[1-9][0-9]{0,6}(kB|MB|GB)$/.test(raw)) throw new Error(`VIGIL_STORE_SHARED_BUFFERS: expected a size such as 16MB or 128MB (a number and kB, MB or GB), got ${JSON.stringify(raw)}`);
+  return raw;
+}
+
 async function openPglite(dataDir: string): Promise<Db> {
-  if (!dataDir.startsWith('memory://')) ensurePrivateDir(dataDir);
-  const lite = await PGlite.create(dataDir);
+  const sharedBuffers = pgliteSharedBuffers(process.env);
+  if (!dataDir.startsWith('memory://')) {
+    ensurePrivateDir(dataDir);
+    createPgliteApart(dataDir);
+  }
+  const lite = await PGlite.create(dataDir, sharedBuffers ? { postgresqlconf: [`shared_buffers = ${sharedBuffers}`] } : {});
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as unknown[] | undefined);
