@@ -127,7 +127,7 @@ for (const store of TEST_STORES) {
       });
       const code = order.messages.find((m: Json) => m.body.startsWith('VIGIL PATROL')).replyCode;
       const ack = await call('POST', '/api/v1/demo/sms/reply', { from: order.address, body: `ACK ${code}` });
-      expect(ack.body.answer).toMatch(/^Vigil: patrol \S+ acknowledged\. Thank you\.$/);
+      expect(ack.body.answer).toMatch(/^Vigil: patrol \S+ acknowledged\. Reply ENROUTE \S+ when you leave\.$/);
       const patrol = (await call('GET', `/api/v1/patrols?incident=${incidentId}`)).body.items[0];
       expect(patrol.status).toBe('acknowledged');
     });
