@@ -65,6 +65,16 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
 
     const door = await service.pipeline.ingest([
       ev({ source: 'access_control', type: 'door_forced', sourceEventId: 'dash-door-1', occurredAt: '2026-11-20T02:14:00-05:00', zone: 'cash-office', device: 'cr-101-co', assets: ['safe-1'] }),
+      // The NVR saw it: its own clip and snapshot go on that camera's item of the evidence checklist.
+      ev({
+        source: 'cctv',
+        type: 'person_detected',
+        sourceEventId: 'dash-nvr-1',
+        occurredAt: '2026-11-20T02:14:20-05:00',
+        zone: 'cash-office',
+        device: 'cam-101-co',
+        details: { footage: { frigateId: '1700000000.1-abc', clip: 'http://nvr.example/api/events/1700000000.1-abc/clip.mp4', snapshot: 'javascript:alert(1)' } },
+      }),
     ]);
     doorId = door.incidentsOpened[0];
     // A POS void spree on one till; the third void opens a fraud incident with all three. The
@@ -285,6 +295,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('dashboard in Chromium
     const card = page.locator(`#task-card [data-task-id="${task.id}"]`);
     await card.waitFor();
     expect(await card.locator('.checklist input[type="checkbox"]').count()).toBe(task.checklist.length);
+    // The NVR's clip is a link on its camera's item; a link that is not http(s) is not drawn.
+    const footage = card.locator('.checklist [data-nvr-event="1700000000.1-abc"]');
+    expect(await footage.locator('a').count()).toBe(1);
+    expect(await footage.locator('a').getAttribute('href')).toBe('http://nvr.example/api/events/1700000000.1-abc/clip.mp4');
     await card.locator('.checklist input[type="checkbox"]').first().check();
     await page.waitForFunction(
       async ([url, token]) => ((await (await fetch(url, { headers: { authorization: `Bearer ${token}` } })).json()) as { checklist: { done: boolean }[] }).checklist[0].done,

@@ -63,10 +63,11 @@ describe('vigil serve, end to end', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.error.details[0].path).toBe('[0].occurredAt');
 
-    // A CLI command on the same store while the server holds it says so and touches nothing.
+    // A CLI ingest while the server holds the store says so and goes through the server, which
+    // refuses a file that is no event file whole (the configuration is not NDJSON): nothing stored.
     const cli = spawnSync(process.execPath, [BIN, 'ingest', DEMO_CONFIG], { env: { ...process.env, ...env }, encoding: 'utf8' });
     expect(cli.status).toBe(1);
-    expect(cli.stderr).toMatch(/in use by `vigil serve`/);
+    expect(cli.stderr).toMatch(/`vigil serve` \(pid \d+\) holds the embedded store; sending the files through http:/);
 
     expect(await server.stop('SIGTERM')).toBe(0);
     server = await startServer(['--config', DEMO_CONFIG], env);

@@ -205,7 +205,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     await page.waitForSelector('#detail svg.loss-chart');
     const { body, out } = await chartTextSizes(page);
     expect(body).toBeGreaterThan(10);
-    expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan']));
+    expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan', 'timeline', 'hourly-chart']));
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
     // The incident pulses on the plan, its patrol's path is drawn.
     const pulse = page.locator(`#detail [data-incident-pulse="${incidentId}"] .pulse`);
@@ -379,7 +379,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)('site map, guard view 
     await page.waitForSelector('#detail svg.site-plan [data-zone]');
     expect(await page.locator(`#detail [data-incident-pulse="${incidentId}"] .pulse`).evaluate((el) => getComputedStyle(el).animationName)).toBe('none');
     const { body, out } = await chartTextSizes(page);
-    expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan']));
+    expect(new Set(out.map((t) => t.chart.split(' ').pop()))).toEqual(new Set(['factor-chart', 'sparkline', 'loss-chart', 'site-plan', 'timeline', 'hourly-chart']));
     for (const t of out) expect(Math.abs(t.px - body), `${t.chart} "${t.text}" is ${t.px}px`).toBeLessThanOrEqual(0.5);
     await page.screenshot({ path: `${ARTIFACTS}incident-390x844.png`, fullPage: true });
     for (const chart of ['factor-chart', 'loss-chart', 'site-plan']) await page.locator(`#detail svg.${chart}`).screenshot({ path: `${ARTIFACTS}${chart}-390.png` });

@@ -20,6 +20,8 @@ export interface ChecklistItem {
   camera?: string;
   from?: string;
   to?: string;
+  /** The NVR's own snapshot and clip of the incident's events from this camera (http or https links only). */
+  footage?: { eventId: string; at: string; nvrEventId: string; clip: string | null; snapshot: string | null }[];
   done?: boolean;
 }
 

@@ -1,6 +1,7 @@
 /** The header: brand and freshness, active incidents per band (filters the list), incidents per hour over 24 h, sign-out. */
 import { BAND_COLOUR, BANDS, BANDS_DESC, bandOf, type Band } from '../model.js';
 import { r1 } from '../format.js';
+import { bodyFontPx, useMeasuredWidth } from './chart-size.js';
 import { signOut, toggleBand, type DashboardState } from '../store.js';
 
 export function Header({ state: s }: { state: DashboardState }) {
@@ -24,7 +25,7 @@ export function Header({ state: s }: { state: DashboardState }) {
         <figcaption class="small muted" id="hourly-caption">
           {s.hourly ? `Incidents per hour, last 24 h · peak ${peak(s.hourly)}${s.hourly.more ? '+' : ''}` : 'Incidents per hour, last 24 h'}
         </figcaption>
-        <div id="hourly">{s.hourly ? <HourlyChart data={s.hourly} /> : null}</div>
+        <HourlyBox data={s.hourly} />
       </figure>
 
       <div class="session">
@@ -87,11 +88,22 @@ function bins(data: Hourly): { start: number; bins: Record<Band, number>[]; tota
 
 const peak = (data: Hourly): number => Math.max(...bins(data).totals);
 
-function HourlyChart({ data }: { data: Hourly }) {
-  const W = 340;
-  const H = 58;
+/** The chart's box, measured so the chart is drawn in CSS pixels (its labels at the body size). */
+function HourlyBox({ data }: { data: Hourly | null | undefined }) {
+  const [ref, width] = useMeasuredWidth(340, 200);
+  return (
+    <div id="hourly" ref={ref}>
+      {data ? <HourlyChart data={data} width={width} /> : null}
+    </div>
+  );
+}
+
+function HourlyChart({ data, width }: { data: Hourly; width: number }) {
+  const fs = bodyFontPx();
+  const W = width;
   const top = 4;
-  const base = 44;
+  const base = Math.round(fs * 3.2);
+  const H = base + Math.round(fs * 1.3);
   const { start, bins: hours, totals } = bins(data);
   const max = Math.max(1, ...totals);
   const bw = W / 24;
@@ -99,8 +111,10 @@ function HourlyChart({ data }: { data: Hourly }) {
   return (
     <svg
       viewBox={`0 0 ${W} ${H}`}
+      width={W}
+      height={H}
       role="img"
-      class="hourly-chart"
+      class="px-text hourly-chart"
       aria-label={`Incidents opened per hour over the last 24 hours: ${totals.reduce((a, b) => a + b, 0)}${data.more ? '+' : ''} in total, at most ${Math.max(...totals)} in one hour`}
     >
       <line x1={0} x2={W} y1={base + 0.5} y2={base + 0.5} class="axis" />
@@ -125,13 +139,13 @@ function HourlyChart({ data }: { data: Hourly }) {
           </g>
         );
       })}
-      <text x={0} y={H - 2} font-size={10} class="muted-t">
+      <text x={0} y={H - 2} class="muted-t">
         24 h ago
       </text>
-      <text x={W / 2} y={H - 2} font-size={10} text-anchor="middle" class="muted-t">
+      <text x={W / 2} y={H - 2} text-anchor="middle" class="muted-t">
         12 h
       </text>
-      <text x={W} y={H - 2} font-size={10} text-anchor="end" class="muted-t">
+      <text x={W} y={H - 2} text-anchor="end" class="muted-t">
         now
       </text>
     </svg>

@@ -141,12 +141,43 @@ function TaskView({ t, tz }: { t: TaskItem; tz?: string }) {
               <label>
                 <input type="checkbox" checked={!!c.done} onChange={(e) => void patch({ checklist: [{ id: c.id, done: e.currentTarget.checked }] })} /> {checklistText(c, tz)}
               </label>
+              {c.footage && c.footage.length > 0 ? <FootageLinks footage={c.footage} tz={tz} /> : null}
             </li>
           ))}
         </ul>
       ) : null}
       {msg ? <p class="small err">{msg}</p> : null}
     </li>
+  );
+}
+
+/** The NVR's footage of a clip item: its snapshot and clip per NVR event, opened in a new tab. */
+function FootageLinks({ footage, tz }: { footage: NonNullable<TaskItem['checklist'][number]['footage']>; tz?: string }) {
+  const safe = (u: string | null) => (u && /^https?:\/\//.test(u) ? u : null);
+  return (
+    <ul class="footage small" aria-label="Footage from the NVR">
+      {footage.map((f) => (
+        <li key={f.nvrEventId} data-nvr-event={f.nvrEventId}>
+          {fmtTime(f.at, tz)}
+          {safe(f.clip) ? (
+            <>
+              {' · '}
+              <a href={safe(f.clip)!} target="_blank" rel="noopener noreferrer">
+                clip
+              </a>
+            </>
+          ) : null}
+          {safe(f.snapshot) ? (
+            <>
+              {' · '}
+              <a href={safe(f.snapshot)!} target="_blank" rel="noopener noreferrer">
+                snapshot
+              </a>
+            </>
+          ) : null}
+        </li>
+      ))}
+    </ul>
   );
 }
 
