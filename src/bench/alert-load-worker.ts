@@ -81,6 +81,9 @@ parentPort!.on('message', async (m: { kind: string; url: string; token: string; 
     // Give the last alerts time to arrive.
     await new Promise((res) => setTimeout(res, 3000));
     parentPort!.postMessage({ kind: 'result', ...r, arrivals: arrivals.splice(0) });
+  } else if (m.kind === 'arrivals') {
+    // SMS that arrived after a phase's result was sent (a server still working off its backlog).
+    parentPort!.postMessage({ kind: 'arrivals', arrivals: arrivals.splice(0) });
   } else if (m.kind === 'stop') {
     server.close();
     parentPort!.close();

@@ -102,6 +102,32 @@ function procBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   }
 }
 
+/** CPU time of a process so far (ms), from /proc/PID/stat (utime + stime, at the usual 100 ticks a second); NaN when gone. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Waits until a server has finished what a phase left it (a backlog of accepted events, alerts
+ * still to send): its process under a fifth of a core over half a second, at most `maxMs`. So
+ * the next phase, of the other side or the next rate, does not share the machine with it.
+ */
+async function settleCpu(pid: number, maxMs: number): Promise<number> {
+  const started = performance.now();
+  for (;;) {
+    const a = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 500));
+    const b = cpuMs(pid);
+    if (!Number.isFinite(b) || b - a < 100 || performance.now() - started > maxMs) return performance.now() - started;
+  }
+}
+
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
@@ -282,7 +308,11 @@ export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Pro
       }, 100);
       worker.postMessage({ kind: 'run', url: server.url, token, phase: { rate, seconds, events: events.map(({ sourceEventId, body }) => ({ sourceEventId, body })) } });
       const r = await new Promise<WorkerResult>((resolve) => worker.once('message', resolve));
+      // The process's peak is part of the phase, the wait for it to go idle is not.
+      const settledMs = await settleCpu(pid, 60_000);
       clearInterval(sampler);
+      worker.postMessage({ kind: 'arrivals' });
+      r.arrivals.push(...(await new Promise<{ arrivals: WorkerResult['arrivals'] }>((resolve) => worker.once('message', resolve))).arrivals);
       const sent = new Map(r.sent);
       const first = new Map<string, number>();
       for (const a of r.arrivals) {
@@ -330,7 +360,7 @@ export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Pro
       };
       log(
         `peers: ${server.peer} at ${rate}/s for ${seconds} s: HTTP p50 ${res.httpP50.toFixed(1)} / p99 ${res.httpP99.toFixed(1)} ms; SMS p50 ${res.smsP50.toFixed(1)} / p99 ${res.smsP99.toFixed(1)} / max ${res.smsMax.toFixed(1)} ms (${res.alerts}/${criticals} alerted); ` +
-          `statuses ${JSON.stringify(r.statuses)}; RSS peak ${(res.rssPeak / 2 ** 20).toFixed(0)} MiB`,
+          `statuses ${JSON.stringify(r.statuses)}; RSS peak ${(res.rssPeak / 2 ** 20).toFixed(0)} MiB; idle again ${(settledMs / 1000).toFixed(1)} s after the load`,
       );
       return res;
     };
@@ -368,6 +398,7 @@ export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Pro
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? (x >= 100 ? Math.round(x).toLocaleString('en-US') : x.toFixed(1)) : '-');
+const n0 = (x: number) => x.toLocaleString('en-US');
 const mib = (b: number) => (Number.isFinite(b) ? `${Math.round(b / 2 ** 20).toLocaleString('en-US')} MiB` : '-');
 const ratio = (v: number, n: number) => (Number.isFinite(v) && Number.isFinite(n) && n > 0 ? `${(v / n).toFixed(2)}x` : '-');
 
@@ -376,8 +407,10 @@ export const PEERS_HEADING = `## Vigil against Node-RED ${NODE_RED_VERSION} (sam
 
 /** The BENCHMARKS.md section of a run. */
 export function peersSection(r: PeersResult, command: string): string[] {
-  const kneeText = (k: PeersResult['knees'][PeerName]) =>
-    `HTTP p99 past ${KNEE_MS} ms at ${k.http !== undefined ? `${k.http.toLocaleString('en-US')}/s` : `none up to ${k.lastRate.toLocaleString('en-US')}/s`}, detection to SMS p99 past ${KNEE_MS} ms at ${k.sms !== undefined ? `${k.sms.toLocaleString('en-US')}/s` : `none up to ${k.lastRate.toLocaleString('en-US')}/s`}`;
+  const first = r.plan.kneeRates[0];
+  const at = (rate: number | undefined, last: number) =>
+    rate === undefined ? `not within the steps (still under at ${last.toLocaleString('en-US')}/s)` : rate === first ? `${rate.toLocaleString('en-US')}/s, already the first step` : `${rate.toLocaleString('en-US')}/s`;
+  const kneeText = (k: PeersResult['knees'][PeerName]) => `HTTP p99 past ${KNEE_MS} ms at ${at(k.http, k.lastRate)}; detection to SMS p99 past ${KNEE_MS} ms at ${at(k.sms, k.lastRate)}`;
   const lines = [
     PEERS_HEADING,
     '',
@@ -389,7 +422,7 @@ export function peersSection(r: PeersResult, command: string): string[] {
     const n = r.phases.find((p) => p.peer === 'node-red' && p.rate === rate);
     if (!v || !n) continue;
     const row = (name: string, p: PeerPhase) =>
-      `| ${name} | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${p.accepted}/${p.events}${p.errors > 0 ? ` (${p.errors} not 202)` : ''} | ${mib(p.rssPeak)} (VmHWM ${mib(p.hwm)}) |`;
+      `| ${name} | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${n0(p.accepted)}/${n0(p.events)}${p.errors > 0 ? ` (${n0(p.errors)} not 202)` : ''} | ${mib(p.rssPeak)} (VmHWM ${mib(p.hwm)}) |`;
     lines.push(
       `### ${rate.toLocaleString('en-US')} events/s for ${r.plan.seconds} s`,
       '',
@@ -413,7 +446,7 @@ export function peersSection(r: PeersResult, command: string): string[] {
     '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ...r.knee.map(
       (p) =>
-        `| ${p.peer === 'vigil' ? 'Vigil' : 'Node-RED'} | ${p.rate.toLocaleString('en-US')}/s | ${Math.round(p.achievedRate).toLocaleString('en-US')}/s | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${p.accepted}/${p.events} | ${mib(p.rssPeak)} |`,
+        `| ${p.peer === 'vigil' ? 'Vigil' : 'Node-RED'} | ${p.rate.toLocaleString('en-US')}/s | ${Math.round(p.achievedRate).toLocaleString('en-US')}/s | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${n0(p.accepted)}/${n0(p.events)} | ${mib(p.rssPeak)} |`,
     ),
     '',
     '### What each side guarantees',
@@ -421,7 +454,7 @@ export function peersSection(r: PeersResult, command: string): string[] {
     '- **Vigil** commits every event (and the incident, its journal and its outbox rows) to the embedded store before it answers 202, and sends the SMS only after the commit that decided it: a crash after the 202 loses nothing, and an alert is never sent for something the store does not hold.',
     `- **Node-RED** keeps nothing: the event lives in the flow's memory until the reply and the SMS request are sent. A crash loses every event in flight, no SMS is retried, and nothing can be read back afterwards. Its triage is the first-event part of Vigil's severity (event rule, the zone's assets, after hours, restricted zone; no history, contagion or camera state): see \`src/bench/peer-flow.ts\`.`,
     '',
-    `- How: one event per HTTP request, open loop (sent at the offered rate whatever the answers), from a load generator in a thread of the bench process, which is also the Twilio-compatible SMS receiver both sides alert (form-encoded POST, as Twilio's API); one event in ${CRITICAL_EVERY} is a forced door into a restricted zone that opens a new critical incident (two SMS: the site's security lead and rapid response), the rest badge swipes. At each rate Vigil goes first, then Node-RED, each with its own events; a ${r.plan.warmupSeconds}-second warm-up of each runs first and is not reported. Vigil is \`vigil serve\` in its own process on a fresh embedded store (the per-recipient SMS rate limit lifted); Node-RED ${NODE_RED_VERSION} runs \`red.js\` in its own process with the flow \`vigil bench --peers\` writes (HTTP in, a function node, a 202 reply, an HTTP request node; the editor disabled, the admin API on 127.0.0.1). Detection to SMS is from the send of the POST to the first SMS of its incident at the receiver. Peak RSS is the highest VmRSS of the server's process sampled every 100 ms during the phase; VmHWM its peak since start. Node-RED was ${r.cached ? 'already installed (reused from the cache folder)' : `installed for this run in ${Math.round(r.installSeconds)} s`}.`,
+    `- How: one event per HTTP request, open loop (sent at the offered rate whatever the answers), from a load generator in a thread of the bench process, which is also the Twilio-compatible SMS receiver both sides alert (form-encoded POST, as Twilio's API); one event in ${CRITICAL_EVERY} is a forced door into a restricted zone that opens a new critical incident (two SMS: the site's security lead and rapid response), the rest badge swipes. At each rate Vigil goes first, then Node-RED, each with its own events; a ${r.plan.warmupSeconds}-second warm-up of each runs first and is not reported. Vigil is \`vigil serve\` in its own process on a fresh embedded store (the per-recipient SMS rate limit lifted); Node-RED ${NODE_RED_VERSION} runs \`red.js\` in its own process with the flow \`vigil bench --peers\` writes (HTTP in, a function node, a 202 reply, an HTTP request node; the editor disabled, the admin API on 127.0.0.1). Detection to SMS is from the send of the POST to the first SMS of its incident at the receiver; a forced door refused (not 202) or not alerted is left out of the percentiles and counted in "alerted". After each phase the bench waits (up to 60 s) until the server's process is idle again (under a fifth of a core), so the next phase does not share the machine with a backlog; SMS arriving in that wait still count. "Achieved" below the offered rate means the load generator itself could not send faster. Peak RSS is the highest VmRSS of the server's process sampled every 100 ms during the phase; VmHWM its peak since start. Node-RED was ${r.cached ? 'already installed (reused from the cache folder)' : `installed for this run in ${Math.round(r.installSeconds)} s`}.`,
     '',
   );
   return lines;
