@@ -35,7 +35,8 @@ export interface LatencyResult {
   errors: number;
 }
 
-function quantile(sorted: number[], q: number): number {
+/** The q-quantile of an ascending array (nearest rank); NaN when empty. */
+export function quantile(sorted: number[], q: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }

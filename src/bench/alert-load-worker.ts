@@ -38,6 +38,8 @@ server.listen(0, '127.0.0.1', () => parentPort!.postMessage({ kind: 'ready', rec
 async function run(url: string, token: string, phase: Phase) {
   const sent = new Map<string, number>();
   const statuses = new Map<number, number>();
+  /** Each request's time from its send to its answer (ms), in send order. */
+  const latencies: number[] = [];
   let inflight = 0;
   let maxInflight = 0;
   const start = now();
@@ -51,10 +53,12 @@ async function run(url: string, token: string, phase: Phase) {
         const e = phase.events[i++];
         inflight++;
         maxInflight = Math.max(maxInflight, inflight);
-        sent.set(e.sourceEventId, now());
+        const t0 = now();
+        sent.set(e.sourceEventId, t0);
         fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: e.body })
           .then(async (r) => {
             await r.arrayBuffer();
+            latencies.push(now() - t0);
             statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
           })
           .catch(() => statuses.set(0, (statuses.get(0) ?? 0) + 1))
@@ -67,7 +71,7 @@ async function run(url: string, token: string, phase: Phase) {
     };
     tick();
   });
-  return { sent: [...sent.entries()], statuses: [...statuses.entries()], maxInflight, elapsed: (now() - start) / 1000 };
+  return { sent: [...sent.entries()], statuses: [...statuses.entries()], latencies, maxInflight, elapsed: (now() - start) / 1000 };
 }
 
 parentPort!.on('message', async (m: { kind: string; url: string; token: string; phase: Phase }) => {
@@ -77,6 +81,9 @@ parentPort!.on('message', async (m: { kind: string; url: string; token: string; 
     // Give the last alerts time to arrive.
     await new Promise((res) => setTimeout(res, 3000));
     parentPort!.postMessage({ kind: 'result', ...r, arrivals: arrivals.splice(0) });
+  } else if (m.kind === 'arrivals') {
+    // SMS that arrived after a phase's result was sent (a server still working off its backlog).
+    parentPort!.postMessage({ kind: 'arrivals', arrivals: arrivals.splice(0) });
   } else if (m.kind === 'stop') {
     server.close();
     parentPort!.close();

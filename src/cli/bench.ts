@@ -2,7 +2,7 @@
  * `vigil bench`: runs the benchmarks in src/bench and writes their table to BENCHMARKS.md. Every
  * figure is compared with a baseline or target measured in the same run on the same machine.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchAlertLatency, CRITICAL_EVERY, type LatencyResult } from '../bench/alert-latency.js';
 import { benchIngest } from '../bench/ingest.js';
@@ -22,6 +22,8 @@ export interface BenchOptions {
   postgres?: boolean;
   /** The PostgreSQL server for it (default VIGIL_TEST_DATABASE_URL, then DATABASE_URL). */
   databaseUrl?: string;
+  /** Only Vigil against Node-RED on the same load (src/bench/peers.ts); its section goes into BENCHMARKS.md (or --out). */
+  peers?: boolean;
 }
 
 /** The benchmarks `--only` can name, in the order a full run takes them. */
@@ -47,6 +49,7 @@ export function selectBenchmarks(only: string | undefined): Set<BenchmarkName> {
  */
 export async function benchCommand(opts: BenchOptions): Promise<void> {
   const log = (s: string) => process.stderr.write(`${s}\n`);
+  if (opts.peers) return peersCommand(opts, log);
   const only = selectBenchmarks(opts.only);
   const full = only.size === BENCHMARK_NAMES.length;
   process.env.VIGIL_LOG_LEVEL ??= 'silent';
@@ -108,13 +111,33 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     ...(overload ? [`- **Overload**: the same in-process server on a fresh embedded store with the default admission budget (${fmt(OVERLOAD_BUDGET.maxInflightBytes)} request bytes in flight at most and no more than the measured speed finishes in ${OVERLOAD_BUDGET.maxQueueMs} ms, ${fmt(OVERLOAD_BUDGET.maxPendingEvents)} pending events, ${OVERLOAD_BUDGET.maxQueueMs} ms of queueing, the event loop at most ${Math.round(OVERLOAD_BUDGET.maxLoopUtilization * 100)} % busy). A load generator in its own process first measures what the server sustains (8 clients in closed loop, ${OVERLOAD_BATCH} badge swipes per request, each waiting out a 503's Retry-After), then offers ${OVERLOAD_FACTOR} times that open loop over at most ${OVERLOAD_CONNECTIONS} keep-alive connections (as a load balancer's pool; requests wait in the client for a free connection, and past ${fmt(OVERLOAD_MAX_WAITING)} waiting are not sent), while a third process asks \`/healthz\` every 100 ms on a new connection each time (as a liveness probe does). Shed is the share of requests answered 503 with Retry-After (by the budget that refused them); accepted latency is measured at the load generator from when the request was due to its answer (time waiting for a connection counts), and "in the server" from its first byte to its answer; /healthz at the prober, from the server's accept of its connection to the answer, and in the handler. Peak memory is the resident size of the server's process (the load generator's is reported beside it). Every event of every 202 is counted in the store afterwards.`] : []),
     ...(weekly.length > 0 ? [`- **Weekly loss report**: one year (52 ISO weeks) of a ${weekly[0]?.sites ?? 500}-site invented chain generated in SQL (losses with recoveries, acknowledgements, resolutions, guard arrivals, touched assets), through the triggers that keep the report's pre-aggregate; then the whole report of one week (every query and the model, as the API and the Monday job make it) against the store's own \`count(*), sum(net_loss) ... GROUP BY site\` over the same week's incidents, each the median of several runs in the same process ([docs/weekly-report.md](docs/weekly-report.md)).`] : []),
     ...(serveMemory ? [`- **Memory of \`vigil serve\`**: the command in its own process with the bundled demo chain and its simulator on a new data directory; its resident size (\`VmRSS\`) ${serveMemory.idleSeconds} s after it says it is running, and its peak (\`VmHWM\`). The store is created (initdb) by a child process that exits, so the serving process only reopens it ([docs/performance.md](docs/performance.md)).`] : []),
-    '- For scale (from the issue, same kind of machine): the same triage flow in Node-RED 4, in memory and committing nothing, reaches p99 24 ms at 200 events/s and saturates near 1,000 events/s (p50 1.4 s).',
+    '- Against a peer on the same load in the same run: `vigil bench --peers` (Vigil against Node-RED 4, the section below when it has run).',
     '- Where the time goes, and what would close the gaps: [docs/performance.md](docs/performance.md).',
     '',
     ...scaleOut,
   ].join('\n');
-  if (full || opts.out) writeFileSync(opts.out ?? 'BENCHMARKS.md', md);
+  if (full || opts.out) {
+    const file = opts.out ?? 'BENCHMARKS.md';
+    // The peers section (`vigil bench --peers`) is its own run: keep it when the rest is rewritten.
+    const { existingSection } = await import('../bench/peers.js');
+    const peers = existsSync(file) ? existingSection(readFileSync(file, 'utf8')) : '';
+    writeFileSync(file, peers ? `${md.replace(/\s*$/, '')}\n\n${peers}` : md);
+  }
   process.stdout.write(md);
+}
+
+/**
+ * `vigil bench --peers`: Vigil against Node-RED on the same load. Runs alone (not with --only or
+ * --postgres); its section replaces the earlier one in BENCHMARKS.md (or --out), or is appended.
+ */
+async function peersCommand(opts: BenchOptions, log: (s: string) => void): Promise<void> {
+  if (opts.only !== undefined || opts.postgres) throw new UsageError(`bench --peers runs alone; leave out ${opts.only !== undefined ? '--only' : '--postgres'}`);
+  const { benchPeers, peersPlan, peersSection, spliceSection } = await import('../bench/peers.js');
+  const result = await benchPeers(peersPlan(!!opts.quick), log);
+  const section = peersSection(result, `vigil bench --peers${opts.quick ? ' --quick' : ''}`).join('\n');
+  const file = opts.out ?? 'BENCHMARKS.md';
+  writeFileSync(file, spliceSection(existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n', section));
+  process.stdout.write(section);
 }
 
 /** The weekly report rows: the report and the store's plain aggregate over the same week's rows. */

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { benchCommand } from '../cli/bench.js';
+import { UsageError } from '../cli/common.js';
+import { existingSection, PEERS_HEADING, peersPlan, spliceSection } from './peers.js';
+
+describe('vigil bench --peers', () => {
+  it('runs 200 and 1,000 events/s side by side and doubles the rate for the knee; --quick only shortens the phases', () => {
+    const full = peersPlan(false);
+    const quick = peersPlan(true);
+    expect(full.rates).toEqual([200, 1000]);
+    expect(quick.rates).toEqual(full.rates);
+    for (const p of [full, quick]) for (let i = 1; i < p.kneeRates.length; i++) expect(p.kneeRates[i]).toBe(p.kneeRates[i - 1] * 2);
+    expect(quick.seconds).toBeLessThan(full.seconds);
+    expect(quick.kneeSeconds).toBeLessThan(full.kneeSeconds);
+    expect(quick.kneeRates.length).toBeLessThanOrEqual(full.kneeRates.length);
+  });
+
+  it('runs alone: with --only or --postgres it is refused before anything is installed or started', async () => {
+    await expect(benchCommand({ peers: true, only: 'ingest' })).rejects.toThrow(new UsageError('bench --peers runs alone; leave out --only'));
+    await expect(benchCommand({ peers: true, postgres: true })).rejects.toThrow(new UsageError('bench --peers runs alone; leave out --postgres'));
+  });
+
+  it('puts its section into BENCHMARKS.md: appended the first time, replaced up to the next section later, kept when the rest is rewritten', () => {
+    const base = '# Benchmarks\n\n| what | measured |\n\n## Scale-out\n\nfigures\n';
+    const one = `${PEERS_HEADING}\n\n### 200 events/s\n\nfirst run\n`;
+    const two = `${PEERS_HEADING}\n\n### 200 events/s\n\nsecond run\n`;
+    const after1 = spliceSection(base, one);
+    expect(after1).toBe(`${base}\n${one}`);
+    const after2 = spliceSection(after1, two);
+    expect(after2).toBe(`${base}\n${two}`);
+    // In the middle of the file: only its own part is replaced.
+    const middle = `# Benchmarks\n\n${one}\n## Scale-out\n\nfigures\n`;
+    expect(spliceSection(middle, two)).toBe(`# Benchmarks\n\n${two}\n## Scale-out\n\nfigures\n`);
+    expect(existingSection(middle)).toBe(one);
+    expect(existingSection(after2)).toBe(two);
+    expect(existingSection(base)).toBe('');
+  });
+});
