@@ -21,7 +21,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +29,7 @@ import { parseConfig } from '../config/loader.js';
 import { inventChain } from '../sim/invent-chain.js';
 import { CRITICAL_EVERY, quantile } from './alert-latency.js';
 import { buildPeerFlows, peerSettings } from './peer-flow.js';
+import { freePort } from '../ops/free-port.js';
 
 export const NODE_RED_VERSION = '4.1.15';
 /** Where Node-RED is installed and kept between runs. */
@@ -126,17 +126,6 @@ async function settleCpu(pid: number, maxMs: number): Promise<number> {
     const b = cpuMs(pid);
     if (!Number.isFinite(b) || b - a < 100 || performance.now() - started > maxMs) return performance.now() - started;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function run(cmd: string, args: string[], log: (s: string) => void): Promise<void> {

@@ -12,7 +12,7 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { InvalidError, type Problem } from '../domain/errors.js';
-import { importFile } from '../ingest/import-file.js';
+import { importFile, type ImportCounts } from '../ingest/import-file.js';
 import { createService } from '../service.js';
 import { acquireStore, storeOwner } from '../store/lock.js';
 import { detectFormat, parseOptionsFor, type FileFormat } from '../sources/event-files.js';
@@ -31,15 +31,9 @@ export interface IngestCommandOptions {
   token?: string;
 }
 
-export interface FileSummary {
+export interface FileSummary extends ImportCounts {
   file: string;
   format: FileFormat;
-  read: number;
-  accepted: number;
-  duplicates: number;
-  skipped: number;
-  rejected: number;
-  incidentsOpened: number;
   problems: Problem[];
   seconds: number;
   kinds?: Record<string, number>;

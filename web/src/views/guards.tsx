@@ -10,6 +10,7 @@ import { onLiveEvent, select, setPage, type DashboardState } from '../store.js';
 import { siteName, siteOf, siteTz, zoneName } from './names.js';
 import { fmtLeft } from './sla.js';
 import { useApi } from './use-api.js';
+import { SiteFilter } from './site-filter.js';
 
 type Patrol = Incident['patrols'][number];
 
@@ -88,17 +89,7 @@ export function GuardsPage({ state: s }: { state: DashboardState }) {
       <div class="page-head">
         <h2 id="guards-title">Guards</h2>
         <div class="page-filters">
-          <label class="small">
-            Site{' '}
-            <select id="guards-site" value={site} onChange={(e) => setSite(e.currentTarget.value)}>
-              <option value="">every site</option>
-              {[...s.sites.values()].map((x) => (
-                <option key={x.id} value={x.id}>
-                  {x.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SiteFilter id="guards-site" value={site} sites={s.sites.values()} onChange={setSite} />
           <label class="small">
             <input type="checkbox" checked={onShiftOnly} onChange={(e) => setOnShiftOnly(e.currentTarget.checked)} /> on shift only
           </label>

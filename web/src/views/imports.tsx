@@ -6,16 +6,10 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { apiToken, errorText, request, type DashboardState } from '../store.js';
+import type { ImportCounts } from '../../../src/ingest/import-file.js';
 import { useApi } from './use-api.js';
 
-interface Counts {
-  read: number;
-  accepted: number;
-  duplicates: number;
-  skipped: number;
-  rejected: number;
-  incidentsOpened: number;
-}
+type Counts = ImportCounts;
 
 export interface ImportItem {
   id: string;

@@ -10,6 +10,7 @@ import { onLiveEvent, request, select, setPage, type DashboardState } from '../s
 import { siteName, siteOf, siteTz } from './names.js';
 import { useApi } from './use-api.js';
 import { deliveryOf, lastError } from './workflow-delivery.js';
+import { SiteFilter } from './site-filter.js';
 
 type Notification = Incident['notifications'][number];
 
@@ -164,17 +165,7 @@ export function NotificationsPage({ state: s }: { state: DashboardState }) {
               ))}
             </select>
           </label>
-          <label class="small">
-            Site{' '}
-            <select id="notif-site" value={site} onChange={(e) => setSite(e.currentTarget.value)}>
-              <option value="">every site</option>
-              {[...s.sites.values()].map((x) => (
-                <option key={x.id} value={x.id}>
-                  {x.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <SiteFilter id="notif-site" value={site} sites={s.sites.values()} onChange={setSite} />
           <span class="small muted">{list.data ? `${items.length}${list.data.nextCursor ? '+' : ''} notifications` : list.loading ? 'loading…' : ''}</span>
         </div>
       </div>

@@ -26,6 +26,7 @@ import {
 import { siteName, siteTz, zoneName } from './names.js';
 import { SlaBadge, useNow } from './sla.js';
 import '../triage.css';
+import { SiteFilter } from './site-filter.js';
 
 /** The keyboard shortcuts of the queue, as the help lists them. */
 export const SHORTCUTS: readonly { keys: string[]; does: string }[] = [
@@ -205,15 +206,7 @@ export function Queue({ state: s }: { state: DashboardState }) {
           </select>
         </label>
         <label>
-          Site{' '}
-          <select id="filter-site" value={f.site} onChange={(e) => setTriage({ site: e.currentTarget.value })}>
-            <option value="">every site</option>
-            {sites.map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
+          Site <SiteFilter bare id="filter-site" value={f.site} sites={sites} onChange={(site) => setTriage({ site })} />
         </label>
         <label>
           Type{' '}

@@ -8,6 +8,7 @@ import { r1 } from '../format.js';
 import { download, errorText, type DashboardState } from '../store.js';
 import { bodyFontPx, textWidth, useMeasuredWidth } from './chart-size.js';
 import { useApi } from './use-api.js';
+import { SiteFilter } from './site-filter.js';
 
 /** The ISO week (YYYY-Www) before the one containing `d`, in UTC (the server picks the organisation's zone). */
 export function lastWeek(d = new Date()): string {
@@ -40,17 +41,7 @@ export function WeeklyPage({ state: s }: { state: DashboardState }) {
         <label class="small">
           Week <input type="week" id="week-picker" value={week} onInput={(e) => setWeek(e.currentTarget.value)} />
         </label>
-        <label class="small">
-          Site{' '}
-          <select value={site} onChange={(e) => setSite(e.currentTarget.value)}>
-            <option value="">all sites</option>
-            {[...s.sites.values()].map((x) => (
-              <option key={x.id} value={x.id}>
-                {x.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <SiteFilter value={site} sites={s.sites.values()} onChange={setSite} allLabel="all sites" />
         <div class="row-actions">
           {(['pdf', 'html', 'csv', 'json'] as const).map((f) => (
             <button type="button" key={f} onClick={() => save(f)}>
