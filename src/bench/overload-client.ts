@@ -57,6 +57,8 @@ export interface ProbeResult {
   /** Latency (ms) of every /healthz probe (a probe without an answer in 5 s counts 5,000). */
   health: number[];
   failures: number;
+  /** Wall-clock times (ms since the epoch) of each probe: start, TCP connect, answer (NaN when none). */
+  times: { start: number; connect: number; end: number }[];
 }
 
 export type ClientMessage =
@@ -160,11 +162,15 @@ async function runPhase(p: OverloadPhase): Promise<OverloadPhaseResult> {
 function probe(url: URL): { stop: () => Promise<ProbeResult> } {
   const health: number[] = [];
   const connect: number[] = [];
+  const times: ProbeResult['times'] = [];
+  const wall = () => performance.timeOrigin + performance.now();
   let failures = 0;
   let running = true;
   const once = () =>
     new Promise<void>((resolve) => {
       const t0 = performance.now();
+      const at = { start: wall(), connect: NaN, end: NaN };
+      times.push(at);
       let settled = false;
       const finish = (ms: number, ok: boolean) => {
         if (settled) return;
@@ -176,13 +182,19 @@ function probe(url: URL): { stop: () => Promise<ProbeResult> } {
       };
       const req = request({ host: url.hostname, port: url.port, path: '/healthz', agent: false }, (res) => {
         res.resume();
-        res.on('end', () => finish(performance.now() - t0, res.statusCode === 200));
+        res.on('end', () => {
+          at.end = wall();
+          finish(performance.now() - t0, res.statusCode === 200);
+        });
       });
       const timer = setTimeout(() => {
         req.destroy();
         finish(5000, false);
       }, 5000);
-      req.on('socket', (socket) => socket.once('connect', () => connect.push(performance.now() - t0)));
+      req.on('socket', (socket) => socket.once('connect', () => {
+          at.connect = wall();
+          connect.push(performance.now() - t0);
+        }));
       req.on('error', () => finish(Math.min(5000, performance.now() - t0), false));
       req.end();
     });
@@ -196,7 +208,7 @@ function probe(url: URL): { stop: () => Promise<ProbeResult> } {
     stop: async () => {
       running = false;
       await loop;
-      return { health, connect, failures };
+      return { health, connect, failures, times };
     },
   };
 }

@@ -104,9 +104,16 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
   });
   const acceptedAt = new WeakMap<object, number>();
   const healthSinceAccept: number[] = [];
+  // Wall-clock accept and answer of each /healthz, to line up with the prober's own times.
+  const healthWall: { accept: number; answer: number }[] = [];
+  const wall = () => performance.timeOrigin + performance.now();
   // And of each /healthz from the moment the server took its connection (accept) to its answer.
   app.addHook('onResponse', async (request) => {
-    if (measuring && request.url === '/healthz') healthSinceAccept.push(performance.now() - (acceptedAt.get(request.raw.socket) ?? NaN));
+    if (measuring && request.url === '/healthz') {
+      const accepted = acceptedAt.get(request.raw.socket) ?? NaN;
+      healthSinceAccept.push(performance.now() - accepted);
+      healthWall.push({ accept: performance.timeOrigin + accepted, answer: wall() });
+    }
   });
   const shedByReason = async () => Object.fromEntries((await service.metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
   const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
@@ -194,6 +201,13 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
       shedReasons,
     };
     log(`overload: /healthz from the server's accept to its answer max ${Math.max(0, ...healthSinceAccept).toFixed(0)} ms; the ${probed.health.length} probes in order ${probed.health.map(Math.round).join(' ')} ms; connect p50 ${quantile(probed.connect, 0.5).toFixed(0)} ms max ${Math.max(0, ...probed.connect).toFixed(0)} ms; ${connections} new connections, statuses ${JSON.stringify(r.statuses)}, shed by ${JSON.stringify(shedReasons)}, ${r.skipped} not sent (client bound), at most ${r.maxInflight} waiting at once, 503s answered in p50 ${quantile(r.refused, 0.5).toFixed(0)} ms p99 ${quantile(r.refused, 0.99).toFixed(0)} ms`);
+    // The slowest probe, split where its time went: the prober connected, the server accepted, answered, the prober read it.
+    const slowest = probed.times.filter((t) => Number.isFinite(t.end)).map((t) => ({ t })).sort((a, b) => b.t.end - b.t.start - (a.t.end - a.t.start))[0];
+    const server = slowest ? healthWall.find((h) => h.accept >= slowest.t.start - 1 && h.accept <= slowest.t.end) : undefined;
+    if (slowest && server)
+      log(
+        `overload: slowest answered /healthz: connected +${(slowest.t.connect - slowest.t.start).toFixed(0)} ms, server accepted +${(server.accept - slowest.t.start).toFixed(0)} ms, answered +${(server.answer - slowest.t.start).toFixed(0)} ms, prober read it +${(slowest.t.end - slowest.t.start).toFixed(0)} ms`,
+      );
     log(
       `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms (in the server: max ${res.healthServerMax.toFixed(0)} ms), event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms (the load generator's: max ${res.clientLoopDelayMax.toFixed(0)} ms), server peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), the load generator's ${(res.clientPeakRssBytes / 2 ** 20).toFixed(0)} MiB, /healthz failures ${res.healthFailures}, ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
     );

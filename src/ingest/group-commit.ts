@@ -9,16 +9,33 @@ import { setImmediate as setImmediatePromise } from 'node:timers/promises';
 import { RetryableError } from '../domain/errors.js';
 import type { SecurityEvent } from '../domain/types.js';
 
-/** Most events one group commit carries. */
-const MAX_GROUP_EVENTS = 5000;
-/** Fewest events a group is cut to (below this the commit's own cost dominates). */
-const MIN_GROUP_EVENTS = 250;
+/** How a group commit cuts its groups. */
+export interface GroupLimits {
+  /** Most events one group commit carries. */
+  maxGroupEvents: number;
+  /** Fewest events a group is cut to (below this the commit's own cost dominates). */
+  minGroupEvents: number;
+  /**
+   * How long one group commit should take (ms). The embedded store runs a transaction without
+   * yielding to the event loop, so a commit's length is how long /healthz, new connections and
+   * every refusal wait behind it: groups are cut to what the last commits wrote in this time
+   * (between minGroupEvents and maxGroupEvents).
+   */
+  targetCommitMs: number;
+}
+
 /**
- * How long one group commit should take. The embedded store runs a transaction without yielding to
- * the event loop, so a commit's length is how long /healthz and every other request wait behind
- * it: groups are cut to what the last commits wrote in this time (between MIN and MAX_GROUP_EVENTS).
+ * The default cut. One embedded-store transaction of the ingest took (fastest of six, on a
+ * 2-core machine shared with other work) 3 ms for 50 events, 7 ms for 200, 56 ms for 1,000 and
+ * 155 ms for 5,000: about 250 events make 10-15 ms. Under a 10x overload a 50 ms target held every
+ * socket, refusal and /healthz behind 50-150 ms commits; at 15 ms the loop turns three times as
+ * often; the sustainable rate and the normal-load latencies measured the same within this machine's noise (docs/performance.md, Overload).
  */
-const TARGET_COMMIT_MS = 50;
+export const DEFAULT_GROUP_LIMITS: Readonly<GroupLimits> = {
+  maxGroupEvents: 5000,
+  minGroupEvents: 250,
+  targetCommitMs: 15,
+};
 /** Most events waiting for a group commit before new requests are refused with 503. */
 const MAX_WAITING_EVENTS = 20_000;
 
@@ -46,17 +63,25 @@ export class GroupCommit<R> {
   private msPerEvent = 0;
 
   /** `commit` stores a group's events in one transaction and describes the result. */
-  constructor(private readonly commit: (events: readonly SecurityEvent[]) => Promise<GroupedResult<R>>) {}
+  private readonly limits: GroupLimits;
+
+  constructor(
+    private readonly commit: (events: readonly SecurityEvent[]) => Promise<GroupedResult<R>>,
+    limits: Partial<GroupLimits> = {},
+  ) {
+    this.limits = { ...DEFAULT_GROUP_LIMITS, ...limits };
+  }
 
   /** Events queued or in the commit being written: the ingest's share of admission control. */
   get pendingEvents(): number {
     return this.waitingEvents + this.committingEvents;
   }
 
-  /** Most events the next group takes: about TARGET_COMMIT_MS of work at the recent commit speed. */
+  /** Most events the next group takes: about `targetCommitMs` of work at the recent commit speed. */
   get groupCap(): number {
-    if (this.msPerEvent <= 0) return MAX_GROUP_EVENTS;
-    return Math.max(MIN_GROUP_EVENTS, Math.min(MAX_GROUP_EVENTS, Math.round(TARGET_COMMIT_MS / this.msPerEvent)));
+    const { maxGroupEvents, minGroupEvents, targetCommitMs } = this.limits;
+    if (this.msPerEvent <= 0) return maxGroupEvents;
+    return Math.max(Math.min(minGroupEvents, maxGroupEvents), Math.min(maxGroupEvents, Math.round(targetCommitMs / this.msPerEvent)));
   }
 
   /** Queues a batch; resolves after the commit that holds it. */
