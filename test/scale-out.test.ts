@@ -66,7 +66,14 @@ describe.skipIf(!serverUrl)('scale-out on PostgreSQL: api and worker processes',
     expect([...perRecipient.entries()].filter(([, n]) => n !== 1)).toEqual([]);
     expect(cluster.receiver.duplicates()).toBe(0);
     expect(cluster.receiver.repeats()).toBe(0);
-    // Every queued SMS (alerts and guard dispatches) ended sent, and reached the provider exactly once.
+    // Every queued SMS (alerts and guard dispatches) ended sent, and reached the provider exactly
+    // once. One the killed worker held mid-send stays `sending` until its lease runs out and the
+    // surviving worker settles it against the provider's message list: wait for that first.
+    for (let waited = 0; waited < 120_000; waited += 250) {
+      const busy = await cluster.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE channel = 'sms' AND status IN ('queued', 'sending')`);
+      if (busy.rows[0].n === 0) break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
     const left = await cluster.db.query<{ status: string; n: number }>(`SELECT status, count(*)::int AS n FROM notifications WHERE channel = 'sms' GROUP BY status ORDER BY status`);
     expect(left.rows).toEqual([{ status: 'sent', n: cluster.receiver.messages.length }]);
   }, 400_000);
