@@ -66,7 +66,7 @@ const publisher = async (url: string): Promise<MqttClient> => {
 const pub = (c: MqttClient, topic: string, payload: string) => c.publishAsync(topic, payload, { qos: 1 });
 const withType = (type: string, after: Record<string, unknown> = {}) => JSON.stringify({ ...example, type, after: { ...example.after, ...after } });
 
-describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Frigate over MQTT on $name', (store) => {
+describe.skipIf(!MOSQUITTO && !process.env.CI).each(TEST_STORES)('Frigate over MQTT on $name', (store) => {
   const broker = new PrivateMosquitto();
   let service: Service;
   let app: FastifyInstance;
@@ -194,7 +194,7 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Frigate over MQTT on $name', (sto
   });
 });
 
-describe.skipIf(!MOSQUITTO).each(TEST_STORES)('a silent Frigate source on $name', (store) => {
+describe.skipIf(!MOSQUITTO && !process.env.CI).each(TEST_STORES)('a silent Frigate source on $name', (store) => {
   const broker = new PrivateMosquitto();
   let service: Service;
   let drop: () => Promise<void> = async () => {};
@@ -226,7 +226,7 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('a silent Frigate source on $name'
   });
 });
 
-describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Vigil away while Frigate publishes, on $name', (store) => {
+describe.skipIf(!MOSQUITTO && !process.env.CI).each(TEST_STORES)('Vigil away while Frigate publishes, on $name', (store) => {
   const broker = new PrivateMosquitto();
   let dataDir: string | undefined;
   let databaseUrl: string | undefined;
@@ -274,7 +274,7 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('Vigil away while Frigate publishe
   });
 });
 
-describe.skipIf(!MOSQUITTO).each(TEST_STORES)('the store failing under the Frigate source, on $name', (store) => {
+describe.skipIf(!MOSQUITTO && !process.env.CI).each(TEST_STORES)('the store failing under the Frigate source, on $name', (store) => {
   const broker = new PrivateMosquitto();
   let service: Service;
   let source: FrigateSource;
@@ -326,7 +326,7 @@ describe.skipIf(!MOSQUITTO).each(TEST_STORES)('the store failing under the Friga
   });
 });
 
-describe.skipIf(!MOSQUITTO)('a broker that refuses the Frigate source', () => {
+describe.skipIf(!MOSQUITTO && !process.env.CI)('a broker that refuses the Frigate source', () => {
   // No anonymous clients and no password file: every connection is refused.
   const broker = new PrivateMosquitto(['allow_anonymous false']);
   let service: Service;
