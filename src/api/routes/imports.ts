@@ -239,6 +239,7 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
         live.set(id, { view, createdBy: principal.id });
         const run = async () => {
           view.progress.phase = 'reading';
+          let end: { state: 'done' | 'failed'; counts: typeof view.counts; problems: typeof view.problems; kinds: typeof view.kinds; skippedWhy: typeof view.skippedWhy; error: string | null };
           try {
             const out = await importFile(service.pipeline, file, format, opts, {
               scope: principal.sites,
@@ -248,35 +249,45 @@ export const importRoutes: FastifyPluginAsync<RouteDeps> = async (app, deps) => 
                 view.progress.bytes = read;
               },
             });
-            view.counts = { read: out.read, accepted: out.accepted, duplicates: out.duplicates, skipped: out.skipped, rejected: out.rejected, incidentsOpened: out.incidentsOpened };
-            view.progress.rows = out.read;
-            view.problems = out.problems;
-            view.kinds = out.kinds;
-            view.skippedWhy = out.skippedWhy;
-            view.state = out.committed ? 'done' : 'failed';
-            if (!out.committed) view.error = `${out.rejected} row(s) rejected; nothing of the file was written`;
+            end = {
+              state: out.committed ? 'done' : 'failed',
+              counts: { read: out.read, accepted: out.accepted, duplicates: out.duplicates, skipped: out.skipped, rejected: out.rejected, incidentsOpened: out.incidentsOpened },
+              problems: out.problems,
+              kinds: out.kinds,
+              skippedWhy: out.skippedWhy,
+              error: out.committed ? null : `${out.rejected} row(s) rejected; nothing of the file was written`,
+            };
           } catch (e) {
-            view.state = 'failed';
-            view.counts = { ...view.counts, accepted: 0, duplicates: 0, incidentsOpened: 0 };
-            view.error = `the import failed and nothing of the file was written: ${(e as Error).message}`;
+            end = {
+              state: 'failed',
+              counts: { ...view.counts, accepted: 0, duplicates: 0, incidentsOpened: 0 },
+              problems: view.problems,
+              kinds: view.kinds,
+              skippedWhy: view.skippedWhy,
+              error: `the import failed and nothing of the file was written: ${(e as Error).message}`,
+            };
             service.log.error({ err: e, import: id }, 'import failed');
           }
-          view.progress.phase = 'finished';
-          view.finishedAt = new Date().toISOString();
+          const finishedAt = new Date();
           await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+          // The row is written before the view says the import ended, so whoever sees "done" or
+          // "failed" in the API finds the same in the table.
           await finishImport(service.db, id, {
-            state: view.state as 'done' | 'failed',
-            finishedAt: new Date(view.finishedAt),
-            rowsRead: view.counts.read,
-            accepted: view.counts.accepted,
-            duplicates: view.counts.duplicates,
-            rejected: view.counts.rejected,
-            skipped: view.counts.skipped,
-            incidentsOpened: view.counts.incidentsOpened,
-            problems: view.problems,
-            summary: { kinds: view.kinds, skippedWhy: view.skippedWhy },
-            ...(view.error ? { error: view.error } : {}),
+            state: end.state,
+            finishedAt,
+            rowsRead: end.counts.read,
+            accepted: end.counts.accepted,
+            duplicates: end.counts.duplicates,
+            rejected: end.counts.rejected,
+            skipped: end.counts.skipped,
+            incidentsOpened: end.counts.incidentsOpened,
+            problems: end.problems,
+            summary: { kinds: end.kinds, skippedWhy: end.skippedWhy },
+            ...(end.error ? { error: end.error } : {}),
           }).catch((e: unknown) => service.log.error({ err: e, import: id }, 'could not record the end of an import'));
+          Object.assign(view, { state: end.state, counts: end.counts, problems: end.problems, kinds: end.kinds, skippedWhy: end.skippedWhy, error: end.error, finishedAt: finishedAt.toISOString() });
+          view.progress.rows = end.counts.read;
+          view.progress.phase = 'finished';
           live.delete(id);
         };
         const p = (queue = queue.then(run, run));
