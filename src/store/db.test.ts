@@ -2,7 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createPgliteApart, openDb, pgliteSharedBuffers } from './db.js';
+import { createPgliteApart, openDb } from './db.js';
+import { pgliteSharedBuffers } from './pglite-options.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-db-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ensurePrivateDir } from './lock.js';
+import { pgliteOptions } from './pglite-options.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -74,26 +75,12 @@ PGlite.create(process.argv[2]).then((db) => db.query('SELECT 1').then(() => db.c
   return true;
 }
 
-/**
- * The embedded store's buffer cache (PostgreSQL's shared_buffers) from VIGIL_STORE_SHARED_BUFFERS
- * (a number and kB, MB or GB); undefined keeps PGlite's default, 128MB. The cache is WebAssembly
- * memory that is never given back once touched: 16MB keeps a scanned store about 170 MB smaller,
- * at a cost in latency not yet measured on a quiet machine (docs/performance.md).
- */
-export function pgliteSharedBuffers(env: Record<string, string | undefined>): string | undefined {
-  const raw = env.VIGIL_STORE_SHARED_BUFFERS;
-  if (raw === undefined || raw === '') return undefined;
-  if (!/^[1-9][0-9]{0,6}(kB|MB|GB)$/.test(raw)) throw new Error(`VIGIL_STORE_SHARED_BUFFERS: expected a size such as 16MB or 128MB (a number and kB, MB or GB), got ${JSON.stringify(raw)}`);
-  return raw;
-}
-
 async function openPglite(dataDir: string): Promise<Db> {
-  const sharedBuffers = pgliteSharedBuffers(process.env);
   if (!dataDir.startsWith('memory://')) {
     ensurePrivateDir(dataDir);
     createPgliteApart(dataDir);
   }
-  const lite = await PGlite.create(dataDir, sharedBuffers ? { postgresqlconf: [`shared_buffers = ${sharedBuffers}`] } : {});
+  const lite = await PGlite.create(dataDir, pgliteOptions(process.env));
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as unknown[] | undefined);
