@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ensurePrivateDir } from './lock.js';
-import { pgliteOptions } from './pglite-options.js';
+import { pgliteInThread, pgliteOptions } from './pglite-options.js';
+import { openPgliteThread } from './pglite-thread.js';
 
 export interface QueryResult<T> {
   rows: T[];
@@ -80,6 +81,7 @@ async function openPglite(dataDir: string): Promise<Db> {
     ensurePrivateDir(dataDir);
     createPgliteApart(dataDir);
   }
+  if (pgliteInThread(process.env)) return openPgliteThread(dataDir, pgliteOptions(process.env));
   const lite = await PGlite.create(dataDir, pgliteOptions(process.env));
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {

@@ -23,3 +23,14 @@ export function pgliteOptions(env: Record<string, string | undefined>): PGliteOp
   const sharedBuffers = pgliteSharedBuffers(env);
   return sharedBuffers ? { postgresqlconf: [`shared_buffers = ${sharedBuffers}`] } : {};
 }
+
+/**
+ * Whether the embedded store runs in a thread of its own (the default) or in the calling thread
+ * (VIGIL_STORE_THREAD=off, to compare the two; docs/performance.md).
+ */
+export function pgliteInThread(env: Record<string, string | undefined>): boolean {
+  const raw = env.VIGIL_STORE_THREAD;
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new Error(`VIGIL_STORE_THREAD: expected on or off, got ${JSON.stringify(raw)}`);
+}
