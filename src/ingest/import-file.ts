@@ -53,13 +53,21 @@ export async function importFile(pipeline: IngestPipeline, file: string, format:
   try {
     await pipeline.inOneTransaction(async (ingestBatch) => {
       let batch: SecurityEvent[] = [];
+      // One batch is written while the next is read: the store works in its own thread (the
+      // embedded store) or process (PostgreSQL), so reading and validating the next batch takes
+      // the other core meanwhile. Batches still go in one after another, in file order.
+      let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
+        await writing;
         if (batch.length === 0) return;
-        const r = await ingestBatch(batch);
-        c.accepted += r.accepted;
-        c.duplicates += r.duplicates;
-        c.incidentsOpened += r.incidentsOpened.length;
+        const b = batch;
         batch = [];
+        writing = ingestBatch(b).then((r) => {
+          c.accepted += r.accepted;
+          c.duplicates += r.duplicates;
+          c.incidentsOpened += r.incidentsOpened.length;
+        });
+        writing.catch(() => undefined); // awaited by the next flush or at the end
       };
       for await (const row of parseFile(file, format, parseOpts, stats)) {
         c.read++;
@@ -78,6 +86,7 @@ export async function importFile(pipeline: IngestPipeline, file: string, format:
       }
       c.skipped = stats.skipped;
       if (c.rejected === 0) await flush();
+      await writing;
       // All or nothing: any rejected row rolls the whole file back.
       if (c.rejected > 0) throw new InvalidError(problems, `${file}: ${c.rejected} row(s) rejected; nothing of this file was written`);
     });
