@@ -25,12 +25,15 @@ export function pgliteOptions(env: Record<string, string | undefined>): PGliteOp
 }
 
 /**
- * Whether the embedded store runs in a thread of its own (the default) or in the calling thread
- * (VIGIL_STORE_THREAD=off, to compare the two; docs/performance.md).
+ * Whether the embedded store runs in a thread of its own (VIGIL_STORE_THREAD=on) or in the serving
+ * thread (off, the default). The thread is not the default because it made HTTP ingest slower,
+ * not faster: a transaction holds the store's lock while its statements travel between the threads,
+ * and each answer waits for a turn of the busy serving thread's event loop, so under load a
+ * transaction held the lock for seconds (docs/performance.md, "The store in a thread").
  */
 export function pgliteInThread(env: Record<string, string | undefined>): boolean {
   const raw = env.VIGIL_STORE_THREAD;
-  if (raw === undefined || raw === '' || raw === 'on') return true;
-  if (raw === 'off') return false;
+  if (raw === undefined || raw === '' || raw === 'off') return false;
+  if (raw === 'on') return true;
   throw new Error(`VIGIL_STORE_THREAD: expected on or off, got ${JSON.stringify(raw)}`);
 }

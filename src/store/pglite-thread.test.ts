@@ -95,10 +95,10 @@ describe('the embedded store in its own thread', () => {
     }
   });
 
-  it('is on unless VIGIL_STORE_THREAD=off, and names a bad value', () => {
-    expect(pgliteInThread({})).toBe(true);
-    expect(pgliteInThread({ VIGIL_STORE_THREAD: 'on' })).toBe(true);
+  it('is off unless VIGIL_STORE_THREAD=on, and names a bad value', () => {
+    expect(pgliteInThread({})).toBe(false);
     expect(pgliteInThread({ VIGIL_STORE_THREAD: 'off' })).toBe(false);
+    expect(pgliteInThread({ VIGIL_STORE_THREAD: 'on' })).toBe(true);
     expect(() => pgliteInThread({ VIGIL_STORE_THREAD: 'yes' })).toThrow(/VIGIL_STORE_THREAD: expected on or off, got "yes"/);
   });
 });
