@@ -63,7 +63,7 @@ async function stored(svc: Service, id: string) {
   const code = inc.ack_code ?? '(none)';
   const events = await q(`SELECT source, type, source_event_id FROM events WHERE incident_id = $1 ORDER BY seq`);
   const sms = (
-    await q<{ body: string; [k: string]: unknown }>(
+    await q<{ recipient: string; kind: string; status: string; attempts: number; was_sent: boolean; locked_by: string | null; attempts_recorded: unknown; body: string }>(
       `SELECT channel, kind, recipient, address, body, band, level, status, attempts, provider_id IS NOT NULL AS has_provider_id, sending_at IS NOT NULL AS was_sending,
               sent_at IS NOT NULL AS was_sent, locked_by, locked_until, outcome_unknown, error, digest_id,
               (SELECT json_agg(json_build_object('attempt', a.attempt, 'outcome', a.outcome) ORDER BY a.attempt) FROM notification_attempts a WHERE a.notification_id = n.id) AS attempts_recorded

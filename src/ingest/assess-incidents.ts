@@ -7,7 +7,7 @@
 import { assessIncident, type Assessment } from '../domain/assessment.js';
 import { riskAt } from '../domain/risk.js';
 import type { OrgModel } from '../domain/site-model.js';
-import { loadSitesContext } from '../store/assessment-context.js';
+import { loadSitesContext, type SitesContext } from '../store/assessment-context.js';
 import type { Queryable } from '../store/db.js';
 import { upsertAssessedIncidents, type AssessedIncidentRow, type IncidentAssetRow, type IncidentRow, type ScoreRow } from '../store/incidents.js';
 import type { TouchedIncident } from './correlate.js';
@@ -33,9 +33,11 @@ export async function assessAndWriteIncidents(
   now: Date,
   links: readonly { seq: number; incident: string }[],
   failAssessment?: (incidentId: string) => boolean,
+  /** The context when correlation already read it. */
+  context?: SitesContext,
 ): Promise<AssessedTouch[]> {
   const policy = org.config.policy;
-  const ctx = await loadSitesContext(tx, org, sites, now);
+  const ctx = context ?? (await loadSitesContext(tx, org, sites, now));
   const currency = org.config.organization.currency;
   const rows: AssessedIncidentRow[] = [];
   const scores: ScoreRow[] = [];

@@ -177,7 +177,7 @@ export class IngestPipeline {
     let claimed: NotificationRow[] = [];
     if (c.touched.size > 0) {
       // Every link points at a touched incident: the links are written with the incidents.
-      const assessed = await assessAndWriteIncidents(tx, this.org, [...c.touched.values()], c.sites, now, c.links, this.opts.failAssessment);
+      const assessed = await assessAndWriteIncidents(tx, this.org, [...c.touched.values()], c.sites, now, c.links, this.opts.failAssessment, c.context);
       if (this.opts.handOff) claimed = await this.opts.handOff(tx, assessed, now);
       for (const a of assessed) {
         (a.touched.isNew ? opened : updated).push(a.touched.ref.id);

@@ -27,15 +27,20 @@ export interface OpenIncidentRow {
   score_seq: number;
 }
 
-/** Unresolved incidents of the sites whose last event is at or after `since` (the correlation window). */
-export async function openIncidentsForCorrelation(tx: Queryable, sites: readonly string[], since: Date): Promise<OpenIncidentRow[]> {
-  const r = await tx.query<OpenIncidentRow>(
-    `SELECT id, site, zones, type, band, context, opened_at,
+/**
+ * The query of openIncidentsForCorrelation, with its sites and its `since` at the given
+ * parameters (assessment-context.ts runs it in the same statement as the assessment context).
+ */
+export function openIncidentsSql(sites: string, since: string): string {
+  return `SELECT id, site, zones, type, band, context, opened_at,
             (SELECT coalesce(max(seq), 0) FROM incident_scores s WHERE s.incident_id = i.id) AS score_seq
        FROM incidents i
-      WHERE site = ANY($1) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= $2`,
-    [sites, since],
-  );
+      WHERE site = ANY(${sites}) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= ${since}`;
+}
+
+/** Unresolved incidents of the sites whose last event is at or after `since` (the correlation window). */
+export async function openIncidentsForCorrelation(tx: Queryable, sites: readonly string[], since: Date): Promise<OpenIncidentRow[]> {
+  const r = await tx.query<OpenIncidentRow>(openIncidentsSql('$1', '$2'), [sites, since]);
   return r.rows;
 }
 
