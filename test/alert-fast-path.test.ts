@@ -152,4 +152,19 @@ describe.each(TEST_STORES)('the fast path to the emergency SMS on $name', (store
     const n = await svc.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE incident_id = $1 AND kind LIKE 'emergency:%'`, [id]);
     expect(n.rows[0].n).toBe(2);
   });
+
+  it('joins a later event to the open incident read with the context, its score history and links continued', async () => {
+    const { svc, id } = await run('queued');
+    // Two minutes later in the same zone: correlation reads the open incident in the same statement as the context.
+    const r = await svc.pipeline.ingest([{ ...door, sourceEventId: 'fast-door-2', occurredAt: new Date('2026-11-20T02:16:00-05:00').toISOString() }]);
+    expect(r.incidentsOpened).toEqual([]);
+    expect(r.incidentsUpdated).toEqual([id]);
+    const q = async <T>(sql: string) => (await svc.db.query<T>(sql, [id])).rows;
+    expect(await q(`SELECT source_event_id FROM events WHERE incident_id = $1 ORDER BY seq`)).toEqual([{ source_event_id: 'fast-door-1' }, { source_event_id: 'fast-door-2' }]);
+    expect(await q(`SELECT seq, event_count FROM incident_scores WHERE incident_id = $1 ORDER BY seq`)).toEqual([
+      { seq: 1, event_count: 1 },
+      { seq: 2, event_count: 2 },
+    ]);
+    expect(await q(`SELECT event_count, status FROM incidents WHERE id = $1`)).toEqual([{ event_count: 2, status: 'open' }]);
+  });
 });
