@@ -34,8 +34,9 @@ afterAll(async () => {
   await twilio.stop();
 });
 
-function config(): Config {
+function config(policy: Record<string, unknown> = {}): Config {
   const doc = YAML.parse(readFileSync(BUNDLED.demo, 'utf8'));
+  doc.policy = policy;
   doc.notify = { sms: { provider: 'twilio', baseUrl: twilio.url, accountSid: twilio.accountSid, authToken: twilio.authToken, from: '+15550009999' }, webhooks: [] };
   doc.publicUrl = 'http://vigil.test';
   return parseConfig(doc);
@@ -89,11 +90,11 @@ describe.each(TEST_STORES)('the fast path to the emergency SMS on $name', (store
     for (const d of drops) await d();
   });
 
-  async function run(path: 'fast' | 'queued' | 'runner') {
+  async function run(path: 'fast' | 'queued' | 'runner', policy: Record<string, unknown> = {}) {
     const s = await store.fresh();
     drops.push(s.drop);
     const svc = await createService({
-      config: config(),
+      config: config(policy),
       dataDir: s.dataDir,
       databaseUrl: s.databaseUrl,
       now: () => NOW,
@@ -166,5 +167,24 @@ describe.each(TEST_STORES)('the fast path to the emergency SMS on $name', (store
       { seq: 2, event_count: 2 },
     ]);
     expect(await q(`SELECT event_count, status FROM incidents WHERE id = $1`)).toEqual([{ event_count: 2, status: 'open' }]);
+  });
+
+  it('counts what a recipient already got when the messages are claimed at insert: beyond the limit the SMS is folded', async () => {
+    const { svc, id, texts } = await run('fast', { notify: { rateLimit: { perRecipient: 1, windowMinutes: 15 } } });
+    expect(texts).toHaveLength(2);
+    // Three hours later at the same site: a new incident, whose SMS go to the same two people within the window.
+    const r = await svc.pipeline.ingest([{ ...door, sourceEventId: 'fast-door-3', occurredAt: new Date('2026-11-20T05:14:00-05:00').toISOString() }]);
+    const second = r.incidentsOpened[0];
+    expect(second).toBeDefined();
+    expect(second).not.toBe(id);
+    const statuses = async () =>
+      (await svc.db.query<{ recipient: string; status: string }>(`SELECT recipient, status FROM notifications WHERE incident_id = $1 AND kind LIKE 'emergency:%' ORDER BY recipient`, [second])).rows;
+    for (let i = 0; i < 600 && (await statuses()).some((n) => n.status === 'sending'); i++) await new Promise((res) => setTimeout(res, 50));
+    expect(await statuses()).toEqual([
+      { recipient: 'lead-101', status: 'folded' },
+      { recipient: 'rr-101', status: 'folded' },
+    ]);
+    const digests = await svc.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM notifications WHERE kind LIKE 'digest:%' AND status = 'queued'`);
+    expect(digests.rows[0].n).toBe(2);
   });
 });
