@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { loadSigner } from './archive/keys.js';
 import { sealLog } from './archive/transparency-log.js';
-import { Dispatcher, providersFromConfig, type DispatcherOptions, type Providers } from './channels/dispatcher.js';
+import { Dispatcher, providersFromConfig, type DispatcherOptions, type NotificationRow, type Providers } from './channels/dispatcher.js';
 import type { Config } from './config/schema.js';
 import type { CheckpointSigner } from './domain/checkpoint.js';
 import { buildOrgModel, type OrgModel } from './domain/site-model.js';
@@ -71,6 +71,11 @@ function createAnnouncer(db: Db, bus: EventEmitter, log: Logger): (c: LiveChange
     return site;
   };
   return (c) => {
+    if (c.site && c.incidentId && !sites.has(c.incidentId)) {
+      // A change that names both teaches the cache: later changes of the incident need no lookup.
+      if (sites.size >= SITE_CACHE_MAX) sites.clear();
+      sites.set(c.incidentId, c.site);
+    }
     const site = c.site ?? (c.incidentId ? sites.get(c.incidentId) : undefined);
     if (site && waiting === 0) {
       bus.emit('change', { ...c, site } satisfies LiveEvent);
@@ -217,9 +222,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
     metrics,
     now,
     // The workflow's fast path: the runner journals the batch's incidents and takes their inline
-    // steps in the ingest transaction; the emergency SMS they decided are claimed for this
-    // process's dispatcher and delivered right after the commit.
+    // steps in the ingest transaction; the emergency SMS they decide go into the outbox already
+    // claimed for this process's dispatcher and are delivered right after the commit.
     handOff: async (tx, assessed, at) => {
+      const outbox = deliversNow ? { claim: dispatcher.outboxClaim(), claimed: [] as NotificationRow[] } : undefined;
       const done = await runner.runInline(
         tx,
         assessed.map((a) => ({
@@ -230,8 +236,10 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
           ...(a.assessment ? { assessment: a.assessment } : {}),
           ...(a.failure !== undefined ? { failure: a.failure } : {}),
           eventSeqs: a.touched.events,
+          ...(a.incident ? { incident: a.incident } : {}),
         })),
         at,
+        outbox ? { outbox } : {},
       );
       const decided = done.get('send-emergency-sms') ?? [];
       // An API-only process (serve --role api) leaves the rest to the workers: it wakes them when this commits.
@@ -241,14 +249,17 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
         if (!deliversNow && decided.length > 0) wake.push('outbox');
         await notifyWorkers(tx, wake);
       }
-      return deliversNow && decided.length > 0 ? dispatcher.claim(tx, { incidentIds: decided, channel: 'sms' }) : [];
+      return outbox?.claimed ?? [];
     },
     ...opts.ingest,
     onCommitted: (r) => {
       if (r.claimed && r.claimed.length > 0) void dispatcher.deliverClaimed(r.claimed).catch((e) => log.error({ err: (e as Error).message }, 'immediate delivery failed'));
       if (r.incidentsOpened.length > 0 || r.incidentsUpdated.length > 0) runner.kick();
-      for (const id of r.incidentsOpened) emit({ kind: 'incident.opened', incidentId: id, data: {} });
-      for (const id of r.incidentsUpdated) emit({ kind: 'incident.updated', incidentId: id, data: {} });
+      // The batch knows each incident's site: announcing needs no lookup (on the embedded store a
+      // lookup here would hold the event loop before the SMS just handed to delivery leaves).
+      const siteOf = (id: string) => (r.incidentSites?.[id] ? { site: r.incidentSites[id] } : {});
+      for (const id of r.incidentsOpened) emit({ kind: 'incident.opened', incidentId: id, ...siteOf(id), data: {} });
+      for (const id of r.incidentsUpdated) emit({ kind: 'incident.updated', incidentId: id, ...siteOf(id), data: {} });
       for (const l of onIngest) l(r);
     },
   });

@@ -52,6 +52,7 @@ import {
   setNotificationBody,
   type Attachment,
   type NotificationRow,
+  type OutboxClaim,
 } from '../store/notifications.js';
 import { SmtpSender } from './email-smtp.js';
 import { listSentSms, sendSms, type SentMessage, type TwilioConfig } from './sms-twilio.js';
@@ -210,13 +211,8 @@ export class Dispatcher {
     return rows.length;
   }
 
-  /**
-   * The one claim, on the store or inside a caller's transaction: any due notifications, or only
-   * the given incidents' notifications of one channel (the fast path: the ingest transaction that
-   * decided an emergency SMS claims it for this dispatcher, and deliverClaimed sends it after the
-   * commit with no claim round trip).
-   */
-  async claim(q: Queryable, p: { limit?: number; incidentIds?: readonly string[]; channel?: NotificationRow['channel'] } = {}): Promise<NotificationRow[]> {
+  /** The claim of due notifications (of one channel, or any), on the store or inside a caller's transaction. */
+  async claim(q: Queryable, p: { limit?: number; channel?: NotificationRow['channel'] } = {}): Promise<NotificationRow[]> {
     const now = this.now();
     return claimNotifications(q, {
       now,
@@ -224,15 +220,29 @@ export class Dispatcher {
       workerId: this.workerId,
       limit: p.limit ?? 1000,
       windowStart: new Date(now.getTime() - this.config.policy.notify.rateLimit.windowMinutes * 60_000),
-      ...(p.incidentIds ? { incidentIds: p.incidentIds } : {}),
       ...(p.channel ? { channel: p.channel } : {}),
     });
   }
 
   /**
+   * A claim for this dispatcher that the caller takes as it inserts the rows (the ingest's fast
+   * path: the inline run queues the emergency SMS already claimed, and deliverClaimed sends them
+   * after the commit). Same lease and rate-limit window as `claim`.
+   */
+  outboxClaim(): OutboxClaim {
+    const now = this.now();
+    return {
+      workerId: this.workerId,
+      now,
+      leaseUntil: new Date(now.getTime() + (this.opts.leaseMs ?? 30_000)),
+      windowStart: new Date(now.getTime() - this.config.policy.notify.rateLimit.windowMinutes * 60_000),
+    };
+  }
+
+  /**
    * Delivers notifications already claimed for this dispatcher (status `sending`, locked by
-   * `workerId`), e.g. by the ingest transaction that decided them: the fast path of detection to
-   * alert, with no claim round trip.
+   * `workerId`), e.g. by the ingest transaction that queued them claimed (outboxClaim): the fast
+   * path of detection to alert, with no claim round trip.
    */
   async deliverClaimed(rows: NotificationRow[]): Promise<void> {
     if (rows.length > 0) await this.process(rows, this.now());

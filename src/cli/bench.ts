@@ -5,6 +5,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { benchAlertLatency, CRITICAL_EVERY, type LatencyResult } from '../bench/alert-latency.js';
+import { benchAlertStatements } from '../bench/alert-statements.js';
 import { benchIngest } from '../bench/ingest.js';
 import { benchServeMemory } from '../bench/serve-memory.js';
 import { benchWeeklyReport, type WeeklyBenchResult } from '../bench/weekly-report.js';
@@ -27,7 +28,7 @@ export interface BenchOptions {
 }
 
 /** The benchmarks `--only` can name, in the order a full run takes them. */
-export const BENCHMARK_NAMES = ['ingest', 'alert-latency', 'overload', 'weekly-report', 'serve-memory'] as const;
+export const BENCHMARK_NAMES = ['ingest', 'alert-latency', 'alert-statements', 'overload', 'weekly-report', 'serve-memory'] as const;
 type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /** The benchmarks to run from `--only` (all when absent); an unknown name is an InvalidError. */
@@ -67,6 +68,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const ingest = only.has('ingest') ? (opts.quick ? await benchIngest(20, 1, log) : await benchIngest(50, 2, log)) : undefined;
   const seconds = opts.quick ? 10 : 60;
   const latency = only.has('alert-latency') ? await benchAlertLatency([200, 1000], seconds, log) : undefined;
+  const statements = only.has('alert-statements') ? await benchAlertStatements(opts.quick ? 10 : 30, log) : undefined;
   const connections = process.env.VIGIL_BENCH_OVERLOAD_CONNECTIONS ? Number(process.env.VIGIL_BENCH_OVERLOAD_CONNECTIONS) : undefined;
   const overload = only.has('overload') ? await benchOverload(opts.quick ? 5 : 30, log, { connections }) : undefined;
   const weeklyUrl = process.env.VIGIL_TEST_DATABASE_URL || process.env.DATABASE_URL;
@@ -89,6 +91,16 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
           ['Detection to alert (HTTP POST -> SMS at the provider)', ...lat(latency.find((r) => r.rate === 1000), 50)],
         ]
       : []),
+    ...(statements
+      ? [
+          [
+            'Detection to alert: statements from the POST of a forced door to its SMS request',
+            `${statements.statements} statements (BEGIN and COMMIT aside), ${statements.statementMs.toFixed(1)} ms summed; ingest transaction ${statements.transactionMs.toFixed(1)} ms; POST to SMS ${statements.toSmsMs.toFixed(1)} ms (medians of ${statements.runs}, one at a time)`,
+            '',
+            '',
+          ],
+        ]
+      : []),
     ...(overload ? overloadRows(overload) : []),
     ...weekly.flatMap(weeklyRows),
     ...(serveMemory
@@ -108,6 +120,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     '',
     ...(ingest ? [`- **File ingest**: ${fmt(ingest.events)} simulated events of ${ingest.sites} invented sites (\`vigil simulate --sites ${ingest.sites}\`) read from an NDJSON file through the same path as \`vigil ingest\` (one transaction, batches of 2,000), ${fmt(ingest.incidentsOpened)} incidents opened. The baseline writes the same events into the same \`events\` table (same indexes, same duplicate check) on a fresh store with one multi-row insert per 2,000 events and nothing else.`] : []),
     ...(latency ? [`- **Detection to alert**: \`vigil serve\`'s server in-process on a fresh embedded store; a load generator in another thread posts one event per request at a fixed rate (open loop) and a Twilio-compatible receiver in that thread notes when each SMS request arrives. One event in ${CRITICAL_EVERY} is a forced door that opens a new critical incident (alerting its site's security lead and rapid-response desk and dispatching a guard); the others are badge swipes that are stored and open nothing. Latency is from the start of the POST to the first SMS of its incident. A ${5}-second warm-up phase runs first and is not reported; the per-recipient SMS rate limit is lifted for the run.`] : []),
+    ...(statements ? ['- **Statements on the critical path**: the detection-to-alert chain on an idle server, one forced door at a time after a warm-up; every statement the store runs from the POST until the first SMS request of the incident arrives at the receiver (another thread) is counted and timed ([docs/performance.md](docs/performance.md), "Detection to alert: statements on the critical path").'] : []),
     ...(overload ? [`- **Overload**: the same in-process server on a fresh embedded store with the default admission budget (${fmt(OVERLOAD_BUDGET.maxInflightBytes)} request bytes in flight at most and no more than the measured speed finishes in ${OVERLOAD_BUDGET.maxQueueMs} ms, ${fmt(OVERLOAD_BUDGET.maxPendingEvents)} pending events, ${OVERLOAD_BUDGET.maxQueueMs} ms of queueing, the event loop at most ${Math.round(OVERLOAD_BUDGET.maxLoopUtilization * 100)} % busy). A load generator in its own process first measures what the server sustains (8 clients in closed loop, ${OVERLOAD_BATCH} badge swipes per request, each waiting out a 503's Retry-After), then offers ${OVERLOAD_FACTOR} times that open loop over at most ${OVERLOAD_CONNECTIONS} keep-alive connections (as a load balancer's pool; requests wait in the client for a free connection, and past ${fmt(OVERLOAD_MAX_WAITING)} waiting are not sent), while a third process asks \`/healthz\` every 100 ms on a new connection each time (as a liveness probe does; it runs at a higher scheduling priority, nice -10, when the system allows, so that its own wait for a CPU on this shared machine is not counted as the server's). Shed is the share of requests answered 503 with Retry-After (by the budget that refused them); accepted latency is measured at the load generator from when the request was due to its answer (time waiting for a connection counts), and "in the server" from its first byte to its answer; /healthz at the prober, from the server's accept of its connection to the answer, and in the handler. Peak memory is the resident size of the server's process (the load generator's is reported beside it). Every event of every 202 is counted in the store afterwards.`] : []),
     ...(weekly.length > 0 ? [`- **Weekly loss report**: one year (52 ISO weeks) of a ${weekly[0]?.sites ?? 500}-site invented chain generated in SQL (losses with recoveries, acknowledgements, resolutions, guard arrivals, touched assets), through the triggers that keep the report's pre-aggregate; then the whole report of one week (every query and the model, as the API and the Monday job make it) against the store's own \`count(*), sum(net_loss) ... GROUP BY site\` over the same week's incidents, each the median of several runs in the same process ([docs/weekly-report.md](docs/weekly-report.md)).`] : []),
     ...(serveMemory ? [`- **Memory of \`vigil serve\`**: the command in its own process with the bundled demo chain and its simulator on a new data directory; its resident size (\`VmRSS\`) ${serveMemory.idleSeconds} s after it says it is running, and its peak (\`VmHWM\`). The store is created (initdb) by a child process that exits, so the serving process only reopens it ([docs/performance.md](docs/performance.md)).`] : []),

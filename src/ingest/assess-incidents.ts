@@ -1,15 +1,15 @@
 /**
  * Assessing the incidents a batch touched (domain/assessment: high-risk assets, severity, loss)
- * against the store facts of their sites, and writing them with their score history and touched
- * assets in one statement. An assessment that throws does not stop the batch: the incident is
+ * against the store facts of their sites, and writing them with their score history, touched
+ * assets and the links of the batch's events to them in one statement. An assessment that throws does not stop the batch: the incident is
  * stored with its events and the workflow's assessment steps are left to the runner.
  */
 import { assessIncident, type Assessment } from '../domain/assessment.js';
 import { riskAt } from '../domain/risk.js';
 import type { OrgModel } from '../domain/site-model.js';
-import { loadSitesContext } from '../store/assessment-context.js';
+import { loadSitesContext, type SitesContext } from '../store/assessment-context.js';
 import type { Queryable } from '../store/db.js';
-import { upsertAssessedIncidents, type AssessedIncidentRow, type IncidentAssetRow, type ScoreRow } from '../store/incidents.js';
+import { upsertAssessedIncidents, type AssessedIncidentRow, type IncidentAssetRow, type IncidentRow, type ScoreRow } from '../store/incidents.js';
 import type { TouchedIncident } from './correlate.js';
 
 /** One touched incident after assessment (what the workflow's inline run receives). */
@@ -17,19 +17,27 @@ export interface AssessedTouch {
   touched: TouchedIncident;
   assessment?: Assessment;
   failure?: string;
+  /** The incident as written, locked by the write for the rest of the transaction (what a response step would read). */
+  incident?: IncidentRow;
 }
 
-/** Assesses and writes the touched incidents of a batch. `failAssessment` is a test hook. */
+/**
+ * Assesses and writes the touched incidents of a batch, and points the batch's events at them
+ * (`links`). `failAssessment` is a test hook.
+ */
 export async function assessAndWriteIncidents(
   tx: Queryable,
   org: OrgModel,
   list: readonly TouchedIncident[],
   sites: string[],
   now: Date,
+  links: readonly { seq: number; incident: string }[],
   failAssessment?: (incidentId: string) => boolean,
+  /** The context when correlation already read it. */
+  context?: SitesContext,
 ): Promise<AssessedTouch[]> {
   const policy = org.config.policy;
-  const ctx = await loadSitesContext(tx, org, sites, now);
+  const ctx = context ?? (await loadSitesContext(tx, org, sites, now));
   const currency = org.config.organization.currency;
   const rows: AssessedIncidentRow[] = [];
   const scores: ScoreRow[] = [];
@@ -79,6 +87,10 @@ export async function assessAndWriteIncidents(
     }
     out.push({ touched: t, ...(assessment ? { assessment } : {}), ...(failure !== undefined ? { failure } : {}) });
   }
-  await upsertAssessedIncidents(tx, rows, scores, assetRows);
+  const written = new Map((await upsertAssessedIncidents(tx, rows, scores, assetRows, links)).map((r) => [r.id, r]));
+  for (const a of out) {
+    const row = written.get(a.touched.ref.id);
+    if (row) a.incident = row;
+  }
   return out;
 }

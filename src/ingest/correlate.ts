@@ -14,7 +14,8 @@ import type { Band, SecurityEvent } from '../domain/types.js';
 import type { Db, Queryable } from '../store/db.js';
 import type { DeviceUpdate } from '../store/devices.js';
 import { lockSitesForCorrelation, pendingPosExceptions } from '../store/events.js';
-import { openIncidentsForCorrelation } from '../store/incidents.js';
+import { loadOpenIncidentsAndContext, type SitesContext } from '../store/assessment-context.js';
+import { openIncidentsForCorrelation, type OpenIncidentRow } from '../store/incidents.js';
 
 /** An incident this batch opened or changed. */
 export interface TouchedIncident {
@@ -40,6 +41,8 @@ export interface Correlated {
   /** Event -> incident links to store (fresh events and earlier POS exceptions taken in). */
   links: { seq: number; incident: string }[];
   deviceUpdates: Map<string, DeviceUpdate>;
+  /** The sites' assessment context, when it was read with the open incidents (see correlateBatch). */
+  context?: SitesContext;
 }
 
 const posPatternTypes = (policy: Policy) =>
@@ -71,7 +74,14 @@ export async function correlateBatch(
   // Several processes on one server correlate a site one at a time.
   if (correlating) await lockSitesForCorrelation(db, tx, sites);
   const firstAt = Date.parse(events[fresh[0]].occurredAt);
-  const openRows = correlating ? await openIncidentsForCorrelation(tx, sites, new Date(firstAt - policy.correlation.windowMinutes * 60_000)) : [];
+  const since = new Date(firstAt - policy.correlation.windowMinutes * 60_000);
+  // A batch that changes no device state reads the assessment context with the open incidents, in
+  // one statement (the context reads device state, so device events have it read after their update).
+  const changesDevices = fresh.some((i) => events[i].source === 'device' && events[i].device);
+  let context: SitesContext | undefined;
+  let openRows: OpenIncidentRow[] = [];
+  if (correlating && !changesDevices) ({ open: openRows, ctx: context } = await loadOpenIncidentsAndContext(tx, org, sites, since, now));
+  else if (correlating) openRows = await openIncidentsForCorrelation(tx, sites, since);
   const known = new Map<string, TouchedIncident>();
   const openRefs: OpenIncidentRef[] = openRows.map((r) => {
     const ref: OpenIncidentRef = {
@@ -150,7 +160,7 @@ export async function correlateBatch(
     touched.set(t.ref.id, t);
   }
   for (let k = 0; k < fresh.length; k++) if (incidentOf[k]) links.push({ seq: seqs[k], incident: incidentOf[k]! });
-  return { sites, touched, incidentOf, links, deviceUpdates };
+  return { sites, touched, incidentOf, links, deviceUpdates, ...(context ? { context } : {}) };
 }
 
 /** Notes what a device event says of its device (the latest event's time wins). */

@@ -4,8 +4,8 @@
  *
  *   1. store the events once (store-events.ts: the insert is the duplicate check)
  *   2. correlate the new ones (correlate.ts: site locks, open incidents, pending POS exceptions)
- *   3. link events to their incidents and update device state
- *   4. assess and write every touched incident (assess-incidents.ts)
+ *   3. update device state
+ *   4. assess and write every touched incident with the links of its events (assess-incidents.ts)
  *   5. hand the assessed incidents to the workflow (IngestOptions.handOff: the runner's inline
  *      run, which journals them and takes the first steps inside this same transaction)
  *
@@ -34,6 +34,8 @@ export interface IngestResult {
   ids: string[];
   incidentsOpened: string[];
   incidentsUpdated: string[];
+  /** The site of each incident opened or updated (listeners announce changes without looking it up). */
+  incidentSites?: Record<string, string>;
   /** Notifications the hand-off claimed in the ingest transaction for immediate delivery. */
   claimed?: NotificationRow[];
 }
@@ -109,6 +111,7 @@ export class IngestPipeline {
           ids: r.ids.slice(offset, offset + k),
           incidentsOpened: r.incidentsOpened.filter((id) => mine.has(id)),
           incidentsUpdated: r.incidentsUpdated.filter((id) => mine.has(id)),
+          ...(r.incidentSites ? { incidentSites: Object.fromEntries(Object.entries(r.incidentSites).filter(([id]) => mine.has(id))) } : {}),
         };
       },
     };
@@ -165,24 +168,29 @@ export class IngestPipeline {
     if (fresh.length === 0) return { ...EMPTY, duplicates, ids, isNew, incidentOf: incidentOfInput, bySource: {}, openedLabels: [] };
 
     const c = await correlateBatch(this.db, tx, this.org, events, fresh, seqOf, now);
-    await linkEventsToIncidents(tx, c.links);
     await upsertDeviceState(tx, c.deviceUpdates);
 
     const opened: string[] = [];
     const updated: string[] = [];
     const openedLabels: { type: string; band: string }[] = [];
+    const incidentSites: Record<string, string> = {};
     let claimed: NotificationRow[] = [];
     if (c.touched.size > 0) {
-      const assessed = await assessAndWriteIncidents(tx, this.org, [...c.touched.values()], c.sites, now, this.opts.failAssessment);
+      // Every link points at a touched incident: the links are written with the incidents.
+      const assessed = await assessAndWriteIncidents(tx, this.org, [...c.touched.values()], c.sites, now, c.links, this.opts.failAssessment, c.context);
       if (this.opts.handOff) claimed = await this.opts.handOff(tx, assessed, now);
       for (const a of assessed) {
         (a.touched.isNew ? opened : updated).push(a.touched.ref.id);
+        incidentSites[a.touched.ref.id] = a.touched.ref.site;
         if (a.touched.isNew && a.assessment) openedLabels.push({ type: a.touched.agg.type, band: a.assessment.severity.band });
       }
+    } else if (c.links.length > 0) {
+      // Unreachable today (every link points at a touched incident), kept so no link is ever dropped.
+      await linkEventsToIncidents(tx, c.links);
     }
     const bySource: Record<string, number> = {};
     for (const i of fresh) bySource[events[i].source] = (bySource[events[i].source] ?? 0) + 1;
     for (let k = 0; k < fresh.length; k++) incidentOfInput[fresh[k]] = c.incidentOf[k];
-    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, isNew, incidentOf: incidentOfInput, claimed, bySource, openedLabels };
+    return { accepted: fresh.length, duplicates, ids, incidentsOpened: opened, incidentsUpdated: updated, incidentSites, isNew, incidentOf: incidentOfInput, claimed, bySource, openedLabels };
   }
 }

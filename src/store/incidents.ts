@@ -27,15 +27,20 @@ export interface OpenIncidentRow {
   score_seq: number;
 }
 
-/** Unresolved incidents of the sites whose last event is at or after `since` (the correlation window). */
-export async function openIncidentsForCorrelation(tx: Queryable, sites: readonly string[], since: Date): Promise<OpenIncidentRow[]> {
-  const r = await tx.query<OpenIncidentRow>(
-    `SELECT id, site, zones, type, band, context, opened_at,
+/**
+ * The query of openIncidentsForCorrelation, with its sites and its `since` at the given
+ * parameters (assessment-context.ts runs it in the same statement as the assessment context).
+ */
+export function openIncidentsSql(sites: string, since: string): string {
+  return `SELECT id, site, zones, type, band, context, opened_at,
             (SELECT coalesce(max(seq), 0) FROM incident_scores s WHERE s.incident_id = i.id) AS score_seq
        FROM incidents i
-      WHERE site = ANY($1) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= $2`,
-    [sites, since],
-  );
+      WHERE site = ANY(${sites}) AND status IN ('open', 'acknowledged', 'investigating') AND last_event_at >= ${since}`;
+}
+
+/** Unresolved incidents of the sites whose last event is at or after `since` (the correlation window). */
+export async function openIncidentsForCorrelation(tx: Queryable, sites: readonly string[], since: Date): Promise<OpenIncidentRow[]> {
+  const r = await tx.query<OpenIncidentRow>(openIncidentsSql('$1', '$2'), [sites, since]);
   return r.rows;
 }
 
@@ -81,9 +86,21 @@ export interface IncidentAssetRow {
   opened_at: string;
 }
 
-/** Inserts or updates assessed incidents with their score history and touched assets, in one statement. */
-export async function upsertAssessedIncidents(tx: Queryable, rows: readonly AssessedIncidentRow[], scores: readonly ScoreRow[], assets: readonly IncidentAssetRow[]): Promise<void> {
-  await tx.query(
+/**
+ * Inserts or updates assessed incidents with their score history and touched assets, and points
+ * the batch's events at their incidents (`links`), in one statement. Returns each written
+ * incident as the response steps read it (IncidentRow): the row is locked by this write until the
+ * transaction ends, so a step later in the same transaction may take it from here instead of
+ * reading it again.
+ */
+export async function upsertAssessedIncidents(
+  tx: Queryable,
+  rows: readonly AssessedIncidentRow[],
+  scores: readonly ScoreRow[],
+  assets: readonly IncidentAssetRow[],
+  links: readonly { seq: number; incident: string }[] = [],
+): Promise<IncidentRow[]> {
+  const r = await tx.query<IncidentRow>(
     `WITH inc AS (
        INSERT INTO incidents (id, site, zone, zones, type, status, opened_at, first_event_at, last_event_at, updated_at, event_count, sources,
                               score, band, severity, loss, net_loss, currency, assets, context)
@@ -101,7 +118,7 @@ export async function upsertAssessedIncidents(tx: Queryable, rows: readonly Asse
          net_loss = CASE WHEN EXCLUDED.loss IS NULL THEN incidents.net_loss ELSE EXCLUDED.net_loss END,
          assets = CASE WHEN EXCLUDED.severity IS NULL THEN incidents.assets ELSE EXCLUDED.assets END,
          context = EXCLUDED.context, version = incidents.version + 1
-       RETURNING 1),
+       RETURNING ${RESPONSE_COLUMNS.replace(/\bi\./g, '')}),
      scores AS (
        INSERT INTO incident_scores (incident_id, seq, score, band, factors, policy_version, event_count, computed_at)
        SELECT * FROM jsonb_to_recordset($2::jsonb) AS x(incident_id text, seq int, score real, band text, factors jsonb, policy_version text, event_count int, computed_at timestamptz)
@@ -109,10 +126,14 @@ export async function upsertAssessedIncidents(tx: Queryable, rows: readonly Asse
      touched AS (
        INSERT INTO incident_assets (incident_id, asset_id, relation, opened_at)
        SELECT * FROM jsonb_to_recordset($3::jsonb) AS x(incident_id text, asset_id text, relation text, opened_at timestamptz)
-       ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation RETURNING 1)
-     SELECT (SELECT count(*) FROM inc) AS incidents`,
-    [JSON.stringify(rows), JSON.stringify(scores), JSON.stringify(assets)],
+       ON CONFLICT (incident_id, asset_id) DO UPDATE SET relation = EXCLUDED.relation RETURNING 1),
+     -- seq = ANY keeps this on the primary key (a join with unnest can make the planner scan the table).
+     linked AS (
+       UPDATE events e SET incident_id = ($5::text[])[array_position($4::bigint[], e.seq)] WHERE e.seq = ANY($4::bigint[]) RETURNING 1)
+     SELECT * FROM inc`,
+    [JSON.stringify(rows), JSON.stringify(scores), JSON.stringify(assets), links.map((l) => l.seq), links.map((l) => l.incident)],
   );
+  return r.rows;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -211,23 +232,6 @@ export async function readIncidentForStep(q: Queryable, id: string): Promise<Inc
   const r = await q.query<IncidentRow & { outcome: string | null }>(`SELECT ${RESPONSE_COLUMNS}, i.outcome FROM incidents i WHERE i.id = $1`, [id]);
   if (!r.rows[0]) throw new NotFoundError(`incident ${id}`);
   return r.rows[0];
-}
-
-/**
- * Marks an incident alerted at `band`: its first escalation time (kept if set) and an
- * acknowledgement code, the first of `candidates` that no other unresolved incident of the site
- * uses. Returns the code (null when every candidate was taken).
- */
-export async function markEmergencyAlerted(tx: Queryable, p: { id: string; site: string; band: Band; candidates: string[]; escalateAt: Date | null }): Promise<string | null> {
-  const r = await tx.query<{ ack_code: string | null }>(
-    `UPDATE incidents SET alerted_band = $4, next_escalation_at = coalesce(next_escalation_at, $5),
-            ack_code = coalesce(ack_code, (SELECT c FROM unnest($2::text[]) AS c
-                                            WHERE NOT EXISTS (SELECT 1 FROM incidents x WHERE x.site = $3 AND x.ack_code = c AND x.status NOT IN ('resolved', 'archived'))
-                                            LIMIT 1))
-      WHERE id = $1 RETURNING ack_code`,
-    [p.id, p.candidates, p.site, p.band, p.escalateAt],
-  );
-  return r.rows[0]?.ack_code ?? null;
 }
 
 /** Other unresolved incidents of a site whose guard-patrol step is still due (they compete for guards). */

@@ -37,12 +37,11 @@ export function idempotencyKey(i: Pick<OutboxItem, 'incidentId' | 'ref' | 'recip
   return `${i.incidentId ?? i.ref}|${i.recipient}|${i.channel}|${i.kind}`;
 }
 
-/** Queues alerts (once per idempotency key); returns the ids of the rows that were new. */
-export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Promise<string[]> {
-  if (items.length === 0) return [];
+/** The outbox rows of `items` as the inserts take them (jsonb_to_recordset). */
+function outboxRows(items: readonly Omit<OutboxItem, 'body'>[] | readonly OutboxItem[], now: Date) {
   const unnamed = items.find((i) => i.incidentId === null && !i.ref);
   if (unnamed) throw new Error(`an outbox message without an incident needs a ref (${unnamed.kind} to ${unnamed.recipient})`);
-  const rows = items.map((i) => ({
+  return items.map((i) => ({
     id: timeId('ntf', now.getTime(), randomBytes(4)),
     incident_id: i.incidentId,
     ref: i.ref ?? null,
@@ -52,13 +51,19 @@ export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Pr
     recipient: i.recipient,
     address: i.address,
     subject: i.subject ?? null,
-    body: i.body,
+    body: 'body' in i ? i.body : null,
     html: i.html ?? null,
     band: i.band ?? null,
     level: i.level ?? 0,
     created_at: now.toISOString(),
     next_attempt_at: now.toISOString(),
   }));
+}
+
+/** Queues alerts (once per idempotency key); returns the ids of the rows that were new. */
+export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Promise<string[]> {
+  if (items.length === 0) return [];
+  const rows = outboxRows(items, now);
   const r = await tx.query<{ id: string }>(
     `INSERT INTO notifications (id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, status, created_at, next_attempt_at)
      SELECT id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, 'queued', created_at, next_attempt_at
@@ -69,6 +74,88 @@ export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Pr
     [JSON.stringify(rows)],
   );
   return r.rows.map((x) => x.id);
+}
+
+/**
+ * A claim taken as the rows are inserted, for the dispatcher `workerId` (Dispatcher.outboxClaim):
+ * the rows go in as `sending` with one attempt and its lease, as claimNotifications would leave
+ * them, so the decision, the outbox row and its claim are one write.
+ */
+export interface OutboxClaim {
+  workerId: string;
+  now: Date;
+  leaseUntil: Date;
+  /** Start of the SMS rate-limit window (what each row's `used` counts from). */
+  windowStart: Date;
+}
+
+/** The emergency alert of one incident (send-emergency-sms): the incident marked alerted and its messages queued. */
+export interface EmergencyAlert {
+  id: string;
+  site: string;
+  band: Band;
+  /** Acknowledgement codes to try in order (the incident's own code alone when it has one). */
+  candidates: readonly string[];
+  /** The message text for each candidate code, same order. */
+  bodies: readonly string[];
+  escalateAt: Date | null;
+  items: readonly Omit<OutboxItem, 'body'>[];
+  now: Date;
+  /** Insert the messages already claimed for this dispatcher (the ingest's fast path). */
+  claim?: OutboxClaim;
+}
+
+/**
+ * Marks an incident alerted at its band and queues its emergency messages, in one statement: its
+ * first escalation time (kept if set), an acknowledgement code (kept if set, else the first of
+ * `candidates` that no other unresolved incident of the site uses), and one outbox row per item
+ * (once per idempotency key) with the body written for that code. Returns the code (null when
+ * every candidate was taken: nothing is queued then), the ids of the rows that were new, and, with
+ * `claim`, those rows as claimed for delivery.
+ */
+export async function markAlertedAndQueue(tx: Queryable, a: EmergencyAlert): Promise<{ ackCode: string | null; queued: string[]; claimed: NotificationRow[] }> {
+  if (a.candidates.length !== a.bodies.length) throw new Error('markAlertedAndQueue: one body per candidate code');
+  const r = await tx.query<NotificationRow & { ack_code: string | null }>(
+    `WITH a AS (
+       UPDATE incidents SET alerted_band = $4, next_escalation_at = coalesce(next_escalation_at, $5),
+              ack_code = coalesce(ack_code, (SELECT c FROM unnest($2::text[]) AS c
+                                              WHERE NOT EXISTS (SELECT 1 FROM incidents x WHERE x.site = $3 AND x.ack_code = c AND x.status NOT IN ('resolved', 'archived'))
+                                              LIMIT 1))
+        WHERE id = $1 RETURNING ack_code),
+     q AS (
+       INSERT INTO notifications AS n (id, incident_id, ref, idempotency_key, channel, kind, recipient, address, subject, body, html, band, level, status, attempts,
+                                       created_at, next_attempt_at, sending_at, locked_until, locked_by)
+       SELECT x.id, x.incident_id, x.ref, x.idempotency_key, x.channel, x.kind, x.recipient, x.address, x.subject, ($6::text[])[array_position($2::text[], a.ack_code)],
+              x.html, x.band, x.level, CASE WHEN $8::text IS NULL THEN 'queued' ELSE 'sending' END, CASE WHEN $8::text IS NULL THEN 0 ELSE 1 END,
+              x.created_at, x.next_attempt_at, $9::timestamptz, $10::timestamptz, $8::text
+         FROM jsonb_to_recordset($7::jsonb) AS x(id text, incident_id text, ref text, idempotency_key text, channel text, kind text, recipient text, address text,
+              subject text, html text, band text, level int, created_at timestamptz, next_attempt_at timestamptz)
+         CROSS JOIN a WHERE a.ack_code IS NOT NULL
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at,
+         'queued'::text AS prev_status, n.outcome_unknown,
+         CASE WHEN $8::text IS NOT NULL AND n.channel = 'sms' THEN
+           (SELECT count(*)::int FROM notifications x
+             WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
+               AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $11) OR (x.status = 'sending' AND x.locked_until > $9))) END AS used)
+     SELECT a.ack_code, q.* FROM a LEFT JOIN q ON true`,
+    [
+      a.id,
+      a.candidates,
+      a.site,
+      a.band,
+      a.escalateAt,
+      a.bodies,
+      JSON.stringify(outboxRows(a.items, a.now)),
+      a.claim?.workerId ?? null,
+      a.claim?.now ?? null,
+      a.claim?.leaseUntil ?? null,
+      a.claim?.windowStart ?? null,
+    ],
+  );
+  const ackCode = r.rows[0]?.ack_code ?? null;
+  const rows = r.rows.filter((x) => x.id !== null && x.id !== undefined).map(({ ack_code: _a, ...n }) => n as NotificationRow);
+  return { ackCode, queued: rows.map((x) => x.id), claimed: a.claim ? rows : [] };
 }
 
 /** A notification claimed for delivery. */
@@ -95,22 +182,19 @@ export interface NotificationRow {
 }
 
 /**
- * Claims due notifications for `workerId` until `leaseUntil` (status sending, one more attempt):
- * any due ones (oldest first, up to `limit`), or only those of the given incidents and channel
- * (the fast path right after a step queued them). Each SMS row carries what its recipient already
- * used of the rate limit since `windowStart`, so delivery needs no query before sending.
+ * Claims due notifications for `workerId` until `leaseUntil` (status sending, one more attempt),
+ * oldest first, up to `limit`, of one channel or any. Each SMS row carries what its recipient already
+ * used of the rate limit since `windowStart`, so delivery needs no query before sending. (The
+ * ingest's fast path claims as it inserts instead: markAlertedAndQueue with an OutboxClaim.)
  */
 export async function claimNotifications(
   q: Queryable,
-  p: { now: Date; leaseUntil: Date; workerId: string; limit: number; windowStart: Date; incidentIds?: readonly string[]; channel?: Channel },
+  p: { now: Date; leaseUntil: Date; workerId: string; limit: number; windowStart: Date; channel?: Channel },
 ): Promise<NotificationRow[]> {
-  // Two shapes of one claim, so each stays on its index (due time, or incident).
-  const filter = p.incidentIds
-    ? `incident_id = ANY($6::text[]) AND channel = coalesce($7, channel) AND status = 'queued'`
-    : `status IN ('queued', 'sending') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) AND ($6::text[] IS NULL) AND channel = coalesce($7, channel)`;
   const r = await q.query<NotificationRow>(
     `WITH due AS (
-       SELECT id, status AS prev_status FROM notifications WHERE ${filter}
+       SELECT id, status AS prev_status FROM notifications
+        WHERE status IN ('queued', 'sending') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until < $1) AND channel = coalesce($6, channel)
         ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
      UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
        FROM due WHERE n.id = due.id
@@ -119,7 +203,7 @@ export async function claimNotifications(
          (SELECT count(*)::int FROM notifications x
            WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
              AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $5) OR (x.status = 'sending' AND x.locked_until > $1))) END AS used`,
-    [p.now, p.leaseUntil, p.workerId, p.limit, p.windowStart, p.incidentIds ?? null, p.channel ?? null],
+    [p.now, p.leaseUntil, p.workerId, p.limit, p.windowStart, p.channel ?? null],
   );
   return r.rows;
 }

@@ -28,6 +28,8 @@ import type { Logger } from '../ops/log.js';
 import type { Metrics } from '../ops/metrics.js';
 import { WorkLoop } from '../ops/work-loop.js';
 import type { Db, Queryable } from '../store/db.js';
+import type { IncidentRow } from '../store/incidents.js';
+import type { NotificationRow, OutboxClaim } from '../store/notifications.js';
 import {
   claimDueSteps,
   failClaimedStep,
@@ -54,7 +56,7 @@ export interface StepDeps {
 
 /** What a step handler returns. */
 export type StepOutcome =
-  | { status: 'done'; result?: unknown }
+  | { status: 'done'; result?: unknown; claimed?: NotificationRow[] }
   | { status: 'skipped'; reason: string; result?: unknown }
   /** Not yet: run again at `until`, or when something nudges the workflow (null). */
   | { status: 'waiting'; reason: string; until: Date | null };
@@ -65,6 +67,13 @@ export interface StepContext {
   incidentId: string;
   attempt: number;
   now: Date;
+  /** Inline run only: what the ingest transaction knows of the incident (its written row among it). */
+  facts?: AssessedIncident;
+  /**
+   * Inline run only: messages the step queues go in already claimed for this process's dispatcher
+   * (store/notifications.ts OutboxClaim); the step returns them in `claimed`.
+   */
+  claim?: OutboxClaim;
 }
 
 /** What the ingest transaction knows of an incident it just assessed (the inline run's input). */
@@ -80,6 +89,14 @@ export interface AssessedIncident {
   failure?: string;
   /** Sequence numbers of the events this batch added to the incident. */
   eventSeqs: number[];
+  /** The incident as the ingest wrote it in this transaction (locked by that write), as a response step reads it. */
+  incident?: IncidentRow;
+}
+
+/** What the inline run may do besides journaling (the ingest's hand-off asks for it). */
+export interface InlineOptions {
+  /** Claim the messages the inline steps queue for this dispatcher, and collect them in `claimed`. */
+  outbox?: { claim: OutboxClaim; claimed: NotificationRow[] };
 }
 
 /**
@@ -220,9 +237,10 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
    * (every step for a new incident; the assessment steps again for one that grew, and the band-rise
    * steps too when its band rose), records the assessment steps' results from the facts, runs the
    * inline steps that follow under a savepoint, and writes the journal. Returns, per step, the
-   * incidents whose step finished `done` here.
+   * incidents whose step finished `done` here. With `opts.outbox`, the messages the inline steps
+   * queued are inserted claimed and collected there (only those of steps whose savepoint was released).
    */
-  async runInline(tx: Queryable, incidents: readonly AssessedIncident[], now: Date): Promise<Map<Id, string[]>> {
+  async runInline(tx: Queryable, incidents: readonly AssessedIncident[], now: Date, opts: InlineOptions = {}): Promise<Map<Id, string[]>> {
     const doneBy = new Map<Id, string[]>();
     const rows: JournalRow[] = [];
     const at = now.toISOString();
@@ -254,9 +272,10 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
         if (!open) break;
         row.next_run_at = at;
         if (!inline) break;
-        const finished = await this.runUnderSavepoint(tx, def, row, now);
+        const finished = await this.runUnderSavepoint(tx, def, row, now, inc, opts.outbox?.claim);
         if (!finished) break;
         this.settle(row, finished, at, doneBy);
+        if (finished.status === 'done' && finished.claimed && opts.outbox) opts.outbox.claimed.push(...finished.claimed);
       }
       rows.push(...mine);
     }
@@ -274,11 +293,18 @@ export class WorkflowRunner<Id extends string = IncidentStepId> {
    * Runs one step inside the ingest transaction. A failure rolls back to the savepoint, so the
    * ingest still commits and the step stays due for the normal path, with the error recorded.
    */
-  private async runUnderSavepoint(tx: Queryable, def: StepDefinition<Id>, row: JournalRow, now: Date): Promise<Exclude<StepOutcome, { status: 'waiting' }> | undefined> {
+  private async runUnderSavepoint(
+    tx: Queryable,
+    def: StepDefinition<Id>,
+    row: JournalRow,
+    now: Date,
+    facts: AssessedIncident,
+    claim: OutboxClaim | undefined,
+  ): Promise<Exclude<StepOutcome, { status: 'waiting' }> | undefined> {
     const started = performance.now();
     await tx.query('SAVEPOINT vigil_inline_step');
     try {
-      const out = await def.run({ tx, incidentId: row.incident_id, attempt: 1, now });
+      const out = await def.run({ tx, incidentId: row.incident_id, attempt: 1, now, facts, ...(claim ? { claim } : {}) });
       await tx.query('RELEASE SAVEPOINT vigil_inline_step');
       if (out.status === 'waiting') return undefined;
       this.opts.metrics?.stepDuration.observe({ step: def.id, status: out.status }, (performance.now() - started) / 1000);

@@ -11,8 +11,8 @@ import { randomInt } from 'node:crypto';
 import { emergencySms } from '../../domain/alert-content.js';
 import { contactsFor } from '../../domain/contacts.js';
 import type { OrgModel } from '../../domain/site-model.js';
-import { lockIncidentForResponse, markEmergencyAlerted } from '../../store/incidents.js';
-import { enqueue, type OutboxItem } from '../../store/notifications.js';
+import { lockIncidentForResponse } from '../../store/incidents.js';
+import { markAlertedAndQueue, type OutboxItem } from '../../store/notifications.js';
 import { alertView, bandRank } from '../response-actions.js';
 import type { StepDefinition } from '../runner.js';
 
@@ -22,8 +22,9 @@ export function sendEmergencySms(org: OrgModel): StepDefinition<'send-emergency-
   return {
     id: 'send-emergency-sms',
     inline: { runInTransaction: true },
-    async run({ tx, incidentId, now }) {
-      const inc = await lockIncidentForResponse(tx, incidentId);
+    async run({ tx, incidentId, now, facts, claim }) {
+      // Inline, the ingest transaction has just written (and so locked) the incident: take it from there.
+      const inc = facts?.incident ? { ...facts.incident } : await lockIncidentForResponse(tx, incidentId);
       const min = config.policy.notify.smsMinBand;
       if (bandRank(inc.band) < bandRank(min)) return { status: 'skipped', reason: `band ${inc.band} is below the SMS threshold (${min})` };
       if (inc.status === 'resolved' || inc.status === 'archived') return { status: 'skipped', reason: `incident already ${inc.status}` };
@@ -32,15 +33,20 @@ export function sendEmergencySms(org: OrgModel): StepDefinition<'send-emergency-
       // Nobody acknowledging within the policy's minutes escalates (response-monitor.ts looks then).
       const escalateAt = inc.status === 'open' && config.policy.notify.escalation.maxLevels > 0 ? new Date(now.getTime() + config.policy.notify.escalation.afterMinutes * 60_000) : null;
       // A short acknowledgement code, unique among the site's unresolved incidents (a reply is
-      // matched by code and by the sender being a contact of the site): the first free candidate.
-      const candidates = Array.from({ length: 8 }, () => String(randomInt(1000, 10000)));
-      const code = await markEmergencyAlerted(tx, { id: inc.id, site: inc.site, band: inc.band, candidates, escalateAt });
-      if (!code) throw new Error('no free acknowledgement code among 8 candidates; retrying');
-      inc.ack_code = code;
-      const body = emergencySms(alertView(inc, org, config));
-      const items: OutboxItem[] = recipients.map((c) => ({ incidentId: inc.id, channel: 'sms', kind: `emergency:${inc.band}`, recipient: c.id, address: c.phone!, body, band: inc.band }));
-      const queued = await enqueue(tx, items, now);
-      return { status: 'done', result: { band: inc.band, ackCode: inc.ack_code, recipients: recipients.map((c) => ({ id: c.id, role: c.role, phone: c.phone })), queued: queued.length } };
+      // matched by code and by the sender being a contact of the site): the incident's own when it
+      // has one, else the first free candidate. The message is written for each candidate, so the
+      // incident is marked and its messages queued in one statement.
+      const candidates = inc.ack_code ? [inc.ack_code] : Array.from({ length: 8 }, () => String(randomInt(1000, 10000)));
+      const bodies = candidates.map((code) => emergencySms(alertView({ ...inc, ack_code: code }, org, config)));
+      const items: Omit<OutboxItem, 'body'>[] = recipients.map((c) => ({ incidentId: inc.id, channel: 'sms', kind: `emergency:${inc.band}`, recipient: c.id, address: c.phone!, band: inc.band }));
+      const r = await markAlertedAndQueue(tx, { id: inc.id, site: inc.site, band: inc.band, candidates, bodies, escalateAt, items, now, ...(claim ? { claim } : {}) });
+      if (!r.ackCode) throw new Error('no free acknowledgement code among 8 candidates; retrying');
+      inc.ack_code = r.ackCode;
+      return {
+        status: 'done',
+        result: { band: inc.band, ackCode: inc.ack_code, recipients: recipients.map((c) => ({ id: c.id, role: c.role, phone: c.phone })), queued: r.queued.length },
+        ...(claim ? { claimed: r.claimed } : {}),
+      };
     },
   };
 }
