@@ -60,8 +60,7 @@ export function pgliteConf(env: Record<string, string | undefined>): string[] {
  * Whether V8 may optimise the store's WebAssembly (its second tier, TurboFan): off unless
  * VIGIL_STORE_WASM_TIER_UP=1. The optimised code of PostgreSQL's hot functions and what compiling
  * it left behind kept `vigil serve` 50-70 MB larger, and the store ran no slower on the baseline
- * tier (Liftoff) in the measurements of docs/performance.md: its time goes to the JavaScript
- * around each statement and to the file system more than to WebAssembly arithmetic.
+ * tier (Liftoff) in the measurements of docs/performance.md.
  */
 export function pgliteWasmTierUp(env: Record<string, string | undefined>): boolean {
   const raw = env.VIGIL_STORE_WASM_TIER_UP;
