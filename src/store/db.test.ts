@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPgliteApart, openDb } from './db.js';
-import { pgliteSharedBuffers } from './pglite-options.js';
+import { DEFAULT_SHARED_BUFFERS, pgliteSharedBuffers, pgliteWasmTierUp } from './pglite-options.js';
 
 const root = mkdtempSync(join(tmpdir(), 'vigil-db-test-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -38,8 +38,41 @@ describe('embedded store created in a child process', () => {
 describe('VIGIL_STORE_SHARED_BUFFERS', () => {
   it("keeps PGlite's default when unset, takes a size, and names the variable for anything else", () => {
     expect(pgliteSharedBuffers({})).toBeUndefined();
+    expect(DEFAULT_SHARED_BUFFERS).toBe('16MB');
     expect(pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16MB' })).toBe('16MB');
     expect(() => pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16 MB; DROP' })).toThrow(/VIGIL_STORE_SHARED_BUFFERS: expected a size/);
+  });
+
+  it('V8 keeps the store on its baseline tier unless VIGIL_STORE_WASM_TIER_UP=1, and the variable takes only 1 or 0', () => {
+    expect(pgliteWasmTierUp({})).toBe(false);
+    expect(pgliteWasmTierUp({ VIGIL_STORE_WASM_TIER_UP: '0' })).toBe(false);
+    expect(pgliteWasmTierUp({ VIGIL_STORE_WASM_TIER_UP: '1' })).toBe(true);
+    expect(() => pgliteWasmTierUp({ VIGIL_STORE_WASM_TIER_UP: 'yes' })).toThrow(/VIGIL_STORE_WASM_TIER_UP: expected 1 or 0/);
+  });
+
+  it("writes the store's whole configuration: a store opened with the variable keeps initdb's settings and goes back to the default without it", async () => {
+    const before = process.env.VIGIL_STORE_SHARED_BUFFERS;
+    const dataDir = join(root, 'conf-whole');
+    const settings = async () => {
+      const db = await openDb({ dataDir });
+      try {
+        const r = await db.query<{ sb: string; tz: string; ts: string }>(
+          "SELECT current_setting('shared_buffers') AS sb, current_setting('TimeZone') AS tz, current_setting('default_text_search_config') AS ts",
+        );
+        return r.rows[0];
+      } finally {
+        await db.close();
+      }
+    };
+    try {
+      process.env.VIGIL_STORE_SHARED_BUFFERS = '32MB';
+      expect(await settings()).toEqual({ sb: '32MB', tz: 'UTC', ts: 'pg_catalog.english' });
+      delete process.env.VIGIL_STORE_SHARED_BUFFERS;
+      expect(await settings()).toEqual({ sb: DEFAULT_SHARED_BUFFERS, tz: 'UTC', ts: 'pg_catalog.english' });
+    } finally {
+      if (before === undefined) delete process.env.VIGIL_STORE_SHARED_BUFFERS;
+      else process.env.VIGIL_STORE_SHARED_BUFFERS = before;
+    }
   });
 
   it('is the buffer cache the store runs with', async () => {
