@@ -38,7 +38,7 @@ describe('embedded store created in a child process', () => {
 describe('VIGIL_STORE_SHARED_BUFFERS', () => {
   it("keeps PGlite's default when unset, takes a size, and names the variable for anything else", () => {
     expect(pgliteSharedBuffers({})).toBeUndefined();
-    expect(DEFAULT_SHARED_BUFFERS).toBe('16MB');
+    expect(DEFAULT_SHARED_BUFFERS).toBe('32MB');
     expect(pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16MB' })).toBe('16MB');
     expect(() => pgliteSharedBuffers({ VIGIL_STORE_SHARED_BUFFERS: '16 MB; DROP' })).toThrow(/VIGIL_STORE_SHARED_BUFFERS: expected a size/);
   });

@@ -13,13 +13,13 @@ import { setFlagsFromString } from 'node:v8';
 import type { PGliteOptions } from '@electric-sql/pglite';
 
 /** The buffer cache when VIGIL_STORE_SHARED_BUFFERS is unset (PGlite's own default is 128MB). */
-export const DEFAULT_SHARED_BUFFERS = '16MB';
+export const DEFAULT_SHARED_BUFFERS = '32MB';
 
 /**
  * The embedded store's buffer cache (PostgreSQL's shared_buffers) from VIGIL_STORE_SHARED_BUFFERS
  * (a number and kB, MB or GB); undefined when unset, and the store then runs with
- * DEFAULT_SHARED_BUFFERS. 16MB keeps `vigil serve` about 100 MB smaller than PGlite's 128MB; what
- * it costs in latency is in docs/performance.md.
+ * DEFAULT_SHARED_BUFFERS. 32MB keeps `vigil serve` about 90 MB smaller than PGlite's 128MB; 16MB
+ * saves about 18 MB more but stored fewer events at 1,000 a second (docs/performance.md).
  */
 export function pgliteSharedBuffers(env: Record<string, string | undefined>): string | undefined {
   const raw = env.VIGIL_STORE_SHARED_BUFFERS;
