@@ -41,9 +41,13 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
-/** Runs the benchmark at each rate for `seconds` seconds. */
-export async function benchAlertLatency(rates: number[], seconds: number, log: (s: string) => void, warmupSeconds = 5): Promise<LatencyResult[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-alert-'));
+/**
+ * What the detection-to-alert benchmarks share: the load worker with its Twilio-compatible
+ * receiver, a 200-site invented chain whose SMS go to that receiver (the per-recipient rate limit
+ * lifted), and a service on a fresh embedded store with its runner and delivery.
+ */
+export async function startAlertBench(prefix: string) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
   const worker = new Worker(new URL('./alert-load-worker.js', import.meta.url));
   const receiverUrl = await new Promise<string>((resolve) => worker.once('message', (m: { receiverUrl: string }) => resolve(m.receiverUrl)));
   const doc = inventChain(200, 3) as Record<string, unknown>;
@@ -52,6 +56,12 @@ export async function benchAlertLatency(rates: number[], seconds: number, log: (
   const config = parseConfig(doc);
   const token = 'bench-admin-token';
   const service = await createService({ config, dataDir: join(dir, 'data'), adminToken: token, startRunner: true, startDelivery: true });
+  return { dir, worker, receiverUrl, config, token, service };
+}
+
+/** Runs the benchmark at each rate for `seconds` seconds. */
+export async function benchAlertLatency(rates: number[], seconds: number, log: (s: string) => void, warmupSeconds = 5): Promise<LatencyResult[]> {
+  const { dir, worker, config, token, service } = await startAlertBench('vigil-bench-alert-');
   const app = await buildServer(service);
   const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
   const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => z.restricted)!.id, open: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));

@@ -7,15 +7,10 @@
  * the times do. BEGIN and COMMIT of a transaction are not statements of ours and are not counted
  * (the transaction's whole time is reported beside them).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { rmSync } from 'node:fs';
 import { buildServer } from '../api/server.js';
-import { parseConfig } from '../config/loader.js';
-import { createService } from '../service.js';
-import { inventChain } from '../sim/invent-chain.js';
 import type { Db, Queryable } from '../store/db.js';
+import { startAlertBench } from './alert-latency.js';
 
 export interface AlertStatementsResult {
   runs: number;
@@ -58,15 +53,7 @@ function traceDb(db: Db, seen: (s: { sql: string; at: number; ms: number; transa
 
 /** Posts `runs` forced doors one at a time (after `warmup` more) and measures each one's path to its SMS. */
 export async function benchAlertStatements(runs: number, log: (s: string) => void, warmup = 10): Promise<AlertStatementsResult> {
-  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-statements-'));
-  const worker = new Worker(new URL('./alert-load-worker.js', import.meta.url));
-  const receiverUrl = await new Promise<string>((resolve) => worker.once('message', (m: { receiverUrl: string }) => resolve(m.receiverUrl)));
-  const doc = inventChain(200, 3) as Record<string, unknown>;
-  doc.notify = { sms: { provider: 'twilio', baseUrl: receiverUrl, accountSid: 'ACbench', authToken: 'bench', from: '+15550009999' }, webhooks: [] };
-  doc.policy = { notify: { rateLimit: { perRecipient: 1_000_000, windowMinutes: 15 } } };
-  const config = parseConfig(doc);
-  const token = 'bench-admin-token';
-  const service = await createService({ config, dataDir: join(dir, 'data'), adminToken: token, startRunner: true, startDelivery: true });
+  const { dir, worker, config, token, service } = await startAlertBench('vigil-bench-statements-');
   let trace: { sql: string; at: number; ms: number; transaction?: true }[] | undefined;
   let lastStatementAt = 0;
   traceDb(service.db, (s) => {
