@@ -10,7 +10,7 @@
 import { rmSync } from 'node:fs';
 import { buildServer } from '../api/server.js';
 import type { Db, Queryable } from '../store/db.js';
-import { startAlertBench } from './alert-latency.js';
+import { quantile, startAlertBench } from './alert-latency.js';
 
 export interface AlertStatementsResult {
   runs: number;
@@ -27,7 +27,7 @@ export interface AlertStatementsResult {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const median = (xs: number[]) => quantile([...xs].sort((a, b) => a - b), 0.5);
 
 /** Wraps `db` in place so that every statement (on the store or in a transaction) is reported to `seen`. */
 function traceDb(db: Db, seen: (s: { sql: string; at: number; ms: number; transaction?: true }) => void): void {

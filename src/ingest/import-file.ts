@@ -53,9 +53,9 @@ export async function importFile(pipeline: IngestPipeline, file: string, format:
   try {
     await pipeline.inOneTransaction(async (ingestBatch) => {
       let batch: SecurityEvent[] = [];
-      // One batch is written while the next is read: the store works in its own thread (the
-      // embedded store) or process (PostgreSQL), so reading and validating the next batch takes
-      // the other core meanwhile. Batches still go in one after another, in file order.
+      // One batch is written while the next is read: when the store works elsewhere (PostgreSQL,
+      // or the embedded store with VIGIL_STORE_THREAD=on), reading and validating the next batch
+      // takes the other core meanwhile. Batches still go in one after another, in file order.
       let writing: Promise<void> = Promise.resolve();
       const flush = async () => {
         await writing;

@@ -76,6 +76,21 @@ export async function enqueue(tx: Queryable, items: OutboxItem[], now: Date): Pr
   return r.rows.map((x) => x.id);
 }
 
+/** The columns of a claimed notification (NotificationRow, less `prev_status` and `used`). */
+const CLAIMED_COLUMNS = 'n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, n.outcome_unknown';
+
+/**
+ * What an SMS row's recipient already used of the rate limit (NotificationRow.used): messages to
+ * the same address sent since `windowStart`, or being sent under a lease still running at `now`
+ * (both SQL parameters). Null for other channels.
+ */
+function smsUsedSql(windowStart: string, now: string): string {
+  return `CASE WHEN n.channel = 'sms' THEN
+         (SELECT count(*)::int FROM notifications x
+           WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
+             AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > ${windowStart}) OR (x.status = 'sending' AND x.locked_until > ${now}))) END`;
+}
+
 /**
  * A claim taken as the rows are inserted, for the dispatcher `workerId` (Dispatcher.outboxClaim):
  * the rows go in as `sending` with one attempt and its lease, as claimNotifications would leave
@@ -132,12 +147,7 @@ export async function markAlertedAndQueue(tx: Queryable, a: EmergencyAlert): Pro
               subject text, html text, band text, level int, created_at timestamptz, next_attempt_at timestamptz)
          CROSS JOIN a WHERE a.ack_code IS NOT NULL
        ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at,
-         'queued'::text AS prev_status, n.outcome_unknown,
-         CASE WHEN $8::text IS NOT NULL AND n.channel = 'sms' THEN
-           (SELECT count(*)::int FROM notifications x
-             WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
-               AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $11) OR (x.status = 'sending' AND x.locked_until > $9))) END AS used)
+       RETURNING ${CLAIMED_COLUMNS}, 'queued'::text AS prev_status, CASE WHEN $8::text IS NOT NULL THEN ${smsUsedSql('$11', '$9')} END AS used)
      SELECT a.ack_code, q.* FROM a LEFT JOIN q ON true`,
     [
       a.id,
@@ -198,11 +208,7 @@ export async function claimNotifications(
         ORDER BY next_attempt_at LIMIT $4 FOR UPDATE SKIP LOCKED)
      UPDATE notifications n SET status = 'sending', attempts = n.attempts + 1, sending_at = $1, locked_until = $2, locked_by = $3, updated_at = now()
        FROM due WHERE n.id = due.id
-     RETURNING n.id, n.incident_id, n.channel, n.kind, n.recipient, n.address, n.subject, n.body, n.html, n.status, n.attempts, n.created_at, due.prev_status, n.outcome_unknown,
-       CASE WHEN n.channel = 'sms' THEN
-         (SELECT count(*)::int FROM notifications x
-           WHERE x.channel = 'sms' AND x.address = n.address AND x.id <> n.id
-             AND ((x.status IN ('sent', 'acknowledged') AND x.sent_at > $5) OR (x.status = 'sending' AND x.locked_until > $1))) END AS used`,
+     RETURNING ${CLAIMED_COLUMNS}, due.prev_status, ${smsUsedSql('$5', '$1')} AS used`,
     [p.now, p.leaseUntil, p.workerId, p.limit, p.windowStart, p.channel ?? null],
   );
   return r.rows;

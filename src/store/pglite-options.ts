@@ -59,8 +59,9 @@ export function pgliteConf(env: Record<string, string | undefined>): string[] {
 /**
  * Whether V8 may optimise the store's WebAssembly (its second tier, TurboFan): off unless
  * VIGIL_STORE_WASM_TIER_UP=1. The optimised code of PostgreSQL's hot functions and what compiling
- * it left behind kept `vigil serve` 50-70 MB larger, and the store ran no slower on the baseline
- * tier (Liftoff) in the measurements of docs/performance.md.
+ * it left behind kept `vigil serve` 50-70 MB larger; the price of the baseline tier (Liftoff) is
+ * store speed, about 20 % on the raw batched insert (docs/performance.md, the full runs of
+ * 2026-12-02).
  */
 export function pgliteWasmTierUp(env: Record<string, string | undefined>): boolean {
   const raw = env.VIGIL_STORE_WASM_TIER_UP;
