@@ -128,7 +128,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     // The daily sweep leaves it alone too.
     await service.db.transaction(async (tx) => {
       const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      const out = (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1 })) as { archived: string[] };
+      const out = (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined })) as { archived: string[] };
       expect(out.archived).not.toContain(id);
     });
     await resolve(id);
@@ -149,7 +149,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     const leavesBefore = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
     const out = await service.db.transaction(async (tx) => {
       const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      return (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1 })) as { archived: string[] };
+      return (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined })) as { archived: string[] };
     });
     expect(out.archived).toContain(id);
     // Two leaves: the archive record and the audit record of the move.
@@ -333,7 +333,7 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
     await service.runner.drain();
     await service.db.transaction(async (tx) => {
       const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1 });
+      await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined });
     });
     const heldRec = await call('GET', `/api/v1/archive/${held}`);
     expect(heldRec.status).toBe(200);

@@ -151,6 +151,48 @@ describe.each(TEST_STORES)('scheduled jobs on $name', (store) => {
     expect([done.status, done.attempts, done.error, done.result]).toEqual(['done', 2, null, { window: '2026-11-27' }]);
     expect((await effects()).find(([w]) => w === '2026-11-27')).toEqual(['2026-11-27', 1]);
   });
+
+  it("prepares a run outside its transaction (the store answers others meanwhile) and hands what it prepared to the run; a failing preparation is retried like a run", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let prepares = 0;
+    let failPrepare = 1;
+    const prepared: ScheduledJob<'plan-checkpoint-patrols', { n: number }> = {
+      id: 'plan-checkpoint-patrols',
+      window: 'day',
+      async prepare({ db: q, window }) {
+        prepares++;
+        if (failPrepare-- > 0) throw new Error('prepare failed (injected)');
+        const n = (await q.query<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE action = 'job-ran'`)).rows[0].n;
+        await gate;
+        return { n: Number(n) + (window === '2026-11-28' ? 1000 : 0) };
+      },
+      async run({ tx, window, prepared: p }) {
+        await tx.query(`INSERT INTO audit_log (actor, action, target, details) VALUES ('test', 'job-ran', $1, $2)`, [window, JSON.stringify(p)]);
+        return p;
+      },
+    };
+    clock = new Date('2026-11-28T12:00:00Z');
+    const s = new Scheduler(db, { listed: ['plan-checkpoint-patrols'], jobs: [prepared], policy, timezone: 'America/New_York', now: () => clock, random: () => 0.5 });
+    await s.runDue();
+    expect((await recentRuns(db, 1))[0]).toMatchObject({ window_key: '2026-11-28', status: 'pending', attempts: 1, error: 'prepare failed (injected)' });
+    clock = new Date(clock.getTime() + policy.workflow.backoffBaseMs);
+    const running = s.runDue();
+    while (prepares < 2) await new Promise((r) => setTimeout(r, 5));
+    // While the job prepares, a write from elsewhere commits: no transaction holds the store.
+    const other = await Promise.race([
+      db.transaction((tx) => tx.query(`INSERT INTO audit_log (actor, action, target) VALUES ('test', 'meanwhile', 'x')`)).then(() => 'committed'),
+      new Promise((r) => setTimeout(() => r('blocked'), 2000)),
+    ]);
+    expect(other).toBe('committed');
+    release();
+    await running;
+    const done = (await recentRuns(db, 1))[0];
+    expect([done.window_key, done.status, done.attempts]).toEqual(['2026-11-28', 'done', 2]);
+    expect((done.result as { n: number }).n).toBeGreaterThanOrEqual(1000);
+    const row = (await db.query<{ details: { n: number } }>(`SELECT details FROM audit_log WHERE action = 'job-ran' AND target = '2026-11-28'`)).rows;
+    expect(row.map((r) => r.details)).toEqual([done.result]);
+  });
 });
 
 describe.each(TEST_STORES)('the checkpoint-patrol job on $name', (store) => {

@@ -40,13 +40,28 @@ function angleDiff(a: number, b: number): number {
 
 /** True when `p` lies in the sector (edges included). The camera's own position is covered. */
 export function sectorContains(s: Sector, p: Pt): boolean {
-  const dx = p[0] - s.origin[0];
-  const dy = p[1] - s.origin[1];
-  const dist = Math.hypot(dx, dy);
+  return containsXY(s, p[0], p[1]);
+}
+
+function containsXY(s: Sector, x: number, y: number): boolean {
+  const dx = x - s.origin[0];
+  const dy = y - s.origin[1];
+  // sqrt rather than Math.hypot: the same value at site-plan scale, several times faster, and this
+  // runs for every sample of every zone's coverage grid.
+  const dist = Math.sqrt(dx * dx + dy * dy);
   if (dist > s.range + EPS) return false;
   if (dist < EPS || s.angle >= 360) return true;
   const bearing = (Math.atan2(dy, dx) * 180) / Math.PI;
   return Math.abs(angleDiff(bearing, s.direction)) <= s.angle / 2 + 1e-7;
+}
+
+/** Ray casting on flat coordinates (geometry.ts pointInPolygon, without an array per point). */
+function insideXY(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+    if (ys[i]! > y !== ys[j]! > y && x < ((xs[j]! - xs[i]!) * (y - ys[i]!)) / (ys[j]! - ys[i]!) + xs[i]!) inside = !inside;
+  }
+  return inside;
 }
 
 /** Signed area of a polygon (counter-clockwise positive). */
@@ -135,18 +150,24 @@ export function coverageShare(s: Sector, poly: readonly Pt[]): number {
 export function unionCoverageShare(sectors: readonly Sector[], poly: readonly Pt[], samples = 4096): number {
   if (sectors.length === 0) return 0;
   if (sectors.length === 1) return coverageShare(sectors[0]!, poly);
-  const xs = poly.map((p) => p[0]);
-  const ys = poly.map((p) => p[1]);
+  const xs = Float64Array.from(poly, (p) => p[0]);
+  const ys = Float64Array.from(poly, (p) => p[1]);
   const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
   const n = Math.max(8, Math.round(Math.sqrt(samples)));
   let inside = 0;
   let seen = 0;
   for (let i = 0; i < n; i++) {
+    const x = x0 + ((i + 0.5) * (x1 - x0)) / n;
     for (let j = 0; j < n; j++) {
-      const p: Pt = [x0 + ((i + 0.5) * (x1 - x0)) / n, y0 + ((j + 0.5) * (y1 - y0)) / n];
-      if (!pointInPolygon(p, poly)) continue;
+      const y = y0 + ((j + 0.5) * (y1 - y0)) / n;
+      if (!insideXY(xs, ys, x, y)) continue;
       inside++;
-      if (sectors.some((s) => sectorContains(s, p))) seen++;
+      for (const s of sectors) {
+        if (containsXY(s, x, y)) {
+          seen++;
+          break;
+        }
+      }
     }
   }
   return inside === 0 ? 0 : seen / inside;

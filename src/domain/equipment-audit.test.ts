@@ -56,6 +56,15 @@ describe('zoneCoverage', () => {
     expect(room).toMatchObject({ share: 0, camerasDown: ['cam-half'] });
     expect(room.designShare).toBeCloseTo(0.5, 2);
   });
+  it('remembers each outage apart and hands out copies: a camera back up restores the share, and changing an answer changes no later one', () => {
+    const up = zoneCoverage(site, all).find((c) => c.zone === 'room')!;
+    up.cameras.push('tampered');
+    up.share = 7;
+    expect(zoneCoverage(site, (id) => id !== 'cam-half').find((c) => c.zone === 'room')!.share).toBe(0);
+    const again = zoneCoverage(site, all).find((c) => c.zone === 'room')!;
+    expect(again.cameras).toEqual(['cam-half']);
+    expect(again.share).toBeCloseTo(0.5, 2);
+  });
 });
 
 describe('blind spots', () => {

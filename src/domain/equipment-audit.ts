@@ -90,24 +90,41 @@ function sectors(site: SiteModel): { id: string; sector: Sector }[] {
   });
 }
 
+/**
+ * Coverage per zone of each site plan, memoised by the set of cameras down: the geometry depends
+ * only on the (immutable) site model and which of its cameras work, and it is the costly part of an
+ * audit (a grid of samples per zone), so a chain's daily audit computes each site once per outage.
+ */
+const coverageMemo = new WeakMap<SiteModel, Map<string, ZoneCoverage[]>>();
+
 /** Coverage per zone with a polygon, from the sectors of the cameras `working` says are up. */
 export function zoneCoverage(site: SiteModel, working: (deviceId: string) => boolean): ZoneCoverage[] {
   const cams = sectors(site);
+  const key = cams.filter((c) => !working(c.id)).map((c) => c.id).join('\n');
+  let memo = coverageMemo.get(site);
+  if (!memo) coverageMemo.set(site, (memo = new Map()));
+  const known = memo.get(key);
+  if (known) return known.map((z) => ({ ...z, cameras: [...z.cameras], camerasDown: [...z.camerasDown] }));
   const out: ZoneCoverage[] = [];
   for (const z of site.site.zones) {
     if (!z.polygon) continue;
     const touching = cams.filter((c) => sectorTouchesPolygon(c.sector, z.polygon!));
     const up = touching.filter((c) => working(c.id));
+    const designShare = round3(unionCoverageShare(touching.map((c) => c.sector), z.polygon));
     out.push({
       zone: z.id,
       name: z.name,
-      share: round3(unionCoverageShare(up.map((c) => c.sector), z.polygon)),
-      designShare: round3(unionCoverageShare(touching.map((c) => c.sector), z.polygon)),
+      // With every touching camera up the working cameras see what the design does.
+      share: up.length === touching.length ? designShare : round3(unionCoverageShare(up.map((c) => c.sector), z.polygon)),
+      designShare,
       cameras: touching.map((c) => c.id),
       camerasDown: touching.filter((c) => !working(c.id)).map((c) => c.id),
     });
   }
-  return out;
+  // A site has few outage combinations at a time; keep the newest few.
+  if (memo.size >= 16) memo.delete(memo.keys().next().value!);
+  memo.set(key, out);
+  return zoneCoverage(site, working);
 }
 
 /** The cameras that see an asset: by position in a sector; without a position, those seeing its zone. */

@@ -90,6 +90,11 @@ export function maintenanceTaskId(deviceId: string, since: Date): string {
   return `mnt-${deviceId}-${since.getTime()}`;
 }
 
+/** The device a maintenance task id names (maintenanceTaskId's inverse). */
+export function maintenanceTaskDevice(id: string): string | undefined {
+  return /^mnt-(.+)-\d+$/.exec(id)?.[1];
+}
+
 /** Opens the maintenance tasks of current outages (idempotent); returns the ids opened now. */
 export async function openMaintenanceTasks(tx: Queryable, org: OrgModel, now: Date): Promise<string[]> {
   const p = org.config.policy.equipmentAudit;

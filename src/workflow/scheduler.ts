@@ -26,9 +26,9 @@ import type { Db, Queryable } from '../store/db.js';
 import { claimDueRuns, ensureWindows, failRun, finishRun, latestWindowDue, releaseRunningRuns } from '../store/scheduled-runs.js';
 import type { ScheduledJobId } from './incident-response.js';
 
-/** What a job's run receives. */
-export interface JobContext {
-  tx: Queryable;
+/** What a job's preparation receives: the store itself, outside any transaction. */
+export interface PrepareContext {
+  db: Queryable;
   /** The window key: "YYYY-MM-DD" (local day) or "YYYY-Www" (ISO week) in the organisation's zone. */
   window: string;
   /** The cron fire time the window belongs to. */
@@ -37,12 +37,25 @@ export interface JobContext {
   attempt: number;
 }
 
+/** What a job's run receives: its transaction, and what `prepare` gave (undefined without one). */
+export interface JobContext<P = unknown> extends Omit<PrepareContext, 'db'> {
+  tx: Queryable;
+  prepared: P;
+}
+
 /** A scheduled job: what it covers and what it does. Its result is journaled with the run. */
-export interface ScheduledJob<Id extends ScheduledJobId = ScheduledJobId> {
+export interface ScheduledJob<Id extends ScheduledJobId = ScheduledJobId, P = unknown> {
   id: Id;
   /** The period one run covers. */
   window: 'day' | 'iso-week';
-  run(ctx: JobContext): Promise<unknown>;
+  /**
+   * The reading and computing of a run, before its transaction and outside it, yielding to the
+   * event loop between units (a site, a report). The embedded store has one connection: a chain's
+   * audit or report computed inside the transaction would hold every event and alert behind it
+   * for seconds. It writes nothing; `run` writes what it prepared, in the run's transaction.
+   */
+  prepare?(ctx: PrepareContext): Promise<P>;
+  run(ctx: JobContext<P>): Promise<unknown>;
 }
 
 export interface SchedulerOptions {
@@ -154,8 +167,9 @@ export class Scheduler {
     try {
       const entry = this.byId.get(id);
       if (!entry) throw new PermanentError(`scheduled job ${id} is not run by this version or is disabled`);
+      const prepared = entry.job.prepare ? await entry.job.prepare({ db: this.db, window, dueAt, now, attempt }) : undefined;
       await this.db.transaction(async (tx) => {
-        const result = await entry.job.run({ tx, window, dueAt, now, attempt });
+        const result = await entry.job.run({ tx, window, dueAt, now, attempt, prepared });
         if (!(await finishRun(tx, { job: id, window, workerId: this.workerId, now, result }))) throw new LostClaim();
       });
       this.opts.log?.info({ job: id, window }, 'scheduled job done');

@@ -5,11 +5,13 @@
  *
  * Each recipient (contacts of policy.weeklyReport.recipientRoles with an email address) gets the
  * report of what they cover: the organisation's when they cover every site, else their sites'.
- * Each report is stored in `weekly_reports` and emailed with its PDF attached through the outbox,
- * all in the run's transaction: the scheduler commits it with the run's `done` row, so a week is
- * reported once across restarts, and the outbox's key (week, recipient, scope) makes a repeated
- * run queue nothing twice.
+ * Each report is read and drawn before the run's transaction (`prepare`), then stored in
+ * `weekly_reports` and emailed with its PDF attached through the outbox, in the run's
+ * transaction: the scheduler commits it with the run's `done` row, so a week is reported once
+ * across restarts, and the outbox's key (week, recipient, scope) makes a repeated run queue nothing
+ * twice.
  */
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import type { Config, ContactConfig } from '../../config/schema.js';
 import { formatMoney } from '../../domain/money.js';
 import type { OrgModel } from '../../domain/site-model.js';
@@ -52,44 +54,67 @@ export function weeklyEmailText(r: WeeklyReport, link: string): string {
   ].join('\n');
 }
 
+/** One scope's report, prepared before the run's transaction. */
+interface PreparedReport {
+  key: string;
+  sites: string[] | null;
+  report: WeeklyReport;
+  emails: ReportEmail[];
+}
+
 /** The job's definition. */
-export function generateWeeklyLossReport(org: OrgModel): ScheduledJob<'generate-weekly-loss-report'> {
+export function generateWeeklyLossReport(org: OrgModel): ScheduledJob<'generate-weekly-loss-report', PreparedReport[]> {
   return {
     id: 'generate-weekly-loss-report',
     window: 'iso-week',
-    async run({ tx, window, now }) {
+    // The reports are read and drawn (PDF and HTML) before the transaction, a scope at a time with
+    // the event loop served in between; the run stores them and queues the emails.
+    async prepare({ db, window, now }) {
       const config = org.config;
       const week = shiftWeek(window, -1);
       const recipients = weeklyRecipients(config);
       // One report per scope: the organisation's always, and one per distinct set of sites a recipient covers.
       const scopes = new Map<string, string[] | null>([['', null]]);
       for (const r of recipients) scopes.set(scopeKey(r.sites), r.sites);
-      const emails: ReportEmail[] = [];
-      const reports: { sites: string; net: string; incidents: number }[] = [];
+      const out: PreparedReport[] = [];
       for (const [key, sites] of scopes) {
-        const report = await generateWeeklyReport(tx, config, { week, sites, now });
+        const report = await generateWeeklyReport(db, config, { week, sites, now });
+        const emails: ReportEmail[] = [];
+        const to = recipients.filter((r) => scopeKey(r.sites) === key);
+        if (to.length > 0) {
+          const pdf = await renderWeeklyReport(report, 'pdf');
+          const html = (await renderWeeklyReport(report, 'html')).body.toString('utf8');
+          const link = `${config.publicUrl}/api/v1/reports/weekly?week=${week}${sites && sites.length === 1 ? `&site=${sites[0]}` : ''}&format=html`;
+          const subject = `Weekly loss report ${week}: net ${formatMoney(report.totals.net, report.currency)}, ${report.totals.incidents} incidents${sites ? ` (${sites.join(', ')})` : ''}`;
+          for (const r of to) {
+            emails.push({
+              ref: `weekly:${week}`,
+              kind: `weekly-report:${key || 'all'}`,
+              recipient: r.contact.id,
+              address: r.contact.email,
+              subject,
+              body: weeklyEmailText(report, link),
+              html,
+              attachments: [{ filename: pdf.filename, contentType: 'application/pdf', content: pdf.body }],
+            });
+          }
+        }
+        out.push({ key, sites, report, emails });
+        await yieldToEventLoop();
+      }
+      return out;
+    },
+    async run({ tx, window, now, prepared }) {
+      const config = org.config;
+      const week = shiftWeek(window, -1);
+      const reports: { sites: string; net: string; incidents: number }[] = [];
+      for (const { key, sites, report } of prepared) {
         await saveWeeklyReport(tx, { week, sites, generatedAt: now, digest: weeklyDigest(report), content: report });
         reports.push({ sites: key || '(all)', net: report.totals.net, incidents: report.totals.incidents });
-        const to = recipients.filter((r) => scopeKey(r.sites) === key);
-        if (to.length === 0) continue;
-        const pdf = await renderWeeklyReport(report, 'pdf');
-        const html = (await renderWeeklyReport(report, 'html')).body.toString('utf8');
-        const link = `${config.publicUrl}/api/v1/reports/weekly?week=${week}${sites && sites.length === 1 ? `&site=${sites[0]}` : ''}&format=html`;
-        const subject = `Weekly loss report ${week}: net ${formatMoney(report.totals.net, report.currency)}, ${report.totals.incidents} incidents${sites ? ` (${sites.join(', ')})` : ''}`;
-        for (const r of to) {
-          emails.push({
-            ref: `weekly:${week}`,
-            kind: `weekly-report:${key || 'all'}`,
-            recipient: r.contact.id,
-            address: r.contact.email,
-            subject,
-            body: weeklyEmailText(report, link),
-            html,
-            attachments: [{ filename: pdf.filename, contentType: 'application/pdf', content: pdf.body }],
-          });
-        }
       }
+      const emails = prepared.flatMap((p) => p.emails);
       const queued = await enqueueReportEmails(tx, emails, now);
+      const recipients = weeklyRecipients(config);
       return { week, reports, emails: emails.length, queued: queued.length, ...(recipients.length === 0 ? { note: `no contact of role ${config.policy.weeklyReport.recipientRoles.join(' or ')} has an email address` } : {}) };
     },
   };
