@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidError } from '../domain/errors.js';
-import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, httpLimitsFromEnv } from './http-limits.js';
+import { DEFAULT_ADMISSION, DEFAULT_HTTP_TIMEOUTS, DEFAULT_LISTEN_BACKLOG, httpLimitsFromEnv } from './http-limits.js';
 
 describe('httpLimitsFromEnv', () => {
   it('defaults to open metrics and the default limits', () => {
-    expect(httpLimitsFromEnv({})).toEqual({ timeouts: DEFAULT_HTTP_TIMEOUTS, admission: DEFAULT_ADMISSION, metrics: { mode: 'on' } });
+    expect(httpLimitsFromEnv({})).toEqual({ timeouts: DEFAULT_HTTP_TIMEOUTS, backlog: DEFAULT_LISTEN_BACKLOG, admission: DEFAULT_ADMISSION, metrics: { mode: 'on' } });
   });
 
   it('reads every limit and the metrics mode', () => {
@@ -20,7 +20,9 @@ describe('httpLimitsFromEnv', () => {
       VIGIL_INGEST_MAX_LOOP_UTILIZATION: '0.75',
       VIGIL_METRICS: 'token',
       VIGIL_METRICS_TOKEN: 'a-scrape-token-of-enough-length',
+      VIGIL_LISTEN_BACKLOG: '1024',
     });
+    expect(l.backlog).toBe(1024);
     expect(l.timeouts).toEqual({ requestTimeoutMs: 3000, headersTimeoutMs: 2000, keepAliveTimeoutMs: 0, connectionTimeoutMs: 4000, webhookBodyTimeoutMs: 500 });
     expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250, maxLoopUtilization: 0.75 });
     expect(l.metrics).toEqual({ mode: 'token', token: 'a-scrape-token-of-enough-length' });
@@ -30,12 +32,12 @@ describe('httpLimitsFromEnv', () => {
   it('lists every bad value by its variable', () => {
     let err: unknown;
     try {
-      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_INGEST_MAX_LOOP_UTILIZATION: '90%', VIGIL_METRICS: 'token' });
+      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_INGEST_MAX_LOOP_UTILIZATION: '90%', VIGIL_METRICS: 'token', VIGIL_LISTEN_BACKLOG: '0' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(InvalidError);
-    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', 'VIGIL_METRICS_TOKEN']);
+    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', 'VIGIL_METRICS_TOKEN', 'VIGIL_LISTEN_BACKLOG']);
     expect(() => httpLimitsFromEnv({ VIGIL_METRICS: 'maybe' })).toThrow(InvalidError);
   });
 });

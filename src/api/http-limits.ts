@@ -77,12 +77,23 @@ export const DEFAULT_ADMISSION: Readonly<AdmissionLimits> = {
   retryAfterMs: 1000,
 };
 
+/**
+ * The listen queue: connections the kernel completes before the server accepts them. Node's
+ * default of 511 overflowed under a burst of new connections (a client pool that grew while the
+ * server was busy): the kernel then drops the handshake's last ACK and the client waits for a SYN-ACK
+ * retransmit, 1 s, 3 s, 7 s later, while the server sits idle (docs/performance.md, "The listen
+ * queue"). The kernel caps it at net.core.somaxconn (4096 on current Linux).
+ */
+export const DEFAULT_LISTEN_BACKLOG = 4096;
+
 /** Who may read GET /metrics: anyone (`on`), nobody (`off`: 404), or a scraper with the metrics token. */
 export type MetricsAccess = { mode: 'on' } | { mode: 'off' } | { mode: 'token'; token: string };
 
 /** Everything the edge takes from the environment. */
 export interface HttpLimits {
   timeouts: HttpTimeouts;
+  /** The listen queue (VIGIL_LISTEN_BACKLOG). */
+  backlog: number;
   admission: AdmissionLimits;
   metrics: MetricsAccess;
 }
@@ -131,6 +142,7 @@ export function httpLimitsFromEnv(env: Record<string, string | undefined>): Http
     if (token.length < 16) problems.push({ path: 'VIGIL_METRICS_TOKEN', message: 'VIGIL_METRICS=token needs VIGIL_METRICS_TOKEN of at least 16 characters' });
     else metrics = { mode: 'token', token };
   } else if (mode !== 'on') problems.push({ path: 'VIGIL_METRICS', message: `expected on, off or token, got ${JSON.stringify(env.VIGIL_METRICS)}` });
+  const backlog = int('VIGIL_LISTEN_BACKLOG', DEFAULT_LISTEN_BACKLOG, 1);
   if (problems.length > 0) throw new InvalidError(problems, `HTTP limits in the environment are invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
-  return { timeouts, admission, metrics };
+  return { timeouts, backlog, admission, metrics };
 }

@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
+import { DEFAULT_LISTEN_BACKLOG } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
 import { createService } from '../service.js';
@@ -63,7 +64,7 @@ export async function startAlertBench(prefix: string) {
 export async function benchAlertLatency(rates: number[], seconds: number, log: (s: string) => void, warmupSeconds = 5): Promise<LatencyResult[]> {
   const { dir, worker, config, token, service } = await startAlertBench('vigil-bench-alert-');
   const app = await buildServer(service);
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const url = (await app.listen({ port: 0, host: '127.0.0.1', backlog: DEFAULT_LISTEN_BACKLOG })).replace('localhost', '127.0.0.1');
   const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => z.restricted)!.id, open: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));
   const results: LatencyResult[] = [];
   let critical = 0;

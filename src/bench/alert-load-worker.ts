@@ -2,12 +2,22 @@
  * The other side of the detection-to-alert benchmark, in its own thread so it does not share the
  * server's event loop: a Twilio-compatible SMS receiver (records when each message arrives) and an
  * open-loop load generator (posts events at a fixed rate, one per request, whatever the answers).
+ *
+ * The generator connects as the chain's gateways or a load balancer do: over a bounded pool of
+ * keep-alive connections (ALERT_CONNECTIONS), a request waiting in the client for a free one. Its
+ * latency still counts from the moment it was due, so waiting in the client is not hidden. (With
+ * a new connection whenever none was free, a server that fell 50 ms behind was sent 50 new
+ * connections, each costing it a TCP accept and a socket: thousands of them overflowed the listen
+ * queue, and the kernel's SYN retransmits of 1-7 s measured the client, not the server.)
  */
-import { createServer } from 'node:http';
+import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parentPort } from 'node:worker_threads';
 
 const now = () => performance.timeOrigin + performance.now();
+
+/** Keep-alive connections the generator opens at most (as the overload benchmark's client). */
+export const ALERT_CONNECTIONS = 256;
 
 interface Phase {
   rate: number;
@@ -42,6 +52,8 @@ async function run(url: string, token: string, phase: Phase) {
   const latencies: number[] = [];
   let inflight = 0;
   let maxInflight = 0;
+  const base = new URL(url);
+  const agent = new Agent({ keepAlive: true, maxSockets: ALERT_CONNECTIONS, keepAliveMsecs: 1000 });
   const start = now();
   const total = phase.events.length;
   let i = 0;
@@ -55,22 +67,31 @@ async function run(url: string, token: string, phase: Phase) {
         maxInflight = Math.max(maxInflight, inflight);
         const t0 = now();
         sent.set(e.sourceEventId, t0);
-        fetch(`${url}/api/v1/events`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: e.body })
-          .then(async (r) => {
-            await r.arrayBuffer();
-            latencies.push(now() - t0);
-            statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
-          })
-          .catch(() => statuses.set(0, (statuses.get(0) ?? 0) + 1))
-          .finally(() => {
-            inflight--;
-            if (++done === total) resolve();
-          });
+        let settled = false;
+        const finish = (status: number) => {
+          if (settled) return;
+          settled = true;
+          if (status !== 0) latencies.push(now() - t0);
+          statuses.set(status, (statuses.get(status) ?? 0) + 1);
+          inflight--;
+          if (++done === total) resolve();
+        };
+        const req = request(
+          { host: base.hostname, port: base.port, path: '/api/v1/events', method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(e.body) } },
+          (res) => {
+            res.resume();
+            res.on('end', () => finish(res.statusCode ?? 0));
+            res.on('error', () => finish(0));
+          },
+        );
+        req.on('error', () => finish(0));
+        req.end(e.body);
       }
       if (i < total) setTimeout(tick, 1);
     };
     tick();
   });
+  agent.destroy();
   return { sent: [...sent.entries()], statuses: [...statuses.entries()], latencies, maxInflight, elapsed: (now() - start) / 1000 };
 }
 

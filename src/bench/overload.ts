@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_ADMISSION, httpLimitsFromEnv } from '../api/http-limits.js';
+import { DEFAULT_ADMISSION, DEFAULT_LISTEN_BACKLOG, httpLimitsFromEnv } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
 import { createService } from '../service.js';
@@ -118,7 +118,7 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
     }
   });
   const shedByReason = async () => Object.fromEntries((await service.metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
-  const url = (await app.listen({ port: 0, host: '127.0.0.1' })).replace('localhost', '127.0.0.1');
+  const url = (await app.listen({ port: 0, host: '127.0.0.1', backlog: DEFAULT_LISTEN_BACKLOG })).replace('localhost', '127.0.0.1');
   // New connections the server took during the overload: a client that keeps its connections makes few.
   let connections = 0;
   app.server.on('connection', (socket) => {

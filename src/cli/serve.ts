@@ -69,7 +69,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     throw e;
   });
   const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics, ...(receivers ? { demo: receivers } : {}) });
-  const address = await app.listen({ port, host });
+  const address = await app.listen({ port, host, backlog: limits.backlog });
   const url = address.replace('[::1]', 'localhost');
   // Links in alerts lead to where this server answers, unless the configuration (or
   // VIGIL_PUBLIC_URL) says where people reach it (a proxy, a public name).

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import pg from 'pg';
 import { ensurePrivateDir } from './lock.js';
-import { pgliteInThread, pgliteOptions } from './pglite-options.js';
+import { pgliteInThread, pgliteOptions, pglitePrepared } from './pglite-options.js';
+import { preparedQueries } from './pglite-prepared.js';
 import { openPgliteThread } from './pglite-thread.js';
 
 export interface QueryResult<T> {
@@ -83,6 +84,21 @@ async function openPglite(dataDir: string): Promise<Db> {
   }
   if (pgliteInThread(process.env)) return openPgliteThread(dataDir, pgliteOptions(process.env));
   const lite = await PGlite.create(dataDir, pgliteOptions(process.env));
+  if (pglitePrepared(process.env)) {
+    // Each statement parsed and planned once (store/pglite-prepared.ts).
+    const prepared = preparedQueries(lite);
+    const inTx: Queryable = { query: (sql, params) => prepared.queryInTransaction(sql, params) };
+    return {
+      kind: 'pglite',
+      location: dataDir,
+      query: (sql, params) => prepared.query(sql, params),
+      transaction: (fn) => lite.transaction(() => fn(inTx)),
+      exec: async (sql) => {
+        await lite.exec(sql);
+      },
+      close: () => lite.close(),
+    };
+  }
   const wrap = (q: { query: PGlite['query'] }): Queryable => ({
     async query<T>(sql: string, params?: unknown[]) {
       const r = await q.query<T>(sql, params as unknown[] | undefined);

@@ -99,3 +99,15 @@ export function pgliteInThread(env: Record<string, string | undefined>): boolean
   if (raw === 'on') return true;
   throw new Error(`VIGIL_STORE_THREAD: expected on or off, got ${JSON.stringify(raw)}`);
 }
+
+/**
+ * Whether the embedded store keeps its statements prepared (VIGIL_STORE_PREPARED=on, the
+ * default) or parses and plans every statement anew as PGlite's query does (off): see
+ * store/pglite-prepared.ts.
+ */
+export function pglitePrepared(env: Record<string, string | undefined>): boolean {
+  const raw = env.VIGIL_STORE_PREPARED;
+  if (raw === undefined || raw === '' || raw === 'on') return true;
+  if (raw === 'off') return false;
+  throw new Error(`VIGIL_STORE_PREPARED: expected on or off, got ${JSON.stringify(raw)}`);
+}
