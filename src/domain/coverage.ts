@@ -7,7 +7,7 @@
  * Areas are exact for polygons against the sector with its arc drawn as a polygon of ARC_STEPS
  * segments per 360 degrees (relative error under 0.1 % of the sector's area).
  */
-import { pointInPolygon } from './geometry.js';
+import { pointInFlatPolygon, pointInPolygon } from './geometry.js';
 
 export type Pt = readonly [number, number];
 
@@ -53,15 +53,6 @@ function containsXY(s: Sector, x: number, y: number): boolean {
   if (dist < EPS || s.angle >= 360) return true;
   const bearing = (Math.atan2(dy, dx) * 180) / Math.PI;
   return Math.abs(angleDiff(bearing, s.direction)) <= s.angle / 2 + 1e-7;
-}
-
-/** Ray casting on flat coordinates (geometry.ts pointInPolygon, without an array per point). */
-function insideXY(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {
-  let inside = false;
-  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
-    if (ys[i]! > y !== ys[j]! > y && x < ((xs[j]! - xs[i]!) * (y - ys[i]!)) / (ys[j]! - ys[i]!) + xs[i]!) inside = !inside;
-  }
-  return inside;
 }
 
 /** Signed area of a polygon (counter-clockwise positive). */
@@ -160,7 +151,7 @@ export function unionCoverageShare(sectors: readonly Sector[], poly: readonly Pt
     const x = x0 + ((i + 0.5) * (x1 - x0)) / n;
     for (let j = 0; j < n; j++) {
       const y = y0 + ((j + 0.5) * (y1 - y0)) / n;
-      if (!insideXY(xs, ys, x, y)) continue;
+      if (!pointInFlatPolygon(xs, ys, x, y)) continue;
       inside++;
       for (const s of sectors) {
         if (containsXY(s, x, y)) {

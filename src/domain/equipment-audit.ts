@@ -103,8 +103,9 @@ export function zoneCoverage(site: SiteModel, working: (deviceId: string) => boo
   const key = cams.filter((c) => !working(c.id)).map((c) => c.id).join('\n');
   let memo = coverageMemo.get(site);
   if (!memo) coverageMemo.set(site, (memo = new Map()));
+  const copies = (zs: ZoneCoverage[]) => zs.map((z) => ({ ...z, cameras: [...z.cameras], camerasDown: [...z.camerasDown] }));
   const known = memo.get(key);
-  if (known) return known.map((z) => ({ ...z, cameras: [...z.cameras], camerasDown: [...z.camerasDown] }));
+  if (known) return copies(known);
   const out: ZoneCoverage[] = [];
   for (const z of site.site.zones) {
     if (!z.polygon) continue;
@@ -124,7 +125,7 @@ export function zoneCoverage(site: SiteModel, working: (deviceId: string) => boo
   // A site has few outage combinations at a time; keep the newest few.
   if (memo.size >= 16) memo.delete(memo.keys().next().value!);
   memo.set(key, out);
-  return zoneCoverage(site, working);
+  return copies(out);
 }
 
 /** The cameras that see an asset: by position in a sector; without a position, those seeing its zone. */

@@ -41,6 +41,15 @@ export function pointInPolygon(p: readonly [number, number], poly: readonly (rea
   return inside;
 }
 
+/** pointInPolygon on flat coordinates, without an array per point (coverage grids test thousands). */
+export function pointInFlatPolygon(xs: Float64Array, ys: Float64Array, x: number, y: number): boolean {
+  let inside = false;
+  for (let i = 0, j = xs.length - 1; i < xs.length; j = i++) {
+    if (ys[i]! > y !== ys[j]! > y && x < ((xs[j]! - xs[i]!) * (y - ys[i]!)) / (ys[j]! - ys[i]!) + xs[i]!) inside = !inside;
+  }
+  return inside;
+}
+
 function distanceToSegment(p: readonly [number, number], a: readonly [number, number], b: readonly [number, number]): number {
   const dx = b[0] - a[0];
   const dy = b[1] - a[1];
