@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeOps, listenOps } from '../src/api/ops-listener.js';
 import { buildServer } from '../src/api/server.js';
 import { loadDemoConfig } from '../src/config/loader.js';
 import { createService, type Service } from '../src/service.js';
@@ -82,6 +83,55 @@ describe.each(TEST_STORES)('errors at the edge ($name)', (store) => {
     } finally {
       await off.close();
       await tok.close();
+    }
+  });
+
+  it('answers /healthz and /metrics on the operations port, and nothing else there', async () => {
+    const open = await listenOps(service, { port: 0, host: '127.0.0.1', metrics: { mode: 'on' }, role: 'all' });
+    const tok = await listenOps(service, { port: 0, host: '127.0.0.1', metrics: { mode: 'token', token: METRICS_TOKEN }, role: 'api' });
+    const off = await listenOps(service, { port: 0, host: '127.0.0.1', metrics: { mode: 'off' }, role: 'api' });
+    try {
+      // A port of its own, not the API's.
+      expect(new URL(open.url).port).not.toBe(new URL(url).port);
+      const h = await fetch(`${open.url}/healthz`);
+      expect(h.status).toBe(200);
+      expect(await h.json()).toEqual({ status: 'ok', store: service.db.kind, role: 'all', checkedMsAgo: expect.any(Number) });
+      const m = await fetch(`${open.url}/metrics`);
+      expect(m.status).toBe(200);
+      expect(await m.text()).toContain('vigil_events_ingested_total');
+      // The API is not reachable through it, even with a valid token.
+      const api = await fetch(`${open.url}/api/v1/incidents`, { headers: auth });
+      expect(api.status).toBe(404);
+      expect(await api.json()).toEqual(contract('not_found'));
+      expect((await fetch(`${open.url}/healthz`, { method: 'POST', body: '{}' })).status).toBe(404);
+      // /metrics behind its own token, or off, as on the API port.
+      const none = await fetch(`${tok.url}/metrics`);
+      expect(none.status).toBe(401);
+      expect(await none.json()).toEqual(contract('unauthorized'));
+      expect((await fetch(`${tok.url}/metrics`, { headers: auth })).status).toBe(401);
+      expect((await fetch(`${tok.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).status).toBe(200);
+      expect((await fetch(`${off.url}/metrics`)).status).toBe(404);
+      expect((await fetch(`${off.url}/healthz`)).status).toBe(200);
+    } finally {
+      for (const o of [open, tok, off]) await closeOps(o);
+    }
+  });
+
+  it('says unavailable on the operations port when the store stops answering, or answers no more', async () => {
+    const log = { warn: () => undefined };
+    const failing = { db: { kind: 'pglite', query: async () => Promise.reject(new Error('store gone')) }, log, metrics: service.metrics } as unknown as Service;
+    const hanging = { db: { kind: 'pglite', query: () => new Promise(() => undefined) }, log, metrics: service.metrics } as unknown as Service;
+    const down = await listenOps(failing, { port: 0, host: '127.0.0.1', metrics: { mode: 'on' }, role: 'all' });
+    const stuck = await listenOps(hanging, { port: 0, host: '127.0.0.1', metrics: { mode: 'on' }, role: 'all' });
+    try {
+      const r = await fetch(`${down.url}/healthz`);
+      expect(r.status).toBe(503);
+      expect(await r.json()).toEqual({ status: 'unavailable', store: 'pglite', error: 'the store did not answer' });
+      // A store that never answers: no check ever succeeds, and the probe is told so rather than left waiting with it.
+      expect((await fetch(`${stuck.url}/healthz`)).status).toBe(503);
+    } finally {
+      await closeOps(down);
+      await closeOps(stuck);
     }
   });
 });

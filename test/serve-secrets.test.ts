@@ -2,7 +2,7 @@
  * What `vigil serve` keeps out of logs and out of reach: the generated admin token goes to an
  * owner-only file when the output is not a terminal; the demo's SMS credentials are its own per
  * data directory (the published demo token cannot sign an SMS reply); alert links lead to the port
- * the server really listens on.
+ * the server really listens on; probes get a port of their own when asked for (VIGIL_OPS_PORT).
  */
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,7 +51,8 @@ describe('a demo server started with its output piped', () => {
 
   beforeAll(async () => {
     dataDir = fresh();
-    const env: Record<string, string> = { VIGIL_DATA_DIR: dataDir };
+    // With an operations port of its own for probes (any free one).
+    const env: Record<string, string> = { VIGIL_DATA_DIR: dataDir, VIGIL_OPS_PORT: '0' };
     delete process.env.VIGIL_ADMIN_TOKEN;
     server = await startServer(['--demo'], env);
   }, 90_000);
@@ -66,6 +67,19 @@ describe('a demo server started with its output piped', () => {
     expect(server.output()).toContain(join(dataDir, 'admin-token'));
     const r = await fetch(`${server.url}/api/v1/incidents?limit=1`, { headers: { authorization: `Bearer ${token}` } });
     expect(r.status).toBe(200);
+  });
+
+  it('answers probes on its operations port, which serves nothing of the API', async () => {
+    const m = /Health:\s+(http:\/\/\S+)\/healthz/.exec(server.output());
+    expect(m).not.toBeNull();
+    const ops = m![1];
+    expect(new URL(ops).port).not.toBe(new URL(server.url).port);
+    const h = await fetch(`${ops}/healthz`);
+    expect(h.status).toBe(200);
+    expect(await h.json()).toMatchObject({ status: 'ok', store: 'pglite', role: 'all' });
+    expect((await fetch(`${ops}/metrics`)).status).toBe(200);
+    const token = readFileSync(join(dataDir, 'admin-token'), 'utf8').trim();
+    expect((await fetch(`${ops}/api/v1/incidents`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(404);
   });
 
   it('refuses an SMS reply signed with the published demo token', async () => {

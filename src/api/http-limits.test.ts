@@ -21,8 +21,11 @@ describe('httpLimitsFromEnv', () => {
       VIGIL_METRICS: 'token',
       VIGIL_METRICS_TOKEN: 'a-scrape-token-of-enough-length',
       VIGIL_LISTEN_BACKLOG: '1024',
+      VIGIL_OPS_PORT: '9464',
     });
     expect(l.backlog).toBe(1024);
+    expect(l.opsPort).toBe(9464);
+    expect(httpLimitsFromEnv({ VIGIL_OPS_PORT: '0' }).opsPort).toBe(0);
     expect(l.timeouts).toEqual({ requestTimeoutMs: 3000, headersTimeoutMs: 2000, keepAliveTimeoutMs: 0, connectionTimeoutMs: 4000, webhookBodyTimeoutMs: 500 });
     expect(l.admission).toMatchObject({ maxInflightBytes: 1_000_000, maxPendingEvents: 500, maxQueueMs: 250, maxLoopUtilization: 0.75 });
     expect(l.metrics).toEqual({ mode: 'token', token: 'a-scrape-token-of-enough-length' });
@@ -32,12 +35,12 @@ describe('httpLimitsFromEnv', () => {
   it('lists every bad value by its variable', () => {
     let err: unknown;
     try {
-      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_INGEST_MAX_LOOP_UTILIZATION: '90%', VIGIL_METRICS: 'token', VIGIL_LISTEN_BACKLOG: '0' });
+      httpLimitsFromEnv({ VIGIL_REQUEST_TIMEOUT_MS: '2s', VIGIL_INGEST_MAX_INFLIGHT_BYTES: '0', VIGIL_INGEST_MAX_LOOP_UTILIZATION: '90%', VIGIL_METRICS: 'token', VIGIL_LISTEN_BACKLOG: '0', VIGIL_OPS_PORT: '70000' });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(InvalidError);
-    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', 'VIGIL_METRICS_TOKEN', 'VIGIL_LISTEN_BACKLOG']);
+    expect((err as InvalidError).problems.map((p) => p.path)).toEqual(['VIGIL_REQUEST_TIMEOUT_MS', 'VIGIL_INGEST_MAX_INFLIGHT_BYTES', 'VIGIL_INGEST_MAX_LOOP_UTILIZATION', 'VIGIL_METRICS_TOKEN', 'VIGIL_LISTEN_BACKLOG', 'VIGIL_OPS_PORT']);
     expect(() => httpLimitsFromEnv({ VIGIL_METRICS: 'maybe' })).toThrow(InvalidError);
   });
 });

@@ -96,6 +96,8 @@ export interface HttpLimits {
   backlog: number;
   admission: AdmissionLimits;
   metrics: MetricsAccess;
+  /** The operations listener's port (VIGIL_OPS_PORT, api/ops-listener.ts); none when unset. */
+  opsPort?: number;
 }
 
 const ENV_TIMEOUTS: [keyof HttpTimeouts, string][] = [
@@ -143,6 +145,13 @@ export function httpLimitsFromEnv(env: Record<string, string | undefined>): Http
     else metrics = { mode: 'token', token };
   } else if (mode !== 'on') problems.push({ path: 'VIGIL_METRICS', message: `expected on, off or token, got ${JSON.stringify(env.VIGIL_METRICS)}` });
   const backlog = int('VIGIL_LISTEN_BACKLOG', DEFAULT_LISTEN_BACKLOG, 1);
+  let opsPort: number | undefined;
+  const ops = env.VIGIL_OPS_PORT;
+  if (ops !== undefined && ops !== '') {
+    const n = Number(ops);
+    if (!Number.isInteger(n) || n < 0 || n > 65535) problems.push({ path: 'VIGIL_OPS_PORT', message: `expected a port 0-65535 (0: any free port), got ${JSON.stringify(ops)}` });
+    else opsPort = n;
+  }
   if (problems.length > 0) throw new InvalidError(problems, `HTTP limits in the environment are invalid (${problems.length} problem${problems.length === 1 ? '' : 's'})`);
-  return { timeouts, backlog, admission, metrics };
+  return { timeouts, backlog, admission, metrics, ...(opsPort !== undefined ? { opsPort } : {}) };
 }

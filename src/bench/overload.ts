@@ -3,11 +3,12 @@
  * server runs in this process on a fresh embedded store with the default admission budget; a load
  * generator in its own process (overload-client.ts) first measures the sustainable rate (closed
  * loop: a few clients, each posting its next batch when the last was answered), then offers ten
- * times that rate open loop over a bounded pool of keep-alive connections, while a third process
- * asks /healthz every 100 ms on a new connection each time. Recorded: the share of requests shed
- * (503 with Retry-After), the latency of the accepted ones at the client and in the server,
- * /healthz latency at the prober and in the server, the server process's peak resident memory,
- * and whether every event of every 202 was stored.
+ * times that rate open loop over a bounded pool of keep-alive connections, while two more processes
+ * ask /healthz every 100 ms on a new connection each time: one on the API's port, one on the
+ * operations port (VIGIL_OPS_PORT, api/ops-listener.ts), where liveness probes belong. Recorded:
+ * the share of requests shed (503 with Retry-After), the latency of the accepted ones at the
+ * client and in the server, /healthz latency at each prober and in the server, the server
+ * process's peak resident memory, and whether every event of every 202 was stored.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { getPriority, setPriority, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_ADMISSION, DEFAULT_LISTEN_BACKLOG, httpLimitsFromEnv } from '../api/http-limits.js';
+import { closeOps, listenOps } from '../api/ops-listener.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
 import { createService } from '../service.js';
@@ -65,6 +67,8 @@ export interface OverloadResult {
   clientPeakRssBytes: number;
   /** /healthz probes that failed (no answer in 5 s, a refused connection or not 200). */
   healthFailures: number;
+  /** /healthz on the operations port (its own listening socket), from a fourth process. */
+  ops: { p50: number; p99: number; max: number; failures: number; probes: number; connectMax: number };
   /** Most requests the load generator had waiting at once. */
   maxWaiting: number;
   peakRssBytes: number;
@@ -127,24 +131,29 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
   });
   const script = fileURLToPath(new URL('./overload-client.js', import.meta.url));
   const client = fork(script, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // The operations port, as `vigil serve` opens it with VIGIL_OPS_PORT.
+  const ops = await listenOps(service, { port: 0, host: '127.0.0.1', metrics: { mode: 'on' }, role: 'all' });
   const prober = fork(script, ['--probe'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  // The prober stands for a liveness check from elsewhere (a load balancer, the orchestrator's
+  const opsProber = fork(script, ['--probe'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // A prober stands for a liveness check from elsewhere (a load balancer, the orchestrator's
   // agent). On one 2-core machine it otherwise waits for a CPU behind the server and the load
   // generator, and that wait is the prober's, not the server's: it runs at a higher scheduling
   // priority when the system allows it (root), and the result says whether it did.
-  let proberPriority: number | null = null;
-  try {
-    if (prober.pid !== undefined) {
-      setPriority(prober.pid, -10);
-      proberPriority = getPriority(prober.pid);
+  const raise = (child: ChildProcess): number | null => {
+    try {
+      if (child.pid === undefined) return null;
+      setPriority(child.pid, -10);
+      return getPriority(child.pid);
+    } catch {
+      return null;
     }
-  } catch {
-    proberPriority = null;
-  }
+  };
+  const proberPriority = raise(prober);
+  raise(opsProber);
   const ask = <T>(child: ChildProcess, m: ClientMessage | { kind: 'start'; url: string }) =>
     new Promise<T>((resolve, reject) => {
       child.once('message', (r) => resolve(r as T));
-      child.once('exit', (code) => reject(new Error(`the overload benchmark's ${child === prober ? 'prober' : 'load generator'} exited (${code})`)));
+      child.once('exit', (code) => reject(new Error(`the overload benchmark's ${child === client ? 'load generator' : 'prober'} exited (${code})`)));
       child.send(m);
     });
   const sites = config.sites.map((s) => ({ id: s.id, zone: s.zones.find((z) => !z.restricted)!.id, badge: s.personnel[0]?.badge }));
@@ -169,10 +178,11 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
     lag.enable();
     measuring = true;
     let probed: ProbeResult;
+    let opsProbed: ProbeResult;
     try {
-      await ask(prober, { kind: 'start', url });
+      await Promise.all([ask(prober, { kind: 'start', url }), ask(opsProber, { kind: 'start', url: ops.url })]);
       r = await run({ kind: 'open', clients: 0, requestsPerSec: offered / OVERLOAD_BATCH, seconds, batchSize: OVERLOAD_BATCH, prefix: 'over', ...pool });
-      probed = await ask<ProbeResult>(prober, { kind: 'stop' });
+      [probed, opsProbed] = await Promise.all([ask<ProbeResult>(prober, { kind: 'stop' }), ask<ProbeResult>(opsProber, { kind: 'stop' })]);
     } finally {
       clearInterval(sampler);
       lag.disable();
@@ -198,6 +208,14 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
       healthP99: quantile(probed.health, 0.99),
       healthMax: Math.max(...probed.health),
       healthFailures: probed.failures,
+      ops: {
+        p50: quantile(opsProbed.health, 0.5),
+        p99: quantile(opsProbed.health, 0.99),
+        max: Math.max(...opsProbed.health),
+        failures: opsProbed.failures,
+        probes: opsProbed.health.length,
+        connectMax: Math.max(0, ...opsProbed.connect),
+      },
       healthAcceptedMax: Math.max(0, ...healthSinceAccept),
       healthConnectMax: Math.max(0, ...probed.connect),
       refusedP50: quantile(r.refused, 0.5),
@@ -224,12 +242,14 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
       log(
         `overload: slowest answered /healthz: connected +${(slowest.t.connect - slowest.t.start).toFixed(0)} ms, server accepted +${(server.accept - slowest.t.start).toFixed(0)} ms, answered +${(server.answer - slowest.t.start).toFixed(0)} ms, prober read it +${(slowest.t.end - slowest.t.start).toFixed(0)} ms`,
       );
+    log(`overload: /healthz on the operations port: the ${opsProbed.health.length} probes in order ${opsProbed.health.map(Math.round).join(' ')} ms; p99 ${res.ops.p99.toFixed(0)} ms, max ${res.ops.max.toFixed(0)} ms, ${res.ops.failures} failed`);
     log(
       `overload: shed ${(res.shedShare * 100).toFixed(1)} %, accepted p50 ${res.acceptedP50.toFixed(0)} ms p99 ${res.acceptedP99.toFixed(0)} ms (in the server: p99 ${res.serverP99.toFixed(0)} ms), /healthz p99 ${res.healthP99.toFixed(0)} ms max ${res.healthMax.toFixed(0)} ms (in the server: max ${res.healthServerMax.toFixed(0)} ms), event-loop delay p99 ${res.loopDelayP99.toFixed(0)} ms max ${res.loopDelayMax.toFixed(0)} ms (the load generator's: max ${res.clientLoopDelayMax.toFixed(0)} ms), server peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB (${(baselineRss / 2 ** 20).toFixed(0)} before), the load generator's ${(res.clientPeakRssBytes / 2 ** 20).toFixed(0)} MiB, /healthz failures ${res.healthFailures}, ${res.storedEvents}/${res.acceptedEvents} accepted events stored`,
     );
     return res;
   } finally {
-    for (const child of [client, prober]) if (child.exitCode === null) child.kill();
+    for (const child of [client, prober, opsProber]) if (child.exitCode === null) child.kill();
+    await closeOps(ops);
     await app.close();
     await service.close();
     rmSync(dir, { recursive: true, force: true });

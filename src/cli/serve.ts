@@ -5,9 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listenWorkerOps, roleParts } from './serve-role.js';
+import { roleParts } from './serve-role.js';
 import type { Config } from '../config/schema.js';
 import { httpLimitsFromEnv } from '../api/http-limits.js';
+import { closeOps, listenOps } from '../api/ops-listener.js';
 import { buildServer } from '../api/server.js';
 import { DemoReceivers } from '../demo/demo-mode.js';
 import { createLogger } from '../ops/log.js';
@@ -71,6 +72,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const app = await buildServer(service, { timeouts: limits.timeouts, admission: limits.admission, metrics: limits.metrics, ...(receivers ? { demo: receivers } : {}) });
   const address = await app.listen({ port, host, backlog: limits.backlog });
   const url = address.replace('[::1]', 'localhost');
+  // Liveness probes on a port of their own (VIGIL_OPS_PORT): not queued behind the API's connections.
+  const ops = limits.opsPort === undefined ? undefined : await listenOps(service, { port: limits.opsPort, host, metrics: limits.metrics, role: parts.role });
   // Links in alerts lead to where this server answers, unless the configuration (or
   // VIGIL_PUBLIC_URL) says where people reach it (a proxy, a public name).
   if (!config.publicUrlConfigured && !process.env.VIGIL_PUBLIC_URL) config.publicUrl = url;
@@ -88,6 +91,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
       `Vigil is running on ${where}${runDemo ? ' with the demo chain and its simulator' : ''}.`,
       `  Dashboard: ${url}/`,
       `  API:       ${url}/api/v1  (OpenAPI: ${url}/openapi.json)`,
+      ...(ops ? [`  Health:    ${ops.url}/healthz  Metrics: ${ops.url}/metrics  (the operations port, for probes)`] : []),
       tokenLine,
       `  Log in on the dashboard with the token, or: curl -H "Authorization: Bearer <token>" ${url}/api/v1/incidents`,
       ...(receivers
@@ -103,6 +107,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     stopping = true;
     log.info({ signal }, 'stopping');
     sim?.stop();
+    if (ops) await closeOps(ops);
     await app.close().catch(() => undefined);
     await service.close().catch(() => undefined);
     await receivers?.stop();
@@ -169,14 +174,14 @@ async function serveWorker(opts: ServeOptions, port: number, host: string, role:
     startDelivery: true,
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   });
-  const ops = await listenWorkerOps(service, { port, host, metrics: limits.metrics });
+  const ops = await listenOps(service, { port, host, metrics: limits.metrics, role });
   process.stdout.write(`Vigil ${role} is running on PostgreSQL at ${service.db.location}.\n  Health: ${ops.url}/healthz  Metrics: ${ops.url}/metrics\n`);
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'stopping');
-    await new Promise((r) => ops.server.close(r));
+    await closeOps(ops);
     await service.close().catch(() => undefined);
     process.exit(0);
   };
