@@ -35,11 +35,11 @@ export interface WeeklyBenchResult {
 }
 
 /** The first week generated: 52 weeks from here (ISO week of 2025-11-17). */
-const FIRST_WEEK = '2025-W47';
-const WEEKS = 52;
+export const FIRST_WEEK = '2025-W47';
+export const WEEKS = 52;
 
-/** Fills `db` with `total` incidents over 52 weeks for the chain's sites. */
-async function fill(db: Db, config: Config, total: number, log: (s: string) => void): Promise<void> {
+/** Fills `db` with `total` incidents over 52 weeks for the chain's sites (ids `inc-bench-0` ...). */
+export async function fillIncidents(db: Db, config: Config, total: number, log: (s: string) => void): Promise<void> {
   const sites = config.sites.map((s) => s.id);
   const zones = [...new Set(config.sites.flatMap((s) => s.zones.map((z) => z.id)))].slice(0, 8);
   const from = weekWindow(FIRST_WEEK, config.organization.timezone).from;
@@ -127,7 +127,7 @@ export async function benchWeeklyReport(opts: { incidents?: number; sites?: numb
   try {
     const started = performance.now();
     await ensureWeeklyRollup(db, config.organization.timezone);
-    await fill(db, config, total, log);
+    await fillIncidents(db, config, total, log);
     const fillSeconds = (performance.now() - started) / 1000;
     const week = shiftWeek(FIRST_WEEK, 30);
     const w = weekWindow(week, config.organization.timezone);

@@ -17,7 +17,7 @@ describe('vigil bench --only', () => {
       err = e;
     }
     expect(err).toBeInstanceOf(InvalidError);
-    expect((err as InvalidError).problems).toEqual([{ path: '--only', message: 'unknown benchmarks "latency", "disk"; expected a comma-separated list of ingest, alert-latency, alert-statements, overload, weekly-report, serve-memory' }]);
+    expect((err as InvalidError).problems).toEqual([{ path: '--only', message: 'unknown benchmarks "latency", "disk"; expected a comma-separated list of ingest, alert-latency, alert-statements, overload, weekly-report, serve-memory, stored-memory' }]);
     expect(() => selectBenchmarks(',')).toThrow(InvalidError);
   });
 });

@@ -8,6 +8,7 @@ import { benchAlertLatency, CRITICAL_EVERY, type LatencyResult } from '../bench/
 import { benchAlertStatements } from '../bench/alert-statements.js';
 import { benchIngest } from '../bench/ingest.js';
 import { benchServeMemory } from '../bench/serve-memory.js';
+import { benchStoredMemory } from '../bench/stored-memory.js';
 import { benchWeeklyReport, type WeeklyBenchResult } from '../bench/weekly-report.js';
 import { InvalidError } from '../domain/errors.js';
 import { benchScaleOut, scaleOutSection } from '../bench/scale-out.js';
@@ -28,7 +29,7 @@ export interface BenchOptions {
 }
 
 /** The benchmarks `--only` can name, in the order a full run takes them. */
-export const BENCHMARK_NAMES = ['ingest', 'alert-latency', 'alert-statements', 'overload', 'weekly-report', 'serve-memory'] as const;
+export const BENCHMARK_NAMES = ['ingest', 'alert-latency', 'alert-statements', 'overload', 'weekly-report', 'serve-memory', 'stored-memory'] as const;
 type BenchmarkName = (typeof BENCHMARK_NAMES)[number];
 
 /** The benchmarks to run from `--only` (all when absent); an unknown name is an InvalidError. */
@@ -75,6 +76,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const weeklyCount = opts.quick ? 100_000 : 1_000_000;
   const weekly = only.has('weekly-report') ? [await benchWeeklyReport({ incidents: weeklyCount, log }), ...(weeklyUrl ? [await benchWeeklyReport({ incidents: weeklyCount, url: weeklyUrl, log })] : [])] : [];
   const serveMemory = only.has('serve-memory') ? await benchServeMemory(opts.quick ? 5 : 15, log) : undefined;
+  const stored = only.has('stored-memory') ? await benchStoredMemory({ incidents: opts.quick ? 20_000 : 1_000_000, eventsPerIncident: 10, idleSeconds: opts.quick ? 5 : 15, log }) : undefined;
   const lat = (r: LatencyResult | undefined, target: number) =>
     r ? [`${r.rate} events/s for ${r.seconds} s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.alerts} alerts; ${r.eventsStored}/${r.events} events stored)`, `p99 < ${target} ms`, r.p99 < target && r.eventsStored === r.events ? 'met' : 'NOT met'] : ['not run', '', ''];
   const rows = [
@@ -106,6 +108,16 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     ...(serveMemory
       ? [['Resident memory of `vigil serve` on a fresh embedded store, idle', `${fmt(serveMemory.rssBytes / 2 ** 20)} MiB after ${serveMemory.idleSeconds} s (peak ${fmt(serveMemory.peakBytes / 2 ** 20)} MiB)`, '< 300 MB', serveMemory.rssBytes < 300e6 ? 'met' : 'NOT met']]
       : []),
+    ...(stored
+      ? [
+          [
+            `Resident memory of \`vigil serve\` on a store of ${fmt(stored.incidents)} incidents and ${fmt(stored.events)} events (${(stored.storeBytes / 2 ** 30).toFixed(1)} GiB on disk)`,
+            `${fmt(stored.idleRssBytes / 2 ** 20)} MiB idle after ${stored.idleSeconds} s, ${fmt(stored.afterReadsRssBytes / 2 ** 20)} MiB after ${stored.reads.length} dashboard reads (peak ${fmt(stored.peakBytes / 2 ** 20)} MiB); running ${stored.startSeconds.toFixed(1)} s after start; reads ${stored.reads.map((r) => `${r.status === 200 ? '' : `${r.status} `}${fmt(r.ms)} ms`).join(', ')}`,
+            '< 300 MB',
+            stored.afterReadsRssBytes < 300e6 && stored.peakBytes < 300e6 ? 'met' : 'NOT met',
+          ],
+        ]
+      : []),
   ];
   const md = [
     '# Benchmarks',
@@ -123,6 +135,11 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
     ...(statements ? ['- **Statements on the critical path**: the detection-to-alert chain on an idle server, one forced door at a time after a warm-up; every statement the store runs from the POST until the first SMS request of the incident arrives at the receiver (another thread) is counted and timed ([docs/performance.md](docs/performance.md), "Detection to alert: statements on the critical path").'] : []),
     ...(overload ? [`- **Overload**: the same in-process server on a fresh embedded store with the default admission budget (${fmt(OVERLOAD_BUDGET.maxInflightBytes)} request bytes in flight at most and no more than the measured speed finishes in ${OVERLOAD_BUDGET.maxQueueMs} ms, ${fmt(OVERLOAD_BUDGET.maxPendingEvents)} pending events, ${OVERLOAD_BUDGET.maxQueueMs} ms of queueing, the event loop at most ${Math.round(OVERLOAD_BUDGET.maxLoopUtilization * 100)} % busy). A load generator in its own process first measures what the server sustains (8 clients in closed loop, ${OVERLOAD_BATCH} badge swipes per request, each waiting out a 503's Retry-After), then offers ${OVERLOAD_FACTOR} times that open loop over at most ${OVERLOAD_CONNECTIONS} keep-alive connections (as a load balancer's pool; requests wait in the client for a free connection, and past ${fmt(OVERLOAD_MAX_WAITING)} waiting are not sent), while a third process asks \`/healthz\` every 100 ms on a new connection each time (as a liveness probe does; it runs at a higher scheduling priority, nice -10, when the system allows, so that its own wait for a CPU on this shared machine is not counted as the server's). Shed is the share of requests answered 503 with Retry-After (by the budget that refused them); accepted latency is measured at the load generator from when the request was due to its answer (time waiting for a connection counts), and "in the server" from its first byte to its answer; /healthz at the prober, from the server's accept of its connection to the answer, and in the handler. Peak memory is the resident size of the server's process (the load generator's is reported beside it). Every event of every 202 is counted in the store afterwards.`] : []),
     ...(weekly.length > 0 ? [`- **Weekly loss report**: one year (52 ISO weeks) of a ${weekly[0]?.sites ?? 500}-site invented chain generated in SQL (losses with recoveries, acknowledgements, resolutions, guard arrivals, touched assets), through the triggers that keep the report's pre-aggregate; then the whole report of one week (every query and the model, as the API and the Monday job make it) against the store's own \`count(*), sum(net_loss) ... GROUP BY site\` over the same week's incidents, each the median of several runs in the same process ([docs/weekly-report.md](docs/weekly-report.md)).`] : []),
+    ...(stored
+      ? [
+          `- **Memory with a large store**: one year of a 500-site chain generated in SQL (the weekly-report generator's incidents, ten events each with their duplicate-check keys, in the monthly partitions of their time), then \`vigil serve\` in its own process on that store (reopening it); its resident size after ${stored.idleSeconds} s idle and after the reads a dashboard makes (${stored.reads.map((r) => `\`${r.path}\``).join(', ')}), and its peak. Filling took ${fmt(stored.fillSeconds)} s.`,
+        ]
+      : []),
     ...(serveMemory ? [`- **Memory of \`vigil serve\`**: the command in its own process with the bundled demo chain and its simulator on a new data directory; its resident size (\`VmRSS\`) ${serveMemory.idleSeconds} s after it says it is running, and its peak (\`VmHWM\`). The store is created (initdb) by a child process that exits, so the serving process only reopens it ([docs/performance.md](docs/performance.md)).`] : []),
     '- Against a peer on the same load in the same run: `vigil bench --peers` (Vigil against Node-RED 4, the section below when it has run).',
     '- Where the time goes, and what would close the gaps: [docs/performance.md](docs/performance.md).',

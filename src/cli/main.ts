@@ -156,7 +156,7 @@ program
   .description('run the benchmarks, print a table and write BENCHMARKS.md')
   .option('--quick', 'a short run (smaller data set) for a quick look')
   .option('--out <file>', 'where to write the table (default BENCHMARKS.md; with --only, only when given)')
-  .option('--only <names>', 'run only these benchmarks, comma-separated: ingest, alert-latency, alert-statements, overload, weekly-report, serve-memory')
+  .option('--only <names>', 'run only these benchmarks, comma-separated: ingest, alert-latency, alert-statements, overload, weekly-report, serve-memory, stored-memory')
   .option('--postgres', 'only the scale-out benchmark on PostgreSQL: 1 and 2 worker processes, speed-up, duplicates, a worker killed (a full run includes it when VIGIL_TEST_DATABASE_URL or DATABASE_URL is set)')
   .option('--peers', 'only Vigil against Node-RED 4.1.15 (installed with npm into a temp folder) on the same load in the same run: 200 and 1,000 events/s side by side and each one\'s knee; writes its section into BENCHMARKS.md (or --out)')
   .option('--database-url <url>', 'the PostgreSQL server for --postgres (default VIGIL_TEST_DATABASE_URL, then DATABASE_URL); each phase makes and drops its own database')
