@@ -4,8 +4,8 @@
  *
  *   claim  (own statement) queued -> sending, attempts+1, lease      FOR UPDATE SKIP LOCKED
  *   send   the provider call, outside any transaction
- *   record sending -> sent | queued (retry with backoff) | failed     one transaction per message,
- *                                                                     right after its send
+ *   record sending -> sent | queued (retry with backoff) | failed     one statement per message
+ *                                                                     (its CTEs), right after its send
  *
  * A claimed batch is delivered in lanes, one per address (a recipient's messages in order). Each
  * outcome is written as soon as its send returns, so a crash leaves unrecorded only what was in
@@ -383,7 +383,7 @@ export class Dispatcher {
     return candidates.find((m) => !taken.has(m.sid));
   }
 
-  /** Records one outcome in its own transaction (state, attempt history, the digest's alerts). */
+  /** Records one outcome in one statement (state, attempt history, the digest's alerts). */
   private async record(o: Outcome): Promise<void> {
     const row = {
       id: o.n.id,
@@ -399,7 +399,7 @@ export class Dispatcher {
       outcome_unknown: o.outcomeUnknown === true,
     };
     const digests = o.status === 'sent' && o.n.kind.startsWith('digest') ? [o.n.id] : [];
-    await this.db.transaction((tx) => recordDeliveries(tx, [row], this.workerId, digests));
+    await recordDeliveries(this.db, [row], this.workerId, digests);
     this.opts.onChange?.({ id: o.n.id, incidentId: o.n.incident_id, channel: o.n.channel, kind: o.n.kind, status: o.status, recipient: o.n.recipient });
   }
 

@@ -231,28 +231,33 @@ export interface DeliveryRecord {
 }
 
 /**
- * Records delivery outcomes of notifications `workerId` holds, in the caller's transaction: their
- * state, the attempt history, and the alerts folded into a digest that was sent. The dispatcher
- * records each message right after its send, so a crash leaves at most the one in flight unrecorded.
+ * Records delivery outcomes of notifications `workerId` holds: their state, the attempt history,
+ * and the alerts folded into a digest that was sent. One statement (data-modifying CTEs), so it is
+ * atomic on its own and needs no transaction around it: on the embedded store BEGIN and COMMIT are
+ * statements of their own, and this runs once per message sent. The dispatcher records each
+ * message right after its send, so a crash leaves at most the one in flight unrecorded.
  */
-export async function recordDeliveries(tx: Queryable, rows: readonly DeliveryRecord[], workerId: string, sentDigests: readonly string[]): Promise<void> {
-  await tx.query(
-    `UPDATE notifications n SET status = x.status,
-            sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
-            provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
-            outcome_unknown = x.outcome_unknown, locked_until = NULL, locked_by = NULL, updated_at = now()
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, status text, finished timestamptz, provider_id text, error text, retry_at timestamptz, outcome_unknown boolean)
-      WHERE n.id = x.id AND n.locked_by = $2`,
-    [JSON.stringify(rows), workerId],
+export async function recordDeliveries(q: Queryable, rows: readonly DeliveryRecord[], workerId: string, sentDigests: readonly string[]): Promise<void> {
+  await q.query(
+    `WITH x AS (
+       SELECT * FROM jsonb_to_recordset($1::jsonb)
+         AS x(id text, status text, attempt int, started timestamptz, finished timestamptz, provider_id text, error text, retry_at timestamptz, outcome text, detail text, outcome_unknown boolean)
+     ), state AS (
+       UPDATE notifications n SET status = x.status,
+              sent_at = CASE WHEN x.status = 'sent' THEN x.finished ELSE n.sent_at END,
+              provider_id = coalesce(x.provider_id, n.provider_id), error = x.error, next_attempt_at = x.retry_at,
+              outcome_unknown = x.outcome_unknown, locked_until = NULL, locked_by = NULL, updated_at = now()
+         FROM x WHERE n.id = x.id AND n.locked_by = $2
+     ), attempts AS (
+       INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail)
+       SELECT id, attempt, started, finished, outcome, detail FROM x
+       ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail
+     ), folded AS (
+       UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($3::text[]) AND status = 'folded'
+     )
+     SELECT 1`,
+    [JSON.stringify(rows), workerId, sentDigests],
   );
-  await tx.query(
-    `INSERT INTO notification_attempts (notification_id, attempt, started_at, finished_at, outcome, detail)
-     SELECT id, attempt, started, finished, outcome, detail
-       FROM jsonb_to_recordset($1::jsonb) AS x(id text, attempt int, started timestamptz, finished timestamptz, outcome text, detail text)
-     ON CONFLICT (notification_id, attempt) DO UPDATE SET finished_at = EXCLUDED.finished_at, outcome = EXCLUDED.outcome, detail = EXCLUDED.detail`,
-    [JSON.stringify(rows)],
-  );
-  if (sentDigests.length > 0) await tx.query(`UPDATE notifications SET status = 'folded_sent', updated_at = now() WHERE digest_id = ANY($1::text[]) AND status = 'folded'`, [sentDigests]);
 }
 
 /**
