@@ -16,6 +16,7 @@ import { Worker } from 'node:worker_threads';
 import { DEFAULT_LISTEN_BACKLOG } from '../api/http-limits.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
+import { shedByReason, shedSince } from '../ops/metrics.js';
 import { createService } from '../service.js';
 import { inventChain } from '../sim/invent-chain.js';
 
@@ -34,6 +35,8 @@ export interface LatencyResult {
   achievedRate: number;
   eventsStored: number;
   errors: number;
+  /** Requests refused with 503 by admission control in the phase, by budget (bytes, work, busy, events, delay). */
+  shed: Record<string, number>;
 }
 
 /** The q-quantile of an ascending array (nearest rank); NaN when empty. */
@@ -86,6 +89,7 @@ export async function benchAlertLatency(rates: number[], seconds: number, log: (
         return { sourceEventId: id, body: JSON.stringify({ source: 'access_control', type: 'access_granted', sourceEventId: id, occurredAt: new Date(Date.parse('2026-01-05T15:00:00Z') + i * 1000).toISOString(), site: s.id, zone: s.open, ...(s.badge ? { badge: s.badge } : {}) }) };
       });
       log(`alert latency${warmup ? ' (warm-up, not reported)' : ''}: ${rate} events/s for ${seconds} s (${n} events, ${Math.ceil(n / CRITICAL_EVERY)} critical)`);
+      const shedBefore = await shedByReason(service.metrics);
       worker.postMessage({ kind: 'run', url, token, phase: { rate, seconds, events } });
       const r = await new Promise<{ sent: [string, number][]; statuses: [number, number][]; arrivals: { body: string; at: number }[]; elapsed: number }>((resolve) =>
         worker.once('message', resolve),
@@ -117,8 +121,9 @@ export async function benchAlertLatency(rates: number[], seconds: number, log: (
         achievedRate: n / r.elapsed,
         eventsStored: Number(stored.rows[0].n),
         errors: n - (statuses.get(202) ?? 0),
+        shed: shedSince(shedBefore, await shedByReason(service.metrics)),
       };
-      log(`alert latency: HTTP statuses ${JSON.stringify(r.statuses)}`);
+      log(`alert latency: HTTP statuses ${JSON.stringify(r.statuses)}; shed by budget ${JSON.stringify(res.shed)}`);
       log(`alert latency: p50 ${res.p50.toFixed(1)} ms, p99 ${res.p99.toFixed(1)} ms over ${res.alerts} incidents; ${res.eventsStored}/${n} events stored`);
       if (!warmup) results.push(res);
     }

@@ -20,6 +20,7 @@ import { DEFAULT_ADMISSION, DEFAULT_LISTEN_BACKLOG, httpLimitsFromEnv } from '..
 import { closeOps, listenOps } from '../api/ops-listener.js';
 import { buildServer } from '../api/server.js';
 import { parseConfig } from '../config/loader.js';
+import { shedByReason, shedSince } from '../ops/metrics.js';
 import { createService } from '../service.js';
 import { inventChain } from '../sim/invent-chain.js';
 import type { ClientMessage, OverloadPhase, OverloadPhaseResult, ProbeResult } from './overload-client.js';
@@ -121,7 +122,6 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
       healthWall.push({ accept: performance.timeOrigin + accepted, answer: wall() });
     }
   });
-  const shedByReason = async () => Object.fromEntries((await service.metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
   const url = (await app.listen({ port: 0, host: '127.0.0.1', backlog: DEFAULT_LISTEN_BACKLOG })).replace('localhost', '127.0.0.1');
   // New connections the server took during the overload: a client that keeps its connections makes few.
   let connections = 0;
@@ -165,7 +165,7 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
     log(`overload: measuring the sustainable rate (closed loop, 8 clients, ${OVERLOAD_BATCH} events per request, ${seconds} s)`);
     const base = await run({ kind: 'closed', clients: 8, requestsPerSec: 0, seconds, batchSize: OVERLOAD_BATCH, prefix: 'sustain', ...pool });
     const sustainable = base.acceptedEvents / base.elapsed;
-    const shedBefore = await shedByReason();
+    const shedBefore = await shedByReason(service.metrics);
     const offered = sustainable * OVERLOAD_FACTOR;
     log(`overload: sustaining phase statuses ${JSON.stringify(base.statuses)}`);
     log(`overload: sustainable ${Math.round(sustainable)} events/s; offering ${Math.round(offered)} events/s open loop for ${seconds} s`);
@@ -188,8 +188,7 @@ export async function benchOverload(seconds: number, log: (s: string) => void, o
       lag.disable();
       measuring = false;
     }
-    const shedAfter = await shedByReason();
-    const shedReasons = Object.fromEntries(Object.entries(shedAfter).map(([k, v]) => [k, v - (shedBefore[k] ?? 0)]).filter(([, v]) => (v as number) > 0)) as Record<string, number>;
+    const shedReasons = shedSince(shedBefore, await shedByReason(service.metrics));
     const stored = await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM events WHERE source_event_id LIKE 'over-%'`);
     const requests = r.statuses.reduce((s, [, c]) => s + c, 0);
     const shed = r.statuses.find(([s]) => s === 503)?.[1] ?? 0;

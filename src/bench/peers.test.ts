@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { benchCommand } from '../cli/bench.js';
 import { UsageError } from '../cli/common.js';
-import { existingSection, PEERS_HEADING, peersPlan, spliceSection } from './peers.js';
+import { existingSection, PEERS_HEADING, peersPlan, peersSection, spliceSection, type PeerPhase, type PeersResult } from './peers.js';
 
 describe('vigil bench --peers', () => {
   it('runs 200 and 1,000 events/s side by side and doubles the rate for the knee; --quick only shortens the phases', () => {
@@ -34,5 +34,24 @@ describe('vigil bench --peers', () => {
     expect(existingSection(middle)).toBe(one);
     expect(existingSection(after2)).toBe(two);
     expect(existingSection(base)).toBe('');
+  });
+
+  it("names the admission budget behind Vigil's 503s in the side-by-side rows", () => {
+    const phase = (peer: PeerPhase['peer'], errors: number, shed: Record<string, number>): PeerPhase => ({
+      peer, rate: 200, seconds: 30, events: 6000, accepted: 6000 - errors, errors, httpP50: 2, httpP99: 9, alerts: 120, criticals: 120,
+      smsP50: 3, smsP99: 8, smsMax: 9, rssPeak: 2 ** 28, hwm: 2 ** 28, achievedRate: 200, shed,
+    });
+    const r: PeersResult = {
+      plan: { ...peersPlan(false), rates: [200] },
+      phases: [phase('vigil', 24, { busy: 20, delay: 4 }), phase('node-red', 0, {})],
+      knee: [],
+      knees: { vigil: { lastRate: 200, http: 200, sms: 200 }, 'node-red': { lastRate: 200 } },
+      machine: { cores: 2, cpu: 'test CPU', node: 'v20' },
+      installSeconds: 1,
+      cached: true,
+    };
+    const text = peersSection(r, 'vigil bench --peers').join('\n');
+    expect(text).toContain('5,976/6,000 (24 not 202; 503 by budget: busy 20, delay 4)');
+    expect(text).toContain('| 6,000/6,000 |');
   });
 });

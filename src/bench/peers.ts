@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { parseConfig } from '../config/loader.js';
+import { shedSince } from '../ops/metrics.js';
 import { inventChain } from '../sim/invent-chain.js';
 import { CRITICAL_EVERY, quantile } from './alert-latency.js';
 import { buildPeerFlows, peerSettings } from './peer-flow.js';
@@ -79,6 +80,8 @@ export interface PeerPhase {
   rssPeak: number;
   hwm: number;
   achievedRate: number;
+  /** Vigil's refusals (503) in the phase by admission budget, from its /metrics; empty for Node-RED. */
+  shed: Record<string, number>;
 }
 
 export interface PeersResult {
@@ -248,6 +251,21 @@ interface WorkerResult {
   elapsed: number;
 }
 
+/** Vigil's ingest refusals so far by admission budget, read from its /metrics (Prometheus text). */
+async function scrapeShed(url: string): Promise<Record<string, number>> {
+  const r = await fetch(`${url}/metrics`);
+  const text = await r.text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^vigil_ingest_shed_total\{reason="(\w+)"\} (\d+)/gm)) out[m[1]] = Number(m[2]);
+  return out;
+}
+
+/** ", 503 by budget: busy 12, delay 3" (nothing when none was refused by a budget). */
+function shedText(shed: Record<string, number>): string {
+  const e = Object.entries(shed);
+  return e.length ? `; 503 by budget: ${e.map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+}
+
 /** Runs the benchmark: install, start both, the compared rates, the knee. */
 export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Promise<PeersResult> {
   const install = await installNodeRed(log);
@@ -295,8 +313,10 @@ export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Pro
         const v = procBytes(pid, 'VmRSS');
         if (v > rssPeak) rssPeak = v;
       }, 100);
+      const shedBefore = server.peer === 'vigil' ? await scrapeShed(server.url) : {};
       worker.postMessage({ kind: 'run', url: server.url, token, phase: { rate, seconds, events: events.map(({ sourceEventId, body }) => ({ sourceEventId, body })) } });
       const r = await new Promise<WorkerResult>((resolve) => worker.once('message', resolve));
+      const shed = server.peer === 'vigil' ? shedSince(shedBefore, await scrapeShed(server.url)) : {};
       // The process's peak is part of the phase, the wait for it to go idle is not.
       const settledMs = await settleCpu(pid, 60_000);
       clearInterval(sampler);
@@ -346,10 +366,11 @@ export async function benchPeers(plan: PeersPlan, log: (s: string) => void): Pro
         rssPeak,
         hwm: procBytes(pid, 'VmHWM'),
         achievedRate: events.length / r.elapsed,
+        shed,
       };
       log(
         `peers: ${server.peer} at ${rate}/s for ${seconds} s: HTTP p50 ${res.httpP50.toFixed(1)} / p99 ${res.httpP99.toFixed(1)} ms; SMS p50 ${res.smsP50.toFixed(1)} / p99 ${res.smsP99.toFixed(1)} / max ${res.smsMax.toFixed(1)} ms (${res.alerts}/${criticals} alerted); ` +
-          `statuses ${JSON.stringify(r.statuses)}; RSS peak ${(res.rssPeak / 2 ** 20).toFixed(0)} MiB; idle again ${(settledMs / 1000).toFixed(1)} s after the load`,
+          `statuses ${JSON.stringify(r.statuses)}${Object.keys(shed).length ? ` (503 by budget ${JSON.stringify(shed)})` : ''}; RSS peak ${(res.rssPeak / 2 ** 20).toFixed(0)} MiB; idle again ${(settledMs / 1000).toFixed(1)} s after the load`,
       );
       return res;
     };
@@ -411,7 +432,7 @@ export function peersSection(r: PeersResult, command: string): string[] {
     const n = r.phases.find((p) => p.peer === 'node-red' && p.rate === rate);
     if (!v || !n) continue;
     const row = (name: string, p: PeerPhase) =>
-      `| ${name} | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${n0(p.accepted)}/${n0(p.events)}${p.errors > 0 ? ` (${n0(p.errors)} not 202)` : ''} | ${mib(p.rssPeak)} (VmHWM ${mib(p.hwm)}) |`;
+      `| ${name} | ${ms(p.httpP50)} / ${ms(p.httpP99)} ms | ${ms(p.smsP50)} / ${ms(p.smsP99)} / ${ms(p.smsMax)} ms | ${p.alerts}/${p.criticals} | ${n0(p.accepted)}/${n0(p.events)}${p.errors > 0 ? ` (${n0(p.errors)} not 202${shedText(p.shed)})` : ''} | ${mib(p.rssPeak)} (VmHWM ${mib(p.hwm)}) |`;
     lines.push(
       `### ${rate.toLocaleString('en-US')} events/s for ${r.plan.seconds} s`,
       '',

@@ -78,7 +78,7 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   const serveMemory = only.has('serve-memory') ? await benchServeMemory(opts.quick ? 5 : 15, log) : undefined;
   const stored = only.has('stored-memory') ? await benchStoredMemory({ incidents: opts.quick ? 20_000 : 1_000_000, eventsPerIncident: 10, idleSeconds: opts.quick ? 5 : 15, log }) : undefined;
   const lat = (r: LatencyResult | undefined, target: number) =>
-    r ? [`${r.rate} events/s for ${r.seconds} s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.alerts} alerts; ${r.eventsStored}/${r.events} events stored)`, `p99 < ${target} ms`, r.p99 < target && r.eventsStored === r.events ? 'met' : 'NOT met'] : ['not run', '', ''];
+    r ? [`${r.rate} events/s for ${r.seconds} s: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms (${r.alerts} alerts; ${r.eventsStored}/${r.events} events stored${Object.keys(r.shed).length ? `; 503 by budget: ${Object.entries(r.shed).map(([k, v]) => `${k} ${v}`).join(', ')}` : ''})`, `p99 < ${target} ms`, r.p99 < target && r.eventsStored === r.events ? 'met' : 'NOT met'] : ['not run', '', ''];
   const rows = [
     ...(ingest
       ? [

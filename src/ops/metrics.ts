@@ -89,3 +89,15 @@ export function watchSources(metrics: Metrics, list: () => readonly SourceGaugeI
     },
   });
 }
+
+/** Ingest requests admission control refused so far, by budget (bytes, work, busy, events, delay). */
+export async function shedByReason(metrics: Metrics): Promise<Record<string, number>> {
+  return Object.fromEntries((await metrics.ingestShed.get()).values.map((v) => [String(v.labels.reason), v.value]));
+}
+
+/** The refusals between two counts of `shedByReason`, by budget (budgets that refused nothing left out). */
+export function shedSince(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) if (v - (before[k] ?? 0) > 0) out[k] = v - (before[k] ?? 0);
+  return out;
+}
