@@ -16,6 +16,8 @@ import { checkpointText, verifyCheckpointSignature } from '../src/domain/checkpo
 import { leafHash, verifyConsistency, verifyInclusion } from '../src/domain/merkle.js';
 import type { SecurityEvent } from '../src/domain/types.js';
 import { createService, type Service } from '../src/service.js';
+import type { Db } from '../src/store/db.js';
+import { archiveResolvedIncidents } from '../src/workflow/steps/archive-resolved-incidents.js';
 import { TEST_STORES } from './helpers/stores.js';
 
 const ADMIN = 'archive-test-admin';
@@ -50,6 +52,13 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
       ...(payload !== undefined ? { body: JSON.stringify(payload) } : {}),
     });
     return { status: r.status, body: (await r.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+  };
+  /** The daily sweep as the scheduler runs it: its preparation, then its run in a transaction. */
+  const sweep = async (perTransaction?: number, db: Db = service.db) => {
+    const job = archiveResolvedIncidents(service.org, { logSigner: service.logSigner }, perTransaction);
+    const ctx = { window: 'w', dueAt: clock, now: clock, attempt: 1 };
+    const prepared = await job.prepare!({ db, ...ctx });
+    return service.db.transaction(async (tx) => (await job.run({ tx, ...ctx, prepared })) as { due: number; archived: string[]; headSigned: boolean });
   };
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
@@ -126,11 +135,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     expect((await call('GET', `/api/v1/incidents/${id}`)).body.status).toBe('open');
     expect(await step(id)).toMatchObject({ status: 'pending', next_run_at: null });
     // The daily sweep leaves it alone too.
-    await service.db.transaction(async (tx) => {
-      const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      const out = (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined })) as { archived: string[] };
-      expect(out.archived).not.toContain(id);
-    });
+    expect((await sweep()).archived).not.toContain(id);
     await resolve(id);
     await service.runner.drain();
     advance(6 * DAY);
@@ -147,10 +152,7 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     await service.runner.drain();
     advance(7 * DAY + 60_000);
     const leavesBefore = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
-    const out = await service.db.transaction(async (tx) => {
-      const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      return (await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined })) as { archived: string[] };
-    });
+    const out = await sweep();
     expect(out.archived).toContain(id);
     // Two leaves: the archive record and the audit record of the move.
     const leavesAfter = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
@@ -159,6 +161,29 @@ describe.each(TEST_STORES)('the archive on $name', (store) => {
     const st = (await service.db.query<{ status: string; result: { archivedBefore?: boolean } }>(`SELECT status, result FROM workflow_steps WHERE incident_id = $1 AND step = 'archive-resolved-incident'`, [id])).rows[0];
     expect(st).toMatchObject({ status: 'done', result: { archivedBefore: true } });
     expect(Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n)).toBe(leavesAfter);
+  });
+
+  it('the sweep archives a few incidents to a transaction; one failing keeps those before it and the retry does the rest', async () => {
+    const ids = [await openIncident('store-101', 'cash-office'), await openIncident('store-102', 'cash-office'), await openIncident('hq-301', 'server-room')];
+    // Resolved a second apart: the sweep takes the oldest resolution first.
+    for (const id of ids) {
+      await resolve(id);
+      advance(1000);
+    }
+    await service.runner.drain();
+    advance(7 * DAY + 60_000);
+    // Two to a transaction, the second transaction failing: the first two stay archived.
+    let transactions = 0;
+    const failing: Db = { ...service.db, transaction: (fn) => (++transactions === 2 ? Promise.reject(new Error('store connection lost')) : service.db.transaction(fn)) };
+    await expect(sweep(2, failing)).rejects.toThrow('store connection lost');
+    const status = async (id: string) => (await call('GET', `/api/v1/incidents/${id}`)).body.status;
+    expect(await Promise.all(ids.map(status))).toEqual(['archived', 'archived', 'resolved']);
+    // The retry finds only the third due and archives it; each is archived once (two leaves each).
+    const leaves = Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n);
+    const again = await sweep(2);
+    expect(again).toMatchObject({ due: 1, archived: [ids[2]] });
+    expect(Number((await service.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM log_leaves`)).rows[0].n)).toBe(leaves + 2);
+    expect(await Promise.all(ids.map(status))).toEqual(['archived', 'archived', 'archived']);
   });
 
   it('the database refuses UPDATE, DELETE and TRUNCATE on the archive and audit tables', async () => {
@@ -279,6 +304,13 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
     await service?.close();
     await drop();
   });
+  /** The daily sweep as the scheduler runs it: its preparation, then its run in a transaction. */
+  const sweep = async () => {
+    const job = archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
+    const ctx = { window: 'w', dueAt: clock, now: clock, attempt: 1 };
+    const prepared = await job.prepare!({ db: service.db, ...ctx });
+    return service.db.transaction(async (tx) => (await job.run({ tx, ...ctx, prepared })) as { due: number; archived: string[]; headSigned: boolean });
+  };
   const advance = (ms: number) => {
     clock = new Date(clock.getTime() + ms);
   };
@@ -331,10 +363,7 @@ describe.each(TEST_STORES)('verification and bundles on $name', (store) => {
     // Eight years on, past both records' retention date, the sweep and the step run again.
     advance(8 * 365 * DAY);
     await service.runner.drain();
-    await service.db.transaction(async (tx) => {
-      const sweep = (await import('../src/workflow/steps/archive-resolved-incidents.js')).archiveResolvedIncidents(service.org, { logSigner: service.logSigner });
-      await sweep.run({ tx, window: 'w', dueAt: clock, now: clock, attempt: 1, prepared: undefined });
-    });
+    await sweep();
     const heldRec = await call('GET', `/api/v1/archive/${held}`);
     expect(heldRec.status).toBe(200);
     expect(heldRec.body).toMatchObject({ legalHold: { held: true }, eligibleForPurge: false });

@@ -28,7 +28,7 @@ import type { ScheduledJobId } from './incident-response.js';
 
 /** What a job's preparation receives: the store itself, outside any transaction. */
 export interface PrepareContext {
-  db: Queryable;
+  db: Db;
   /** The window key: "YYYY-MM-DD" (local day) or "YYYY-Www" (ISO week) in the organisation's zone. */
   window: string;
   /** The cron fire time the window belongs to. */
@@ -52,7 +52,9 @@ export interface ScheduledJob<Id extends ScheduledJobId = ScheduledJobId, P = un
    * The reading and computing of a run, before its transaction and outside it, yielding to the
    * event loop between units (a site, a report). The embedded store has one connection: a chain's
    * audit or report computed inside the transaction would hold every event and alert behind it
-   * for seconds. It writes nothing; `run` writes what it prepared, in the run's transaction.
+   * for seconds. It writes nothing, except work that is final and idempotent unit by unit (the
+   * archive sweep's incidents), each unit in a short transaction of its own, so a failed run's
+   * retry goes on from where it stopped; `run` writes the rest, in the run's transaction.
    */
   prepare?(ctx: PrepareContext): Promise<P>;
   run(ctx: JobContext<P>): Promise<unknown>;
