@@ -9,6 +9,7 @@ import { benchAlertStatements } from '../bench/alert-statements.js';
 import { benchIngest } from '../bench/ingest.js';
 import { benchServeMemory } from '../bench/serve-memory.js';
 import { benchStoredMemory } from '../bench/stored-memory.js';
+import { applyHeapMode } from '../ops/heap.js';
 import { benchWeeklyReport, type WeeklyBenchResult } from '../bench/weekly-report.js';
 import { InvalidError } from '../domain/errors.js';
 import { benchScaleOut, scaleOutSection } from '../bench/scale-out.js';
@@ -67,6 +68,9 @@ export async function benchCommand(opts: BenchOptions): Promise<void> {
   }
   const scaleOut = full && pgUrl ? scaleOutSection(await benchScaleOut({ serverUrl: pgUrl, ...scaleOutRun, log }), `vigil bench${opts.quick ? ' --quick' : ''}`) : [];
   const ingest = only.has('ingest') ? (opts.quick ? await benchIngest(20, 1, log) : await benchIngest(50, 2, log)) : undefined;
+  // File ingest ran as `vigil ingest` runs (V8's default heap); the in-process servers below run
+  // with the heap `vigil serve` runs with (VIGIL_HEAP, ops/heap.ts).
+  applyHeapMode(process.env);
   const seconds = opts.quick ? 10 : 60;
   const latency = only.has('alert-latency') ? await benchAlertLatency([200, 1000], seconds, log) : undefined;
   const statements = only.has('alert-statements') ? await benchAlertStatements(opts.quick ? 10 : 30, log) : undefined;

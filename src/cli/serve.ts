@@ -16,6 +16,7 @@ import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCode } from '../api/user-accounts.js';
 import { createService } from '../service.js';
 import { LiveSimulator } from '../sim/live.js';
+import { applyHeapMode } from '../ops/heap.js';
 import { acquireStore, ensurePrivateDir } from '../store/lock.js';
 import { resolveConfig, resolveStore, UsageError } from './common.js';
 import { setupLinkLine } from './user.js';
@@ -35,6 +36,8 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
   const port = Number(opts.port ?? process.env.PORT ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`serve: --port expects 0-65535, got ${opts.port}`);
   const host = opts.host ?? process.env.HOST ?? '127.0.0.1';
+  // Before anything is allocated: how V8 sizes the heap (ops/heap.ts).
+  applyHeapMode(process.env);
   const { config, demo } = resolveConfig(opts.config);
   const runDemo = opts.demo ?? demo;
   const store = resolveStore();
