@@ -3,29 +3,17 @@
  * stay fast (and hold the embedded store briefly) however many incidents are stored. Sequential
  * scans are turned off for the check: on a small test table the planner would rightly prefer one.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolvedIncidentsDue } from '../src/store/archive.js';
-import { openDb, type Db, type Queryable } from '../src/store/db.js';
-import { TEST_STORES } from './helpers/stores.js';
+import type { Queryable } from '../src/store/db.js';
+import { TEST_STORES, useFreshDb } from './helpers/stores.js';
 
 describe.each(TEST_STORES)('query plans on $name', (store) => {
-  let db: Db;
-  let drop: () => Promise<void> = async () => {};
-
-  beforeAll(async () => {
-    const s = await store.fresh();
-    drop = s.drop;
-    db = await openDb(s.databaseUrl ? { url: s.databaseUrl } : { dataDir: s.dataDir! });
-  }, 60_000);
-
-  afterAll(async () => {
-    await db?.close();
-    await drop();
-  });
+  const db = useFreshDb(store);
 
   /** The plan of the statement `run` makes, run through the store's own function. */
   const plan = (run: (q: Queryable) => Promise<unknown>) =>
-    db.transaction(async (tx) => {
+    db().transaction(async (tx) => {
       await tx.query('SET LOCAL enable_seqscan = off');
       const lines: string[] = [];
       await run({

@@ -4,6 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { openDb, type Db } from '../../src/store/db.js';
 
 export interface TestStore {
   name: 'pglite' | 'postgres';
@@ -47,3 +49,25 @@ export const TEST_STORES: TestStore[] = [
       ]
     : []),
 ];
+
+/**
+ * A fresh store of `store` opened for the enclosing describe block (opened before its tests, closed
+ * and dropped after); the returned function gives the open store.
+ */
+export function useFreshDb(store: TestStore): () => Db {
+  let db: Db | undefined;
+  let drop: () => Promise<void> = async () => {};
+  beforeAll(async () => {
+    const s = await store.fresh();
+    drop = s.drop;
+    db = await openDb(s.databaseUrl ? { url: s.databaseUrl } : { dataDir: s.dataDir! });
+  }, 60_000);
+  afterAll(async () => {
+    await db?.close();
+    await drop();
+  });
+  return () => {
+    if (!db) throw new Error('the store is opened in beforeAll');
+    return db;
+  };
+}
