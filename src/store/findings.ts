@@ -194,8 +194,8 @@ export const FINDINGS_PER_STATEMENT = 500;
  */
 export async function upsertAccessFindings(tx: Queryable, incidentId: string | null, findings: readonly AccessFinding[], foundAt: Date): Promise<string[]> {
   const added: string[] = [];
-  // In statements of at most FINDINGS_PER_STATEMENT: the embedded store's memory grows to its
-  // largest statement and is never given back (10,000 findings in one statement took 60 MiB).
+  // In statements of at most FINDINGS_PER_STATEMENT: a statement's JSON parameter and its result
+  // are built whole, in the heap and in the store (10,000 findings in one took 60 MiB, 680 ms).
   for (let i = 0; i < findings.length; i += FINDINGS_PER_STATEMENT) {
     const r = await tx.query<{ id: string; inserted: boolean }>(
       `INSERT INTO access_findings (id, incident_id, site, rule, badge, person, zone, at, severity, summary, evidence, details, found_at)
