@@ -13,6 +13,7 @@ import type { SecurityEvent } from '../src/domain/types.js';
 import { createService, type Service } from '../src/service.js';
 import { EquipmentMonitor } from '../src/workflow/equipment-monitor.js';
 import { reviewAccessLogs } from '../src/workflow/steps/review-access-logs.js';
+import { reviewAccessLogsDaily } from '../src/workflow/steps/review-access-logs-daily.js';
 import { TEST_STORES } from './helpers/stores.js';
 
 const ADMIN = 'access-equipment-admin-token';
@@ -242,5 +243,25 @@ describe.each(TEST_STORES)('access review and equipment audit on $name', (store)
     expect(again.runs).toHaveLength(1);
     expect(await count(`SELECT count(*)::int AS n FROM access_findings`)).toBe(findings);
     expect(await count(`SELECT count(*)::int AS n FROM device_audits`)).toBe(service.org.sites.size);
+  });
+
+  it("the daily access review reads and judges the day's badge events before its transaction, which only writes", async () => {
+    const job = reviewAccessLogsDaily(service.org);
+    const at = new Date('2026-11-19T08:00:00Z');
+    const prepared = await job.prepare!({ db: service.db, window: '2026-11-19', dueAt: at, now: at, attempt: 1 });
+    expect(prepared.day).toBe('2026-11-18');
+    expect(prepared.findings.filter((f) => f.rule === 'impossible_travel')).toHaveLength(1);
+    const statements: string[] = [];
+    const undo = new Error('roll back');
+    const result = await service.db
+      .transaction(async (tx) => {
+        const out = await job.run({ tx: { query: (sql, params) => (statements.push(sql), tx.query(sql, params)) }, window: '2026-11-19', dueAt: at, now: at, attempt: 1, prepared });
+        throw Object.assign(undo, { out });
+      })
+      .catch((e: unknown) => (e === undo ? (undo as Error & { out: unknown }).out : Promise.reject(e)));
+    // The findings were stored by the first run of the window: nothing new, and no badge event read in the transaction.
+    expect(result).toMatchObject({ day: '2026-11-18', badgeEvents: prepared.badgeEvents, added: 0 });
+    expect(statements.length).toBeGreaterThan(0);
+    expect(statements.filter((sql) => /\bFROM events\b/.test(sql))).toEqual([]);
   });
 });
