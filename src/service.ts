@@ -13,6 +13,7 @@ import { buildOrgModel, type OrgModel } from './domain/site-model.js';
 import { IngestPipeline, type IngestOptions, type IngestResult } from './ingest/pipeline.js';
 import { createLogger, type Logger } from './ops/log.js';
 import { createMetrics, watchSources, type Metrics } from './ops/metrics.js';
+import { DEFAULT_QUIET, waitForQuiet, type QuietOptions } from './ops/quiet.js';
 import { FrigateSource } from './sources/live/frigate-mqtt.js';
 import { natsSource } from './sources/live/nats-jetstream.js';
 import { SourceRegistry } from './sources/live/source-status.js';
@@ -115,6 +116,12 @@ export interface ServiceOptions {
   dispatcher?: Pick<DispatcherOptions, 'afterSmsAccepted' | 'random' | 'leaseMs'>;
   /** The transparency log's key (tests); default: archive/keys.ts (configuration, data directory, or in memory). */
   logSigner?: CheckpointSigner;
+  /**
+   * Scheduled jobs give way to the foreground (vigil serve): the scheduler's first pass waits
+   * `startDelayMs` after the start, and each run waits for a quiet event loop (ops/quiet.ts).
+   * Absent (tests, one-shot commands): the scheduler starts at once and never waits.
+   */
+  background?: { startDelayMs: number; quiet: QuietOptions };
 }
 
 export interface Service {
@@ -145,6 +152,12 @@ export interface Service {
   /** Live sources (broker connections that feed events); started with the runner, stopped first on close. */
   sources: SourceRegistry;
   close(): Promise<void>;
+}
+
+/** How vigil serve's scheduled jobs give way to the foreground, from policy.schedule. */
+export function serveBackground(config: Config): NonNullable<ServiceOptions['background']> {
+  const { startDelaySeconds, quietWaitSeconds } = config.policy.schedule;
+  return { startDelayMs: startDelaySeconds * 1000, quiet: { ...DEFAULT_QUIET, maxWaitMs: quietWaitSeconds * 1000 } };
 }
 
 /** SHA-256 of a token, hex; tokens are stored and compared only as hashes. */
@@ -215,7 +228,16 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
       if (step === 'create-investigation-task' && status === 'done') emit({ kind: 'task.updated', incidentId, data: { id: investigationTaskId(incidentId), change: 'workflow' } });
     },
   });
-  const scheduler = new Scheduler(db, { listed: BUILT_SCHEDULED_JOBS, jobs: scheduledJobs(org, { logSigner }), policy, timezone: opts.config.organization.timezone, now, log });
+  const background = opts.background;
+  const scheduler = new Scheduler(db, {
+    listed: BUILT_SCHEDULED_JOBS,
+    jobs: scheduledJobs(org, { logSigner }),
+    policy,
+    timezone: opts.config.organization.timezone,
+    now,
+    log,
+    ...(background ? { giveWay: () => waitForQuiet(background.quiet) } : {}),
+  });
   // Only a process that delivers takes the SMS it decides straight to the provider.
   const deliversNow = opts.startDelivery === true;
   const pipeline = new IngestPipeline(db, org, {
@@ -276,7 +298,7 @@ export async function createService(opts: ServiceOptions): Promise<Service> {
   }
   if (opts.startRunner) {
     runner.start();
-    scheduler.start();
+    scheduler.start(background?.startDelayMs ?? 0);
     equipment.start();
     await sources.startAll();
   }

@@ -193,6 +193,42 @@ describe.each(TEST_STORES)('scheduled jobs on $name', (store) => {
     const row = (await db.query<{ details: { n: number } }>(`SELECT details FROM audit_log WHERE action = 'job-ran' AND target = '2026-11-28'`)).rows;
     expect(row.map((r) => r.details)).toEqual([done.result]);
   });
+
+  it('gives way before a run prepares and before its transaction, and runs once the way is clear', async () => {
+    const order: string[] = [];
+    let clear!: () => void;
+    let asked = 0;
+    const giveWay = () => {
+      asked++;
+      order.push('give way');
+      return asked === 1 ? new Promise<void>((r) => (clear = r)) : Promise.resolve();
+    };
+    const traced: ScheduledJob<'plan-checkpoint-patrols', number> = {
+      id: 'plan-checkpoint-patrols',
+      window: 'day',
+      async prepare() {
+        order.push('prepare');
+        return 7;
+      },
+      async run({ tx, window, prepared: p }) {
+        order.push('run');
+        await tx.query(`INSERT INTO audit_log (actor, action, target) VALUES ('test', 'job-ran', $1)`, [window]);
+        return { p };
+      },
+    };
+    clock = new Date('2026-11-29T12:00:00Z'); // the day after the last test's window: one window due
+    const s = new Scheduler(db, { listed: ['plan-checkpoint-patrols'], jobs: [traced], policy, timezone: 'America/New_York', now: () => clock, random: () => 0.5, giveWay });
+    const running = s.runDue();
+    while (asked < 1) await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
+    // Held at the first give-way: nothing prepared, the window claimed but not done.
+    expect(order).toEqual(['give way']);
+    expect((await recentRuns(db, 1))[0]).toMatchObject({ window_key: '2026-11-29', status: 'running' });
+    clear();
+    expect(await running).toBe(1);
+    expect(order).toEqual(['give way', 'prepare', 'give way', 'run']);
+    expect((await recentRuns(db, 1))[0]).toMatchObject({ window_key: '2026-11-29', status: 'done', result: { p: 7 } });
+  });
 });
 
 describe.each(TEST_STORES)('the checkpoint-patrol job on $name', (store) => {
@@ -221,6 +257,27 @@ describe.each(TEST_STORES)('the checkpoint-patrol job on $name', (store) => {
     } finally {
       await service.close();
       await s.drop();
+    }
+  });
+});
+
+describe('the start of a serving process', () => {
+  it("runs the start's catch-up only after the start delay; without one, at once", async () => {
+    const jobRuns = async (db: Db) => Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduled_runs`)).rows[0].n);
+    const late = await createService({ config: loadDemoConfig(), dataDir: 'memory://', startRunner: true, background: { startDelayMs: 60_000, quiet: { maxUtilization: 1, windowMs: 1, maxWaitMs: 0 } } });
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await jobRuns(late.db)).toBe(0);
+    } finally {
+      await late.close();
+    }
+    const now = await createService({ config: loadDemoConfig(), dataDir: 'memory://', startRunner: true });
+    try {
+      const deadline = Date.now() + 20_000;
+      while ((await jobRuns(now.db)) === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await jobRuns(now.db)).toBeGreaterThan(0);
+    } finally {
+      await now.close();
     }
   });
 });

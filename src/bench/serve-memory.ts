@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitForCatchUp } from './catch-up.js';
 
 export interface ServeMemoryResult {
   /** Resident size after `idleSeconds` of running (bytes). */
@@ -23,24 +24,29 @@ function procKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
+const TOKEN = 'bench-admin-token-0123456789';
+
 /** Starts `vigil serve` on a fresh store, waits until it runs and `idleSeconds` more, and reads its memory. */
 export async function benchServeMemory(idleSeconds: number, log: (s: string) => void): Promise<ServeMemoryResult> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-serve-'));
   const bin = fileURLToPath(new URL('../../bin/vigil.js', import.meta.url));
   const child = spawn(process.execPath, [bin, 'serve', '--port', '0'], {
-    env: { ...process.env, VIGIL_DATA_DIR: join(dir, 'data'), VIGIL_ADMIN_TOKEN: 'bench-admin-token-0123456789', VIGIL_LOG_LEVEL: 'silent' },
+    env: { ...process.env, VIGIL_DATA_DIR: join(dir, 'data'), VIGIL_ADMIN_TOKEN: TOKEN, VIGIL_LOG_LEVEL: 'silent' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   try {
-    await new Promise<void>((resolve, reject) => {
+    const url = await new Promise<string>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (c: Buffer) => {
         out += c.toString();
-        if (out.includes('Vigil is running')) resolve();
+        const api = /API:\s+(http:\/\/\S+)\/api\/v1/.exec(out);
+        if (out.includes('Vigil is running') && api) resolve(api[1]);
       });
       child.once('exit', (code) => reject(new Error(`vigil serve exited (${code}) before it was running`)));
     });
-    log(`serve memory: running; idle ${idleSeconds} s`);
+    // Idle means after the start's catch-up of the scheduled jobs (policy.schedule.startDelaySeconds).
+    const caughtUpMs = await waitForCatchUp(url, TOKEN);
+    log(`serve memory: running; the start's scheduled jobs caught up after ${(caughtUpMs / 1000).toFixed(1)} s; idle ${idleSeconds} s`);
     await new Promise((r) => setTimeout(r, idleSeconds * 1000));
     const res = { rssBytes: procKb(child.pid!, 'VmRSS'), peakBytes: procKb(child.pid!, 'VmHWM'), idleSeconds };
     log(`serve memory: ${(res.rssBytes / 2 ** 20).toFixed(0)} MiB resident, peak ${(res.peakBytes / 2 ** 20).toFixed(0)} MiB`);

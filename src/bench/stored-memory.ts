@@ -19,6 +19,7 @@ import { inventChain } from '../sim/invent-chain.js';
 import { openDb } from '../store/db.js';
 import { ensureWeeklyRollup } from '../store/weekly-reports.js';
 import { FIRST_WEEK, WEEKS, fillIncidents } from './weekly-report.js';
+import { waitForCatchUp } from './catch-up.js';
 
 export interface StoredMemoryResult {
   incidents: number;
@@ -124,7 +125,9 @@ export async function benchStoredMemory(opts: { incidents?: number; eventsPerInc
         child.once('exit', (code) => reject(new Error(`vigil serve exited (${code}) before it was running`)));
       });
       const startSeconds = (performance.now() - t0) / 1000;
-      log(`stored-memory: running after ${startSeconds.toFixed(1)} s; idle ${idleSeconds} s`);
+      // Idle means after the start's catch-up of the scheduled jobs (policy.schedule.startDelaySeconds).
+      const caughtUpMs = await waitForCatchUp(url, TOKEN, 600_000);
+      log(`stored-memory: running after ${startSeconds.toFixed(1)} s; the start's scheduled jobs caught up ${(caughtUpMs / 1000).toFixed(1)} s later; idle ${idleSeconds} s`);
       await new Promise((r) => setTimeout(r, idleSeconds * 1000));
       const idleRssBytes = procKb(child.pid!, 'VmRSS');
       const week = shiftWeek(FIRST_WEEK, 30);

@@ -14,7 +14,7 @@ import { DemoReceivers } from '../demo/demo-mode.js';
 import { createLogger } from '../ops/log.js';
 import { createMetrics } from '../ops/metrics.js';
 import { issueSetupCode } from '../api/user-accounts.js';
-import { createService } from '../service.js';
+import { createService, serveBackground } from '../service.js';
 import { LiveSimulator } from '../sim/live.js';
 import { applyHeapMode } from '../ops/heap.js';
 import { acquireStore, ensurePrivateDir } from '../store/lock.js';
@@ -67,6 +67,7 @@ export async function serveCommand(opts: ServeOptions): Promise<void> {
     metrics: createMetrics(true),
     startRunner: parts.runner,
     startDelivery: parts.delivery,
+    background: serveBackground(config),
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   }).catch(async (e: unknown) => {
     await receivers?.stop();
@@ -175,6 +176,7 @@ async function serveWorker(opts: ServeOptions, port: number, host: string, role:
     metrics: createMetrics(true),
     startRunner: true,
     startDelivery: true,
+    background: serveBackground(config),
     ...(killAfterSms ? { dispatcher: { afterSmsAccepted: () => process.kill(process.pid, 'SIGKILL') } } : {}),
   });
   const ops = await listenOps(service, { port, host, metrics: limits.metrics, role });

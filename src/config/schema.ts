@@ -262,6 +262,10 @@ export const policySchema = z.object({
   retention: z.object({ archiveAfterHours: z.number().min(0), keepYears: z.number().min(1) }),
   schedule: z.object({
     catchUpWindows: z.number().int().min(1).max(100),
+    /** How long vigil serve waits after its start before the scheduler's first pass (the catch-up), in seconds. */
+    startDelaySeconds: z.number().min(0).max(3600).default(10),
+    /** Before each run, how long a job waits at most for a quiet event loop (busy under half over 250 ms), in seconds. */
+    quietWaitSeconds: z.number().min(0).max(600).default(10),
     jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, 'expected a job id'), z.object({ cron: cronExpression, enabled: z.boolean().default(true) })),
   }),
   notify: z.object({

@@ -73,6 +73,11 @@ export interface SchedulerOptions {
   pollMs?: number;
   leaseMs?: number;
   onRunFinished?: (job: ScheduledJobId, window: string, status: 'done' | 'failed') => void;
+  /**
+   * Awaited before a run's preparation and before its transaction: background work gives way to
+   * the foreground (vigil serve: ops/quiet.ts, a quiet event loop or at most a bounded wait).
+   */
+  giveWay?: () => Promise<unknown>;
 }
 
 /** The step was taken over by another process meanwhile; this attempt's effects are rolled back. */
@@ -121,8 +126,9 @@ export class Scheduler {
     return releaseRunningRuns(this.db);
   }
 
-  start(): void {
-    this.loop.start();
+  /** Starts the loop; its first pass (the catch-up of missed windows) runs after `firstDelayMs`. */
+  start(firstDelayMs = 0): void {
+    this.loop.start(firstDelayMs);
   }
 
   async stop(): Promise<void> {
@@ -169,7 +175,9 @@ export class Scheduler {
     try {
       const entry = this.byId.get(id);
       if (!entry) throw new PermanentError(`scheduled job ${id} is not run by this version or is disabled`);
+      await this.opts.giveWay?.();
       const prepared = entry.job.prepare ? await entry.job.prepare({ db: this.db, window, dueAt, now, attempt }) : undefined;
+      if (entry.job.prepare) await this.opts.giveWay?.();
       await this.db.transaction(async (tx) => {
         const result = await entry.job.run({ tx, window, dueAt, now, attempt, prepared });
         if (!(await finishRun(tx, { job: id, window, workerId: this.workerId, now, result }))) throw new LostClaim();
