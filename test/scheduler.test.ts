@@ -5,7 +5,7 @@
  * once. Also the workflow's declaration: one file per built step, and no start without a definition.
  */
 import { readdirSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { defaultPolicy, loadDemoConfig } from '../src/config/loader.js';
 import { buildOrgModel } from '../src/domain/site-model.js';
 import type { SecurityEvent } from '../src/domain/types.js';
@@ -264,12 +264,16 @@ describe.each(TEST_STORES)('the checkpoint-patrol job on $name', (store) => {
 describe('the start of a serving process', () => {
   it("runs the start's catch-up only after the start delay; without one, at once", async () => {
     const jobRuns = async (db: Db) => Number((await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM scheduled_runs`)).rows[0].n);
+    const starts = vi.spyOn(Scheduler.prototype, 'start');
     const late = await createService({ config: loadDemoConfig(), dataDir: 'memory://', startRunner: true, background: { startDelayMs: 60_000, quiet: { maxUtilization: 1, windowMs: 1, maxWaitMs: 0 } } });
     try {
+      // The scheduler's loop is started with the delay, and nothing was planned meanwhile.
+      expect(starts.mock.calls).toEqual([[60_000]]);
       await new Promise((r) => setTimeout(r, 500));
       expect(await jobRuns(late.db)).toBe(0);
     } finally {
       await late.close();
+      starts.mockRestore();
     }
     const now = await createService({ config: loadDemoConfig(), dataDir: 'memory://', startRunner: true });
     try {

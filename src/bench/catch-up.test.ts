@@ -10,8 +10,10 @@ describe('caughtUp', () => {
     expect(caughtUp({ items: [job('a', [{ status: 'running', nextAttemptAt: null }])] }, now)).toBe(false);
     expect(caughtUp({ items: [job('a', [{ status: 'pending', nextAttemptAt: null }])] }, now)).toBe(false);
     expect(caughtUp({ items: [job('a', [{ status: 'pending', nextAttemptAt: '2026-12-03T11:59:00Z' }])] }, now)).toBe(false);
+    // A retry due in 30 s would run inside the measurement.
+    expect(caughtUp({ items: [job('a', [{ status: 'pending', nextAttemptAt: '2026-12-03T12:00:30Z' }])] }, now)).toBe(false);
   });
-  it('counts done, failed and a retry waiting for later as settled', () => {
+  it('counts done, failed and a retry minutes away as settled', () => {
     expect(
       caughtUp({ items: [job('a', [{ status: 'done', nextAttemptAt: null }]), job('b', [{ status: 'failed', nextAttemptAt: null }]), job('c', [{ status: 'pending', nextAttemptAt: '2026-12-03T12:05:00Z' }])] }, now),
     ).toBe(true);

@@ -264,8 +264,12 @@ export const policySchema = z.object({
     catchUpWindows: z.number().int().min(1).max(100),
     /** How long vigil serve waits after its start before the scheduler's first pass (the catch-up), in seconds. */
     startDelaySeconds: z.number().min(0).max(3600).default(10),
-    /** Before each run, how long a job waits at most for a quiet event loop (busy under half over 250 ms), in seconds. */
-    quietWaitSeconds: z.number().min(0).max(600).default(10),
+    /**
+     * How long a run waits at most for a quiet event loop (busy under half over 250 ms), in seconds,
+     * before its preparation and again before its transaction. At most 120: both waits stay well
+     * inside the run's 10-minute claim.
+     */
+    quietWaitSeconds: z.number().min(0).max(120).default(10),
     jobs: z.record(z.string().regex(/^[a-z0-9-]+$/, 'expected a job id'), z.object({ cron: cronExpression, enabled: z.boolean().default(true) })),
   }),
   notify: z.object({

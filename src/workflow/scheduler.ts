@@ -74,8 +74,9 @@ export interface SchedulerOptions {
   leaseMs?: number;
   onRunFinished?: (job: ScheduledJobId, window: string, status: 'done' | 'failed') => void;
   /**
-   * Awaited before a run's preparation and before its transaction: background work gives way to
-   * the foreground (vigil serve: ops/quiet.ts, a quiet event loop or at most a bounded wait).
+   * Awaited before a run's preparation and, for a job with one, again before its transaction:
+   * background work gives way to the foreground (vigil serve: ops/quiet.ts, a quiet event loop or
+   * at most a bounded wait). With it, runs are claimed one at a time (see runDue).
    */
   giveWay?: () => Promise<unknown>;
 }
@@ -160,7 +161,10 @@ export class Scheduler {
   async runDue(): Promise<number> {
     await this.plan();
     const now = this.now();
-    const claimed = await claimDueRuns(this.db, { now, leaseUntil: new Date(now.getTime() + (this.opts.leaseMs ?? 10 * 60_000)), workerId: this.workerId, limit: 10 });
+    // A run that gives way may wait (twice) before it finishes: claim one at a time then, so no
+    // claimed run's lease runs out while the runs claimed before it wait their turn.
+    const limit = this.opts.giveWay ? 1 : 10;
+    const claimed = await claimDueRuns(this.db, { now, leaseUntil: new Date(now.getTime() + (this.opts.leaseMs ?? 10 * 60_000)), workerId: this.workerId, limit });
     for (const c of claimed) await this.runOne(c.job as ScheduledJobId, c.window_key, c.due_at, c.attempts);
     return claimed.length;
   }
@@ -180,7 +184,7 @@ export class Scheduler {
       if (entry.job.prepare) await this.opts.giveWay?.();
       await this.db.transaction(async (tx) => {
         const result = await entry.job.run({ tx, window, dueAt, now, attempt, prepared });
-        if (!(await finishRun(tx, { job: id, window, workerId: this.workerId, now, result }))) throw new LostClaim();
+        if (!(await finishRun(tx, { job: id, window, workerId: this.workerId, now: this.now(), result }))) throw new LostClaim();
       });
       this.opts.log?.info({ job: id, window }, 'scheduled job done');
       this.opts.onRunFinished?.(id, window, 'done');
@@ -188,7 +192,9 @@ export class Scheduler {
       if (e instanceof LostClaim) return;
       const w = this.opts.policy.workflow;
       const d = decideRetry(e, attempt, { maxAttempts: w.maxAttempts, baseMs: w.backoffBaseMs, maxMs: w.backoffMaxMs }, (this.opts.random ?? Math.random)());
-      await failRun(this.db, { job: id, window, workerId: this.workerId, retryAt: d.retry ? new Date(now.getTime() + d.delayMs) : null, error: failureText(e, attempt, d), now });
+      // The backoff counts from the failure, not from the run's start (it may have waited to give way).
+      const failedAt = this.now();
+      await failRun(this.db, { job: id, window, workerId: this.workerId, retryAt: d.retry ? new Date(failedAt.getTime() + d.delayMs) : null, error: failureText(e, attempt, d), now: failedAt });
       this.opts.log?.warn({ job: id, window, attempt, final: !d.retry, err: (e as Error).message }, 'scheduled job failed');
       if (!d.retry) this.opts.onRunFinished?.(id, window, 'failed');
     }

@@ -25,7 +25,6 @@ export function previousLocalDay(windowDay: string, timezone: string): { day: st
   return { day, from, to };
 }
 
-/** The job's definition. */
 /** What the preparation judged: the day, its badge events counted, and every finding of the rules. */
 interface DailyReview {
   day: string;
