@@ -24,7 +24,7 @@ export interface QuietOptions {
 
 export const DEFAULT_QUIET: Readonly<QuietOptions> = { maxUtilization: 0.5, windowMs: 250, maxWaitMs: 10_000 };
 
-/** How busy the event loop was since the last call (0..1); the first call measures from process start. */
+/** How busy the event loop was since the last call (0..1); the first call measures from when the meter was made. */
 export type LoopBusy = () => number;
 
 /** The event loop's busy share between calls, from perf_hooks. */
